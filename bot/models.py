@@ -1,0 +1,100 @@
+"""Value types shared by the triage engine, the APM backends, the renderers and the CLI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["ok", "warn", "crit", "unknown"]
+Severity = Literal["info", "warn", "crit"]
+Cause = Literal[
+    "event_loop_blocked",
+    "cpu_saturated",
+    "heap_leak",
+    "native_memory_growth",
+    "gc_pressure",
+    "db_pool_saturated",
+    "slow_queries",
+    "slow_downstream",
+    "downstream_errors",
+    "unbounded_concurrency",
+    "slow_endpoint",
+    "error_spike",
+    "healthy",
+    "insufficient_data",
+]
+
+STATUS_RANK: dict[Status, int] = {"unknown": 0, "ok": 1, "warn": 2, "crit": 3}
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SeriesPoint(Frozen):
+    t: float
+    v: float
+
+
+class Evidence(Frozen):
+    """What a finding rests on: where the numbers came from, what they were, what they were held to."""
+
+    query: str = ""
+    observed: dict[str, float | str | None] = Field(default_factory=dict)
+    threshold: dict[str, float] = Field(default_factory=dict)
+    series: dict[str, list[SeriesPoint]] = Field(default_factory=dict)
+    unit: str = ""
+
+
+class Finding(Frozen):
+    code: str
+    severity: Severity
+    summary: str
+    evidence: Evidence = Field(default_factory=Evidence)
+    advice: str = ""
+
+
+class StepResult(Frozen):
+    id: str
+    title: str
+    status: Status
+    findings: tuple[Finding, ...] = ()
+
+
+class Diagnosis(Frozen):
+    cause: Cause
+    confidence: float = Field(ge=0.0, le=1.0)
+    summary: str
+    supporting: tuple[str, ...] = ()
+    advice: str = ""
+
+
+class TriageReport(Frozen):
+    service: str
+    window: str
+    started_at: datetime
+    duration_ms: int
+    steps: tuple[StepResult, ...]
+    diagnosis: Diagnosis
+    backend_errors: tuple[str, ...] = ()
+
+
+class EndpointStat(Frozen):
+    """One server route as the APM sees it over a window. Latencies in seconds, rates per second."""
+
+    name: str
+    p95: float | None
+    p99: float | None
+    rate: float
+    error_rate: float | None
+
+
+class DownstreamStat(Frozen):
+    """One outbound dependency (HTTP host, database, cache) over a window."""
+
+    name: str
+    p99: float | None
+    rate: float
+    error_rate: float | None

@@ -1,0 +1,148 @@
+"""The one place that reads the environment (and `.env`).
+
+Every other module receives a `Settings` instance. A bad value stops start-up with one message
+per problem, naming the variable, what is wrong and a valid example, without echoing the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+EXAMPLES: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "xoxb-1234-5678-abcdef",
+    "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyyzzz85a5",
+    "SLACK_APP_TOKEN": "xapp-1-A0123-456-abcdef",
+    "SLACK_API_URL": "http://127.0.0.1:8090/api/",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "PROMETHEUS_URL": "http://127.0.0.1:9090",
+    "ALERTMANAGER_URL": "http://127.0.0.1:9093",
+    "ALERT_WEBHOOK_TOKEN": "a-long-random-string",
+    "BOT_CONFIG_DIR": "config",
+    "BOT_PLAYBOOK_DIR": "playbooks",
+    "BOT_HTTP_HOST": "0.0.0.0",
+    "BOT_HTTP_PORT": "3000",
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "json",
+}
+
+
+@dataclass(frozen=True)
+class SettingProblem:
+    variable: str
+    problem: str
+
+    def __str__(self) -> str:
+        example = EXAMPLES.get(self.variable, "")
+        hint = f" (for example {self.variable}={example})" if example else ""
+        return f"{self.variable}: {self.problem}{hint}"
+
+
+class SettingsError(Exception):
+    """Raised with every problem found, so an operator can fix them all in one go."""
+
+    def __init__(self, problems: list[SettingProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    SLACK_BOT_TOKEN: SecretStr | None = None
+    SLACK_SIGNING_SECRET: SecretStr | None = None
+    SLACK_APP_TOKEN: SecretStr | None = None
+    SLACK_API_URL: AnyHttpUrl = AnyHttpUrl(DEFAULT_SLACK_API_URL)
+    REDIS_URL: SecretStr | None = None
+    PROMETHEUS_URL: AnyHttpUrl | None = None
+    ALERTMANAGER_URL: AnyHttpUrl | None = None
+    ALERT_WEBHOOK_TOKEN: SecretStr | None = None
+    BOT_CONFIG_DIR: Path = Path("config")
+    BOT_PLAYBOOK_DIR: Path = Path("playbooks")
+    BOT_HTTP_HOST: str = Field(default="0.0.0.0", min_length=1)  # noqa: S104 - a server's default
+    BOT_HTTP_PORT: int = Field(default=3000, ge=0, le=65535)
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    LOG_FORMAT: Literal["json", "console"] = "json"
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("SLACK_BOT_TOKEN")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        return _require_prefix(value, "xoxb-", "a bot token")
+
+    @field_validator("SLACK_APP_TOKEN")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        return _require_prefix(value, "xapp-", "an app-level token")
+
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None
+        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def slack_api_url(self) -> str:
+        url = str(self.SLACK_API_URL)
+        return url if url.endswith("/") else url + "/"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.SLACK_APP_TOKEN is not None
+
+    def problems_for_serve(self) -> list[SettingProblem]:
+        """Settings that `serve` cannot run without."""
+        required = {
+            "SLACK_BOT_TOKEN": self.SLACK_BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": self.SLACK_SIGNING_SECRET,
+            "ALERT_WEBHOOK_TOKEN": self.ALERT_WEBHOOK_TOKEN,
+        }
+        return [
+            SettingProblem(name, "is required to serve but is not set")
+            for name, value in required.items()
+            if value is None or not value.get_secret_value()
+        ]
+
+
+def _require_prefix(value: SecretStr | None, prefix: str, what: str) -> SecretStr | None:
+    if value is None or not value.get_secret_value():
+        return None
+    if not value.get_secret_value().startswith(prefix):
+        raise ValueError(f"must be {what} starting with {prefix!r}")
+    return value
+
+
+def load_settings(env_file: Path | None = Path(".env")) -> Settings:
+    """Read the environment; raise `SettingsError` listing every problem (values never echoed)."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as error:
+        raise SettingsError([_problem_from(detail) for detail in error.errors()]) from None
+
+
+def _problem_from(detail: object) -> SettingProblem:
+    assert isinstance(detail, dict)
+    location = detail.get("loc") or ("?",)
+    message = str(detail.get("msg", "is not valid"))
+    message = message.removeprefix("Value error, ")
+    return SettingProblem(str(location[0]), _plain(message))
+
+
+def _plain(message: str) -> str:
+    lowered = message[:1].lower() + message[1:]
+    return lowered if lowered.startswith(("must", "is ")) else f"is not valid: {lowered}"

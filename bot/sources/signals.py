@@ -1,0 +1,35 @@
+"""Names of the service-level signals the checks read, in one normalised unit each.
+
+Conventions (prom-client, OpenTelemetry with and without unit suffixes) and per-service
+overrides map each signal to a PromQL expression; checks only ever ask for signals by name.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Signal(StrEnum):
+    REQUEST_RATE = "request_rate"  # requests per second
+    ERROR_RATIO = "error_ratio"  # share of 5xx answers, 0..1
+    LATENCY_P50 = "latency_p50"  # seconds
+    LATENCY_P95 = "latency_p95"  # seconds
+    LATENCY_P99 = "latency_p99"  # seconds
+    INFLIGHT_REQUESTS = "inflight_requests"  # count
+    EVENTLOOP_LAG_P99 = "eventloop_lag_p99"  # seconds
+    EVENTLOOP_LAG_MAX = "eventloop_lag_max"  # seconds
+    EVENTLOOP_UTILIZATION = "eventloop_utilization"  # 0..1
+    CPU_CORES = "cpu_cores"  # cores busy (rate of CPU seconds)
+    HEAP_USED = "heap_used"  # bytes
+    HEAP_TOTAL = "heap_total"  # bytes
+    EXTERNAL_MEMORY = "external_memory"  # bytes
+    RSS = "rss"  # bytes
+    GC_TIME_RATIO = "gc_time_ratio"  # share of wall time spent in GC, 0..1
+    ACTIVE_HANDLES = "active_handles"  # count
+    DB_POOL_USED = "db_pool_used"  # connections in use
+    DB_POOL_MAX = "db_pool_max"  # pool size
+    DB_POOL_PENDING = "db_pool_pending"  # requests waiting for a connection
+    DB_OP_P99 = "db_op_p99"  # seconds
+    DOWNSTREAM_P99 = "downstream_p99"  # seconds, one series per downstream
+    DOWNSTREAM_RATE = "downstream_rate"  # calls per second, one series per downstream
+    DOWNSTREAM_ERROR_RATIO = "downstream_error_ratio"  # 0..1, one series per downstream

@@ -26,7 +26,7 @@ EXAMPLES: dict[str, str] = {
     "ALERT_WEBHOOK_TOKEN": "a-long-random-string",
     "BOT_CONFIG_DIR": "config",
     "BOT_PLAYBOOK_DIR": "playbooks",
-    "BOT_HTTP_HOST": "0.0.0.0",
+    "BOT_HTTP_HOST": "127.0.0.1",
     "BOT_HTTP_PORT": "3000",
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",
@@ -67,7 +67,7 @@ class Settings(BaseSettings):
     ALERT_WEBHOOK_TOKEN: SecretStr | None = None
     BOT_CONFIG_DIR: Path = Path("config")
     BOT_PLAYBOOK_DIR: Path = Path("playbooks")
-    BOT_HTTP_HOST: str = Field(default="0.0.0.0", min_length=1)  # noqa: S104 - a server's default
+    BOT_HTTP_HOST: str = Field(default="0.0.0.0", min_length=1)  # noqa: S104 - in a container
     BOT_HTTP_PORT: int = Field(default=3000, ge=0, le=65535)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     LOG_FORMAT: Literal["json", "console"] = "json"
@@ -130,7 +130,7 @@ def _require_prefix(value: SecretStr | None, prefix: str, what: str) -> SecretSt
 def load_settings(env_file: Path | None = Path(".env")) -> Settings:
     """Read the environment; raise `SettingsError` listing every problem (values never echoed)."""
     try:
-        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file)
     except ValidationError as error:
         raise SettingsError([_problem_from(detail) for detail in error.errors()]) from None
 

@@ -1,0 +1,76 @@
+"""Command line: `python -m bot serve | triage | emulator | demo ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.logs import configure_logging
+from bot.settings import Settings, SettingsError, load_settings
+
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("serve", help="run the bot: Slack events, alert webhooks, health, metrics")
+    commands.add_parser("check-config", help="validate settings and exit")
+    return parser
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        _fail_settings(error)
+        raise AssertionError("unreachable") from None
+
+
+def _fail_settings(error: SettingsError) -> None:
+    print("The bot cannot start; fix these settings:", file=sys.stderr)
+    for problem in error.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _secrets_of(settings: Settings) -> list[str]:
+    candidates = [
+        settings.SLACK_BOT_TOKEN,
+        settings.SLACK_SIGNING_SECRET,
+        settings.SLACK_APP_TOKEN,
+        settings.ALERT_WEBHOOK_TOKEN,
+        settings.REDIS_URL,
+    ]
+    return [c.get_secret_value() for c in candidates if c is not None]
+
+
+def _serve() -> int:
+    settings = _settings_or_exit()
+    problems = settings.problems_for_serve()
+    if problems:
+        _fail_settings(SettingsError(problems))
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT, _secrets_of(settings))
+    from bot.serve import serve
+
+    serve(settings)
+    return 0
+
+
+def _check_config() -> int:
+    settings = _settings_or_exit()
+    problems = settings.problems_for_serve()
+    if problems:
+        _fail_settings(SettingsError(problems))
+    print("Settings are valid.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handlers = {"serve": _serve, "check-config": _check_config}
+    return handlers[args.command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

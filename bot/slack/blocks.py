@@ -1,0 +1,37 @@
+"""Block Kit helpers shared by every renderer: Slack's size limits enforced before sending."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+ELLIPSIS = "…"
+
+
+def clip_text(text: str, limit: int = MAX_SECTION_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
+
+
+def section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=clip_text(text)))
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip_text(text))])
+
+
+def fit_blocks(blocks: Sequence[Block], limit: int = MAX_BLOCKS) -> list[Block]:
+    """Keep a message within Slack's block limit, saying how much was left out."""
+    if len(blocks) <= limit:
+        return list(blocks)
+    kept = list(blocks[: limit - 1])
+    omitted = len(blocks) - len(kept)
+    kept.append(context(f"{ELLIPSIS} {omitted} more blocks not shown (Slack allows {limit})."))
+    return kept
+
+
+def to_payload(blocks: Sequence[Block]) -> list[dict[str, object]]:
+    return [block.to_dict() for block in fit_blocks(blocks)]

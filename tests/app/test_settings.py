@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError, load_settings
+
+SECRET_SIGNING = "f00dfacef00dfacef00dface"
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_defaults_need_nothing(clean_env: Path) -> None:
+    settings = load_settings()
+    assert settings.REDIS_URL is None
+    assert settings.BOT_HTTP_PORT == 3000
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert not settings.socket_mode
+
+
+def test_every_problem_is_reported_with_an_example(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOT_HTTP_PORT", "seventy")
+    monkeypatch.setenv("LOG_FORMAT", "xml")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxp-user-token-value")
+    monkeypatch.setenv("REDIS_URL", "http://user:hunter2@example:6379")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    by_variable = {p.variable: str(p) for p in caught.value.problems}
+    assert set(by_variable) == {"BOT_HTTP_PORT", "LOG_FORMAT", "SLACK_BOT_TOKEN", "REDIS_URL"}
+    assert "for example BOT_HTTP_PORT=3000" in by_variable["BOT_HTTP_PORT"]
+    assert "xoxb-" in by_variable["SLACK_BOT_TOKEN"]
+    message = str(caught.value)
+    assert "hunter2" not in message
+    assert "xoxp-user-token-value" not in message
+
+
+def test_dotenv_file_is_read(clean_env: Path) -> None:
+    (clean_env / ".env").write_text("BOT_HTTP_PORT=4100\nLOG_LEVEL=debug\n")
+    settings = load_settings()
+    assert settings.BOT_HTTP_PORT == 4100
+    assert settings.LOG_LEVEL == "DEBUG"
+
+
+def test_serve_requires_slack_and_webhook_secrets(clean_env: Path) -> None:
+    problems = load_settings().problems_for_serve()
+    assert [p.variable for p in problems] == [
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "ALERT_WEBHOOK_TOKEN",
+    ]
+
+
+def test_serve_with_bad_settings_exits_2_without_traceback_or_secret(clean_env: Path) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SLACK_BOT_TOKEN": "not-a-bot-token-s3cret",
+        "SLACK_SIGNING_SECRET": SECRET_SIGNING,
+        "BOT_HTTP_PORT": "99999",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=clean_env,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "SLACK_BOT_TOKEN" in result.stderr
+    assert "BOT_HTTP_PORT" in result.stderr
+    assert "not-a-bot-token-s3cret" not in result.stderr + result.stdout
+    assert SECRET_SIGNING not in result.stderr + result.stdout

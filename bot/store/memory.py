@@ -65,6 +65,10 @@ class MemoryStore:
     async def close(self) -> None:
         self._closed = True
 
+    def held_key_count(self) -> int:
+        """Keys held in memory, including expired ones not yet swept."""
+        return len(self._strings) + len(self._timelines)
+
     async def claim_once(self, key: str, ttl_seconds: float) -> bool:
         return self._set_if_absent(self._keys.claim(key), "1", checked_ttl(ttl_seconds))
 
@@ -119,6 +123,7 @@ class MemoryStore:
     async def outbox_claim(
         self, consumer: str, lease_seconds: float, limit: int
     ) -> list[tuple[str, str]]:
+        self._check_open()
         lease_expires_at = self._now() + checked_ttl(lease_seconds)
         claimed: list[tuple[str, str]] = []
         for entry_id, item in self._outbox.items():

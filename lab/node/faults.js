@@ -1,0 +1,135 @@
+'use strict';
+
+// Each fault reproduces a real failure mode of a Node.js service. Request-path
+// faults are read by the route handlers (see app.js); background faults run
+// timers while they are active and undo everything when switched off.
+const crypto = require('node:crypto');
+const { performance } = require('node:perf_hooks');
+
+const MB = 1024 * 1024;
+const GROWTH_LIMIT_MB = Number(process.env.LAB_GROWTH_LIMIT_MB || 768);
+
+const FAULTS = [
+  'healthy',
+  'event_loop_blocked',
+  'cpu_saturated',
+  'heap_leak',
+  'native_memory_growth',
+  'gc_pressure',
+  'db_pool_saturated',
+  'slow_queries',
+  'slow_downstream',
+  'downstream_errors',
+  'unbounded_concurrency',
+  'error_spike',
+];
+
+// What the downstream should do while a fault is active.
+const DOWNSTREAM_MODE = { slow_downstream: 'slow', downstream_errors: 'errors' };
+
+// Synchronous CPU work for a fixed wall time, whatever the machine speed.
+function burnCpu(milliseconds) {
+  const deadline = performance.now() + milliseconds;
+  let digest = Buffer.alloc(0);
+  while (performance.now() < deadline) {
+    digest = crypto.pbkdf2Sync(digest, 'lab-salt', 200, 32, 'sha256');
+  }
+  return digest.toString('hex');
+}
+
+// Busy most of the time in short slices, yielding to I/O between them.
+function startCpuSaturation(state) {
+  const slice = () => {
+    if (!state.running) return;
+    burnCpu(12);
+    setImmediate(slice);
+  };
+  setImmediate(slice);
+}
+
+// A "cache" keyed by request id that nobody ever evicts.
+function startHeapLeak(state) {
+  const cache = new Map();
+  let nextKey = 0;
+  state.timer = setInterval(() => {
+    if (process.memoryUsage().heapUsed > GROWTH_LIMIT_MB * MB) return;
+    for (let i = 0; i < 1500; i += 1) {
+      nextKey += 1;
+      cache.set(`req-${nextKey}`, {
+        id: nextKey,
+        user: crypto.randomBytes(24).toString('hex'),
+        tags: [`t${nextKey % 13}`, `t${nextKey % 7}`],
+        at: Date.now(),
+      });
+    }
+  }, 100);
+  state.release = () => cache.clear();
+}
+
+// Buffers kept for "later upload" that never happens: memory outside the V8 heap.
+function startNativeGrowth(state) {
+  const retained = [];
+  state.timer = setInterval(() => {
+    if (process.memoryUsage().arrayBuffers > GROWTH_LIMIT_MB * MB) return;
+    retained.push(Buffer.alloc(256 * 1024, 0x5a));
+  }, 100);
+  state.release = () => retained.splice(0);
+}
+
+// Lots of medium-lived garbage: it survives a scavenge or two, gets promoted and
+// then dies, which keeps both the young and the old generation collector busy.
+function startGcPressure(state) {
+  const window = [];
+  state.timer = setInterval(() => {
+    const batch = [];
+    for (let i = 0; i < 40000; i += 1) {
+      batch.push({ i, label: `item-${i}`, values: [i, i * 2, i * 3] });
+    }
+    window.push(batch);
+    if (window.length > 12) window.shift();
+  }, 20);
+  state.release = () => window.splice(0);
+}
+
+const BACKGROUND = {
+  cpu_saturated: startCpuSaturation,
+  heap_leak: startHeapLeak,
+  native_memory_growth: startNativeGrowth,
+  gc_pressure: startGcPressure,
+};
+
+class FaultSwitch {
+  constructor({ onChange } = {}) {
+    this.name = 'healthy';
+    this.background = null;
+    this.onChange = onChange || (async () => {});
+  }
+
+  is(name) {
+    return this.name === name;
+  }
+
+  async set(name) {
+    if (!FAULTS.includes(name)) {
+      throw new Error(`unknown fault ${JSON.stringify(name)}; known: ${FAULTS.join(', ')}`);
+    }
+    this.stopBackground();
+    this.name = name;
+    if (BACKGROUND[name]) {
+      this.background = { running: true };
+      BACKGROUND[name](this.background);
+    }
+    await this.onChange(name);
+  }
+
+  stopBackground() {
+    const state = this.background;
+    if (!state) return;
+    state.running = false;
+    if (state.timer) clearInterval(state.timer);
+    if (state.release) state.release();
+    this.background = null;
+  }
+}
+
+module.exports = { FAULTS, DOWNSTREAM_MODE, FaultSwitch, burnCpu };

@@ -1,0 +1,109 @@
+"""The Web API endpoint `POST /api/<method>` and the upload URLs it hands out."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from aiohttp import BodyPartReader, web
+
+from bot.emulator.calls import ApiError, CallContext, read_arguments, token_of
+from bot.emulator.limits import RateLimited
+from bot.emulator.methods import METHODS
+from bot.emulator.methods_files import receive_upload
+from bot.emulator.records import ApiCall, JsonObject
+from bot.emulator.state import EmulatorState
+
+STATE_KEY = web.AppKey("emulator_state", EmulatorState)
+UPLOAD_FAULT_KEY = "upload"
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: JsonObject
+    headers: dict[str, str] = field(default_factory=dict)
+    channel: str | None = None
+
+
+async def api_method(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    method = request.match_info["method"]
+    started = state.clock()
+    outcome = await injected_fault(state, method)
+    if outcome is None:
+        outcome = await _answer(request, state, method)
+    error = outcome.body.get("error")
+    state.record_call(
+        ApiCall(
+            method=method,
+            at=started,
+            status=outcome.status,
+            ok=bool(outcome.body.get("ok")),
+            error=str(error) if error else None,
+            channel=outcome.channel,
+        )
+    )
+    return web.json_response(outcome.body, status=outcome.status, headers=outcome.headers)
+
+
+async def injected_fault(state: EmulatorState, key: str) -> Outcome | None:
+    """Apply a queued fault: wait if asked, then answer its 5xx (or None to go on)."""
+    fault = state.faults.take(key)
+    if fault is None:
+        return None
+    if fault.delay_seconds:
+        await asyncio.sleep(fault.delay_seconds)
+    if fault.status is None:
+        return None
+    return Outcome(fault.status, {"ok": False, "error": "fatal_error"})
+
+
+async def _answer(request: web.Request, state: EmulatorState, method: str) -> Outcome:
+    ctx: CallContext | None = None
+    try:
+        args = await read_arguments(request)
+        ctx = CallContext(method, args, state, origin=str(request.url.origin()))
+        body = _dispatch(ctx, token_of(request, args))
+        return Outcome(200, {"ok": True, **body}, channel=ctx.channel)
+    except ApiError as error:
+        return Outcome(200, error.body(), channel=ctx.channel if ctx else None)
+    except RateLimited as limited:
+        headers = {"Retry-After": str(limited.retry_after)}
+        body = {"ok": False, "error": "ratelimited"}
+        return Outcome(429, body, headers, channel=ctx.channel if ctx else None)
+
+
+def _dispatch(ctx: CallContext, token: str | None) -> JsonObject:
+    if token is None:
+        raise ApiError("not_authed")
+    if token != ctx.state.bot_token:
+        raise ApiError("invalid_auth")
+    handler = METHODS.get(ctx.method)
+    if handler is None:
+        raise ApiError("unknown_method")
+    ctx.state.limiter.check_method(ctx.method)
+    return handler(ctx)
+
+
+async def upload(request: web.Request) -> web.Response:
+    """Accepts the file bytes at an upload URL, raw or as a multipart form, like Slack."""
+    state = request.app[STATE_KEY]
+    fault = await injected_fault(state, UPLOAD_FAULT_KEY)
+    if fault is not None:
+        return web.Response(status=fault.status, text="fatal_error")
+    content = await _upload_bytes(request)
+    file = receive_upload(state, request.match_info["file_id"], content)
+    if file is None:
+        return web.Response(status=404, text="file_not_found")
+    return web.Response(text=f"OK - {len(content)}")
+
+
+async def _upload_bytes(request: web.Request) -> bytes:
+    if request.content_type != "multipart/form-data":
+        return await request.read()
+    reader = await request.multipart()
+    async for part in reader:
+        if isinstance(part, BodyPartReader):
+            return bytes(await part.read())
+    return b""

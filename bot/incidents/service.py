@@ -1,0 +1,209 @@
+"""Turning alert batches into incidents, and the lifecycle actions people take on them.
+
+Grouping: alerts of one service and alert name belong to one open incident, however many
+arrive (a storm is one incident with counts). Applying an alert is idempotent: a firing alert
+is keyed by fingerprint, so a retry or an HA duplicate changes nothing. A whole notification
+seen before is skipped early to keep the timeline quiet.
+
+Re-fire after resolution: within REOPEN_WINDOW_SECONDS (30 minutes) the resolved incident is
+reopened in its existing thread; later, a new incident and a new thread are opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+
+from bot.alerts.model import Alert, AlertBatch
+from bot.incidents.model import Incident, SlackThread
+from bot.incidents.repository import IncidentRepository
+from bot.incidents.routing import Route, Router
+from bot.outbox.ops import SyncRoot, ThreadNote
+from bot.store.keys import IDEMPOTENCY_TTL_SECONDS
+
+log = structlog.get_logger(__name__)
+
+Clock = Callable[[], datetime]
+IncidentHook = Callable[[Incident], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    alerts: int
+    duplicate: bool
+    incidents: tuple[str, ...]
+
+
+class IncidentService:
+    def __init__(
+        self,
+        repository: IncidentRepository,
+        router: Router,
+        *,
+        on_opened: IncidentHook | None = None,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:
+        self.repository = repository
+        self._router = router
+        self._on_opened = on_opened
+        self._now = clock
+
+    async def accept(self, batch: AlertBatch) -> Accepted:
+        """Store the batch's effect on incidents durably; return only once it is stored."""
+        store = self.repository.store
+        notification = _notification_key(batch.alerts)
+        if await store.get_value(notification) is not None:
+            return Accepted(alerts=len(batch.alerts), duplicate=True, incidents=())
+        touched: list[str] = []
+        opened: list[Incident] = []
+        for (route, alertname), alerts in _grouped(batch.alerts, self._router).items():
+            incident, is_new = await self._apply(route, alertname, alerts)
+            if incident is not None:
+                touched.append(incident.id)
+                if is_new:
+                    opened.append(incident)
+        await store.set_value(notification, "1", IDEMPOTENCY_TTL_SECONDS)
+        for incident in opened:
+            await self._opened(incident)
+        return Accepted(alerts=len(batch.alerts), duplicate=False, incidents=tuple(touched))
+
+    async def _apply(
+        self, route: Route, alertname: str, alerts: list[Alert]
+    ) -> tuple[Incident | None, bool]:
+        group_key = f"{route.service or '_unmapped'}/{alertname}"
+        async with self.repository.locked(group_key):
+            incident = await self.repository.open_for_group(group_key)
+            is_new = False
+            if incident is None:
+                if not any(a.status == "firing" for a in alerts):
+                    return None, False
+                incident, is_new = await self._open_or_reopen(group_key, route, alerts[0])
+            notes = self._merge(incident, alerts)
+            await self.repository.save(incident)
+            await self.repository.enqueue(
+                SyncRoot(incident_id=incident.id),
+                *(ThreadNote(incident_id=incident.id, text=note) for note in notes),
+            )
+            return incident, is_new
+
+    async def _open_or_reopen(
+        self, group_key: str, route: Route, first: Alert
+    ) -> tuple[Incident, bool]:
+        now = self._now()
+        previous = await self.repository.recently_resolved(group_key)
+        if previous is not None:
+            previous.reopen(now)
+            await self.repository.record(
+                previous.id, "alerts", "reopened: the alert fired again", now
+            )
+            created = await self.repository.create(previous)
+            return created, False
+        incident = Incident(
+            id=_new_id(now),
+            group_key=group_key,
+            service=route.service,
+            alertname=first.alertname,
+            severity=first.severity,
+            summary=first.summary,
+            opened_at=now,
+            updated_at=now,
+            matchers=dict(first.labels),
+            links=dict(first.links),
+            slack=SlackThread(channel=route.channel),
+        )
+        created = await self.repository.create(incident)
+        if created.id == incident.id:
+            await self.repository.record(incident.id, "alerts", "opened", now)
+        return created, created.id == incident.id
+
+    def _merge(self, incident: Incident, alerts: list[Alert]) -> list[str]:
+        """Fold alerts into the incident; return thread notes worth posting."""
+        now = self._now()
+        resolved_before = incident.status == "resolved"
+        for alert in alerts:
+            if alert.status == "firing":
+                if alert.fingerprint not in incident.firing:
+                    incident.alerts_received += 1
+                incident.firing[alert.fingerprint] = alert.starts_at
+                incident.raise_severity(alert.severity)
+            else:
+                incident.firing.pop(alert.fingerprint, None)
+        incident.matchers = _common_labels(incident.matchers, alerts)
+        incident.updated_at = now
+        if not incident.firing and incident.resolve("alerts", now) and not resolved_before:
+            return ["Every alert of this incident has cleared; marked resolved."]
+        return []
+
+    async def _opened(self, incident: Incident) -> None:
+        log.info("incident opened", incident=incident.id, service=incident.service)
+        if self._on_opened is not None:
+            await self._on_opened(incident)
+
+    async def acknowledge(self, incident_id: str, who: str) -> Incident | None:
+        return await self._act(incident_id, who, "acknowledged", Incident.acknowledge)
+
+    async def resolve(self, incident_id: str, who: str) -> Incident | None:
+        return await self._act(incident_id, who, "resolved", Incident.resolve)
+
+    async def _act(
+        self,
+        incident_id: str,
+        who: str,
+        verb: str,
+        change: Callable[[Incident, str, datetime], bool],
+    ) -> Incident | None:
+        """Apply a person's action; None if the incident is unknown. Unchanged if not allowed."""
+        incident = await self.repository.get(incident_id)
+        if incident is None:
+            return None
+        async with self.repository.locked(incident.group_key):
+            incident = await self.repository.get(incident_id)
+            if incident is None or not change(incident, who, self._now()):
+                return incident
+            await self.repository.save(incident)
+            await self.repository.record(incident.id, who, verb, self._now())
+            await self.repository.enqueue(
+                SyncRoot(incident_id=incident.id),
+                ThreadNote(incident_id=incident.id, text=f"<@{who}> {verb} this incident."),
+            )
+            return incident
+
+    async def note(self, incident_id: str, who: str, text: str) -> bool:
+        incident = await self.repository.get(incident_id)
+        if incident is None:
+            return False
+        await self.repository.record(incident_id, who, f"note: {text}", self._now())
+        await self.repository.enqueue(
+            ThreadNote(incident_id=incident_id, text=f"Note from <@{who}>: {text}")
+        )
+        return True
+
+
+def _grouped(alerts: list[Alert], router: Router) -> dict[tuple[Route, str], list[Alert]]:
+    groups: dict[tuple[Route, str], list[Alert]] = defaultdict(list)
+    for alert in alerts:
+        groups[(router.route(alert.labels), alert.alertname)].append(alert)
+    return groups
+
+
+def _common_labels(current: dict[str, str], alerts: list[Alert]) -> dict[str, str]:
+    """Labels every alert shares: the matchers a silence for the whole incident can use."""
+    common = dict(current)
+    for alert in alerts:
+        common = {k: v for k, v in common.items() if alert.labels.get(k) == v}
+    return common
+
+
+def _notification_key(alerts: list[Alert]) -> str:
+    digest = hashlib.sha256("\n".join(sorted(a.dedupe_key for a in alerts)).encode()).hexdigest()
+    return f"notification:{digest[:32]}"
+
+
+def _new_id(now: datetime) -> str:
+    return f"{now:%y%m%d}-{uuid.uuid4().hex[:6]}"

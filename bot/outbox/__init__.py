@@ -1,0 +1,1 @@
+"""Every Slack write goes through the outbox: queued in the store, delivered by one worker."""

@@ -1,0 +1,99 @@
+"""Block Kit for an incident's root message: what is wrong, how bad, who has it, and buttons."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    HeaderBlock,
+)
+
+from bot.incidents.model import Incident
+from bot.slack.blocks import context, section
+
+STATUS_MARK = {
+    "triggered": ":red_circle:",
+    "acknowledged": ":large_orange_circle:",
+    "resolved": ":large_green_circle:",
+}
+
+ACTION_ACK = "incident_ack"
+ACTION_RERUN = "incident_rerun_triage"
+ACTION_SILENCE = "incident_silence_1h"
+ACTION_RESOLVE = "incident_resolve"
+
+
+def root_text(incident: Incident) -> str:
+    """The plain-text fallback (notifications, screen readers)."""
+    where = incident.service or "an unmapped service"
+    return f"[{incident.status}] {incident.alertname} on {where} ({incident.severity})"
+
+
+def root_blocks(incident: Incident) -> list[Block]:
+    blocks: list[Block] = [
+        HeaderBlock(text=f"{incident.alertname} · {incident.service or 'unmapped'}"[:150]),
+        section(_status_line(incident)),
+    ]
+    if incident.summary:
+        blocks.append(section(incident.summary))
+    blocks.append(context(_facts_line(incident)))
+    if incident.is_open:
+        blocks.append(_buttons(incident))
+    return blocks
+
+
+def _status_line(incident: Incident) -> str:
+    mark = STATUS_MARK[incident.status]
+    line = f"{mark} *{incident.status.capitalize()}* · severity *{incident.severity}*"
+    if incident.acknowledged_by:
+        line += f" · acknowledged by <@{incident.acknowledged_by}>"
+    if incident.resolved_by:
+        who = (
+            "its alerts clearing"
+            if incident.resolved_by == "alerts"
+            else f"<@{incident.resolved_by}>"
+        )
+        line += f" · resolved by {who}"
+    if incident.diagnosis:
+        line += f"\nLikely cause: *{incident.diagnosis.replace('_', ' ')}*"
+    return line
+
+
+def _facts_line(incident: Incident) -> str:
+    facts = [
+        f"Incident `{incident.id}`",
+        f"opened <!date^{int(incident.opened_at.timestamp())}^{{date_short_pretty}} {{time}}|"
+        f"{incident.opened_at:%Y-%m-%d %H:%M} UTC>",
+        f"{len(incident.firing)} alert(s) firing, {incident.alerts_received} received",
+    ]
+    if incident.reopened_count:
+        facts.append(f"reopened {incident.reopened_count}×")
+    facts += [f"<{url}|{name}>" for name, url in sorted(incident.links.items())][:3]
+    return " · ".join(facts)
+
+
+def _buttons(incident: Incident) -> ActionsBlock:
+    value = incident.id
+    elements = []
+    if incident.status == "triggered":
+        elements.append(
+            ButtonElement(text="Acknowledge", action_id=ACTION_ACK, value=value, style="primary")
+        )
+    elements += [
+        ButtonElement(text="Re-run triage", action_id=ACTION_RERUN, value=value),
+        ButtonElement(text="Silence 1 h", action_id=ACTION_SILENCE, value=value),
+        ButtonElement(
+            text="Resolve",
+            action_id=ACTION_RESOLVE,
+            value=value,
+            confirm=ConfirmObject(
+                title="Resolve this incident?",
+                text="Alerts that still fire will reopen it.",
+                confirm="Resolve",
+                deny="Cancel",
+            ),
+        ),
+    ]
+    return ActionsBlock(block_id=f"incident:{incident.id}", elements=elements)

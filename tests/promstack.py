@@ -1,0 +1,178 @@
+"""Start a real Prometheus (Debian's /usr/bin/prometheus) and tiny /metrics servers for tests.
+
+    async with serve_exposition(fixture_text("sample_promclient.txt")) as target:
+        async with run_prometheus({"checkout": [target]}) as prom:
+            await prom.wait_for_series('up{job="checkout"} == 1')
+            ...  # query prom.url
+
+Prometheus listens on a free 127.0.0.1 port, keeps its data in a temporary directory, scrapes
+every target each second, and is stopped and cleaned up however the block exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+PROMETHEUS_BINARY = Path("/usr/bin/prometheus")
+FIXTURES = Path(__file__).parent / "fixtures" / "metrics"
+EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class PrometheusStartError(RuntimeError):
+    """Prometheus did not become ready; the message carries the end of its log."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def prometheus_available() -> bool:
+    return PROMETHEUS_BINARY.exists()
+
+
+@contextlib.asynccontextmanager
+async def serve_exposition(body: str | Callable[[], str]) -> AsyncIterator[str]:
+    """Serve `body` (or what the callable returns on each scrape) at /metrics; yields host:port."""
+
+    async def metrics(_request: web.Request) -> web.Response:
+        text = body() if callable(body) else body
+        return web.Response(body=text.encode(), headers={"Content-Type": EXPOSITION_CONTENT_TYPE})
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    async with serve_app(app) as address:
+        yield address
+
+
+@contextlib.asynccontextmanager
+async def serve_app(app: web.Application) -> AsyncIterator[str]:
+    """Run an aiohttp app on a free 127.0.0.1 port; yields host:port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.SockSite(runner, sock).start()
+        yield f"127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        await runner.cleanup()
+        sock.close()
+
+
+@dataclass(frozen=True)
+class PrometheusStack:
+    url: str
+    data_dir: Path
+
+    async def wait_for_series(self, expr: str, within: float = 20.0) -> None:
+        """Wait until the instant query `expr` returns at least one sample."""
+        deadline = time.monotonic() + within
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            while time.monotonic() < deadline:
+                url = f"{self.url}/api/v1/query"
+                async with session.post(url, data={"query": expr}) as response:
+                    payload = await response.json()
+                if payload.get("status") == "success" and payload["data"]["result"]:
+                    return
+                await asyncio.sleep(0.25)
+        raise TimeoutError(f"no samples for {expr} after {within}s")
+
+
+def scrape_config(jobs: Mapping[str, Sequence[str]], interval: str = "1s") -> str:
+    config = {
+        "global": {"scrape_interval": interval, "evaluation_interval": interval},
+        "scrape_configs": [
+            {"job_name": job, "static_configs": [{"targets": list(targets)}]}
+            for job, targets in jobs.items()
+        ],
+    }
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+@contextlib.asynccontextmanager
+async def run_prometheus(
+    jobs: Mapping[str, Sequence[str]] | None = None, *, ready_timeout: float = 30.0
+) -> AsyncIterator[PrometheusStack]:
+    """Run Prometheus scraping `jobs` ({job name: [host:port, ...]}) every second."""
+    if not prometheus_available():
+        raise PrometheusStartError(f"{PROMETHEUS_BINARY} is not installed")
+    data_dir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="promstack-"))
+    try:
+        config = data_dir / "prometheus.yml"
+        await asyncio.to_thread(config.write_text, scrape_config(jobs or {}), encoding="utf-8")
+        async with _prometheus_process(config, data_dir, ready_timeout) as url:
+            yield PrometheusStack(url=url, data_dir=data_dir)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, data_dir, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def _prometheus_process(
+    config: Path, data_dir: Path, ready_timeout: float
+) -> AsyncIterator[str]:
+    port = free_port()
+    log_path = data_dir / "prometheus.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            str(PROMETHEUS_BINARY),
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data_dir / 'tsdb'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--web.enable-lifecycle",
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        await _wait_ready(url, process, log_path, ready_timeout)
+        yield url
+    finally:
+        await _stop(process)
+
+
+async def _wait_ready(
+    url: str, process: asyncio.subprocess.Process, log_path: Path, within: float
+) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                break
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with session.get(f"{url}/-/ready") as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.1)
+    log = await asyncio.to_thread(log_path.read_text, encoding="utf-8", errors="replace")
+    tail = log[-2000:]
+    raise PrometheusStartError(f"Prometheus at {url} did not become ready:\n{tail}")
+
+
+async def _stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), timeout=10)
+    except TimeoutError:
+        process.kill()
+        await process.wait()

@@ -23,12 +23,18 @@ async def slack_events(request: web.Request) -> web.Response:
     verifier = request.app[VERIFIER_KEY]
     timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
     signature = request.headers.get("X-Slack-Signature", "")
-    if not verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
+    if not _is_signed(verifier, body, timestamp, signature):
         log.warning("rejected a Slack request with a missing, wrong or stale signature")
         return web.json_response({"error": "invalid signature"}, status=401)
     bolt_request = await to_bolt_request(request)
     bolt_response = await request.app[BOLT_KEY].async_dispatch(bolt_request)
     return await to_aiohttp_response(bolt_response)
+
+
+def _is_signed(verifier: SignatureVerifier, body: bytes, timestamp: str, signature: str) -> bool:
+    if not timestamp.isdigit() or not signature:
+        return False
+    return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
 
 
 def add_slack_routes(app: web.Application, bolt: AsyncApp, signing_secret: str) -> None:

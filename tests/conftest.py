@@ -1,0 +1,86 @@
+"""Fixtures shared across test packages: the Slack emulator and a running bot."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiohttp import web
+
+from bot.app import Wiring, build_wiring, create_app
+from bot.emulator.driver import SlackDriver
+from bot.emulator.server import RunningEmulator, start_emulator
+from bot.settings import Settings
+from bot.store import MemoryStore, Store
+
+BOT_TOKEN = "xoxb-test-0000-bottoken"
+SIGNING_SECRET = "test-signing-secret-7f3a9c"
+WEBHOOK_TOKEN = "test-webhook-token-51d2"
+
+
+def redis_url() -> str:
+    return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def unique_prefix() -> str:
+    return f"test:{uuid.uuid4().hex[:12]}:"
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[RunningEmulator]:
+    async with await start_emulator(bot_token=BOT_TOKEN) as running:
+        yield running
+
+
+def make_settings(emulator: RunningEmulator, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "ALERT_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
+        "SLACK_API_URL": emulator.url,
+        "BOT_HTTP_HOST": "127.0.0.1",
+        "BOT_HTTP_PORT": 0,
+        "LOG_FORMAT": "console",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+@dataclass
+class RunningBot:
+    url: str
+    wiring: Wiring
+    app: web.Application
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.url}/slack/events"
+
+
+async def start_bot(settings: Settings, store: Store) -> tuple[RunningBot, web.AppRunner]:
+    wiring = build_wiring(settings, store)
+    app = create_app(wiring)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    return RunningBot(url=f"http://{host}:{port}", wiring=wiring, app=app), runner
+
+
+@pytest.fixture
+async def bot(emulator: RunningEmulator) -> AsyncIterator[RunningBot]:
+    running, runner = await start_bot(make_settings(emulator), MemoryStore())
+    try:
+        yield running
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def driver(bot: RunningBot, emulator: RunningEmulator) -> AsyncIterator[SlackDriver]:
+    async with SlackDriver(bot.events_url, SIGNING_SECRET, emulator.response_sink_base) as sent:
+        yield sent

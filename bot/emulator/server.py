@@ -32,7 +32,9 @@ def create_emulator_app(
 ) -> web.Application:
     app = web.Application()
     app[STATE_KEY] = state or EmulatorState(bot_token=bot_token, limits=limits)
+    # Slack takes every method as POST, and as GET with a query string.
     app.router.add_post("/api/{method}", api_method)
+    app.router.add_get("/api/{method}", api_method, allow_head=False)
     app.router.add_post(UPLOAD_PATH + "{file_id}", upload)
     app.router.add_post(RESPONSE_PATH + "/{response_id}", response_url_post)
     app.router.add_get("/_emulator/", http_control.page)

@@ -10,7 +10,8 @@ const { DOWNSTREAM_MODE, FaultSwitch, burnCpu } = require('./faults');
 const OUTBOUND_TIMEOUT_MS = 5000;
 const FAN_OUT = 200;
 const ERROR_SPIKE_SHARE = 0.4;
-const SATURATED_POOL_SIZE = 2;
+// Pool sizes per fault: tiny to provoke waiting; roomy so slow queries alone show.
+const POOL_SIZE_FOR_FAULT = { db_pool_saturated: 2, slow_queries: 40 };
 
 class HttpError extends Error {
   constructor(statusCode, message) {
@@ -141,13 +142,13 @@ function createHandler({ routes, faults, telemetry }) {
 }
 
 async function startApp(config, telemetry) {
-  const pool = db.createPool();
+  const pool = db.createPool(POOL_SIZE_FOR_FAULT[config.fault] || db.NORMAL_POOL_SIZE);
   telemetry.watchPool(pool);
   await db.ensureSchema(pool);
   const downstream = createDownstreamClient(config.downstreamUrl, telemetry);
   const faults = new FaultSwitch({
     onChange: async (name) => {
-      pool.options.max = name === 'db_pool_saturated' ? SATURATED_POOL_SIZE : db.NORMAL_POOL_SIZE;
+      pool.options.max = POOL_SIZE_FOR_FAULT[name] || db.NORMAL_POOL_SIZE;
       const mode = DOWNSTREAM_MODE[name] || 'normal';
       const res = await downstream.request('POST', '/admin/mode', JSON.stringify({ mode }));
       if (res.statusCode !== 200) throw new Error(`downstream refused mode ${mode}: ${res.body}`);

@@ -8,7 +8,7 @@ const NORMAL_POOL_SIZE = 10;
 const SCHEMA_LOCK_ID = 724311;
 const SEED_ROWS = 2000;
 
-function createPool() {
+function createPool(max = NORMAL_POOL_SIZE) {
   const env = process.env;
   // Explicit settings (rather than libpq defaults) give the pool a readable name in metrics.
   return new Pool({
@@ -16,7 +16,7 @@ function createPool() {
     port: Number(env.PGPORT || 5432),
     user: env.PGUSER || 'postgres',
     database: env.PGDATABASE || 'postgres',
-    max: NORMAL_POOL_SIZE,
+    max,
     idleTimeoutMillis: 10000,
     connectionTimeoutMillis: 3000,
     application_name: process.env.SERVICE_NAME || 'lab-service',

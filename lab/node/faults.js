@@ -41,7 +41,7 @@ function burnCpu(milliseconds) {
 function startCpuSaturation(state) {
   const slice = () => {
     if (!state.running) return;
-    burnCpu(12);
+    burnCpu(25);
     setImmediate(slice);
   };
   setImmediate(slice);

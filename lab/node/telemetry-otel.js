@@ -24,7 +24,8 @@ function startOtelTelemetry({ serviceName, metricsPort, host }) {
     metricReader: exporter,
     instrumentations: [
       new HttpInstrumentation({
-        ignoreIncomingRequestHook: (req) => (req.url || '').startsWith('/admin/'),
+        // The exporter's own /metrics server is instrumented too; scrapes are not traffic.
+        ignoreIncomingRequestHook: (req) => /^\/(admin\/|metrics)/.test(req.url || ''),
       }),
       new PgInstrumentation(),
       new RuntimeNodeInstrumentation({ monitoringPrecision: 10 }),

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
 
 from bot.emulator.limits import Limits
 from bot.emulator.server import RunningEmulator
-from bot.slack.client import BotWebClient, ChannelPacer
 from bot.slack.blocks import MAX_BLOCKS, fit_blocks, section
+from bot.slack.client import BotWebClient, ChannelPacer
 from tests.conftest import BOT_TOKEN
 
 CHANNEL = "C0GENERAL"
@@ -39,7 +40,7 @@ async def test_client_never_posts_more_than_once_a_second_per_channel(
     await asyncio.gather(*posts)
     elapsed = time.monotonic() - started
     calls = emulator.state.calls_to("chat.postMessage", channel=CHANNEL)
-    gaps = [later.at - earlier.at for earlier, later in zip(calls, calls[1:], strict=False)]
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(calls)]
     assert len(calls) == 4
     assert all(c.status == 200 for c in calls)
     assert min(gaps) >= 0.95

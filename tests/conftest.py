@@ -84,3 +84,31 @@ async def bot(emulator: RunningEmulator) -> AsyncIterator[RunningBot]:
 async def driver(bot: RunningBot, emulator: RunningEmulator) -> AsyncIterator[SlackDriver]:
     async with SlackDriver(bot.events_url, SIGNING_SECRET, emulator.response_sink_base) as sent:
         yield sent
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def any_store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    """Each backend in turn; the Redis one under a key prefix of its own, cleaned up after."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    from bot.store import RedisStore
+    from bot.store.keys import KeySpace
+    from bot.store.redis_store import connect
+
+    keys = KeySpace(unique_prefix())
+    client = connect(redis_url())
+    store = RedisStore(client, keys)
+    try:
+        await store.ping()
+    except Exception:
+        await store.close()
+        pytest.skip("no Redis reachable at REDIS_URL")
+    try:
+        yield store
+    finally:
+        cleanup = connect(redis_url())
+        async for key in cleanup.scan_iter(match=keys.pattern(), count=500):
+            await cleanup.delete(key)
+        await cleanup.aclose()
+        await store.close()

@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import structlog
 
 from bot.alerts.model import Alert, AlertBatch
+from bot.alerts.sink import AcceptResult
 from bot.incidents.model import Incident, SlackThread
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Route, Router
@@ -31,13 +31,6 @@ log = structlog.get_logger(__name__)
 
 Clock = Callable[[], datetime]
 IncidentHook = Callable[[Incident], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Accepted:
-    alerts: int
-    duplicate: bool
-    incidents: tuple[str, ...]
 
 
 class IncidentService:
@@ -54,24 +47,21 @@ class IncidentService:
         self._on_opened = on_opened
         self._now = clock
 
-    async def accept(self, batch: AlertBatch) -> Accepted:
+    async def accept(self, batch: AlertBatch) -> AcceptResult:
         """Store the batch's effect on incidents durably; return only once it is stored."""
         store = self.repository.store
         notification = _notification_key(batch.alerts)
         if await store.get_value(notification) is not None:
-            return Accepted(alerts=len(batch.alerts), duplicate=True, incidents=())
-        touched: list[str] = []
+            return AcceptResult(accepted=0, duplicates=len(batch.alerts))
         opened: list[Incident] = []
         for (route, alertname), alerts in _grouped(batch.alerts, self._router).items():
             incident, is_new = await self._apply(route, alertname, alerts)
-            if incident is not None:
-                touched.append(incident.id)
-                if is_new:
-                    opened.append(incident)
+            if incident is not None and is_new:
+                opened.append(incident)
         await store.set_value(notification, "1", IDEMPOTENCY_TTL_SECONDS)
         for incident in opened:
             await self._opened(incident)
-        return Accepted(alerts=len(batch.alerts), duplicate=False, incidents=tuple(touched))
+        return AcceptResult(accepted=len(batch.alerts))
 
     async def _apply(
         self, route: Route, alertname: str, alerts: list[Alert]
@@ -185,7 +175,7 @@ class IncidentService:
         return True
 
 
-def _grouped(alerts: list[Alert], router: Router) -> dict[tuple[Route, str], list[Alert]]:
+def _grouped(alerts: Sequence[Alert], router: Router) -> dict[tuple[Route, str], list[Alert]]:
     groups: dict[tuple[Route, str], list[Alert]] = defaultdict(list)
     for alert in alerts:
         groups[(router.route(alert.labels), alert.alertname)].append(alert)
@@ -200,7 +190,7 @@ def _common_labels(current: dict[str, str], alerts: list[Alert]) -> dict[str, st
     return common
 
 
-def _notification_key(alerts: list[Alert]) -> str:
+def _notification_key(alerts: Sequence[Alert]) -> str:
     digest = hashlib.sha256("\n".join(sorted(a.dedupe_key for a in alerts)).encode()).hexdigest()
     return f"notification:{digest[:32]}"
 

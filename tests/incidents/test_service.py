@@ -32,7 +32,7 @@ def alert(
     return make_alert(
         source="alertmanager",
         status=status,  # type: ignore[arg-type]
-        group_key='{}:{alertname="%s"}' % name,
+        group_key=f'{{}}:{{alertname="{name}"}}',
         labels={"alertname": name, "job": job, "instance": instance, "severity": "critical"},
         annotations={"summary": "p99 above target"},
         starts_at=starts_at,
@@ -51,7 +51,7 @@ def make_service(store: Store, clock: Clock, opened: list[str] | None = None) ->
 
     async def on_opened(incident: object) -> None:
         if opened is not None:
-            opened.append(getattr(incident, "id"))
+            opened.append(incident.id)
 
     return IncidentService(IncidentRepository(store), router, on_opened=on_opened, clock=clock)
 
@@ -112,13 +112,15 @@ async def test_all_alerts_clearing_resolves_and_notes_it_in_the_thread(any_store
     await service.accept(batch(alert(instance="a"), alert(instance="b")))
     await service.accept(batch(alert(instance="a", status="resolved")))
     incident = await service.repository.get(opened[0])
-    assert incident is not None and incident.status == "triggered"
+    assert incident is not None
+    assert incident.status == "triggered"
     await service.accept(batch(alert(instance="b", status="resolved")))
     incident = await service.repository.get(opened[0])
     assert incident is not None
     assert (incident.status, incident.resolved_by) == ("resolved", "alerts")
     notes = [op for op in await queued_ops(any_store) if isinstance(op, ThreadNote)]
-    assert len(notes) == 1 and "cleared" in notes[0].text
+    assert len(notes) == 1
+    assert "cleared" in notes[0].text
 
 
 async def test_refire_soon_after_resolution_reopens_the_same_incident(any_store: Store) -> None:
@@ -168,9 +170,11 @@ async def test_acknowledge_then_resolve_records_who_and_when(any_store: Store) -
         clock.now,
     )
     twice = await service.acknowledge(opened[0], "U0BOB")
-    assert twice is not None and twice.acknowledged_by == "U0ALICE"
+    assert twice is not None
+    assert twice.acknowledged_by == "U0ALICE"
     resolved = await service.resolve(opened[0], "U0BOB")
-    assert resolved is not None and resolved.status == "resolved"
+    assert resolved is not None
+    assert resolved.status == "resolved"
     timeline = await service.repository.timeline(opened[0])
     assert [(e.who, e.what) for e in timeline] == [
         ("alerts", "opened"),

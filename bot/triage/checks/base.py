@@ -1,0 +1,208 @@
+"""What every check kind provides, and the context it is evaluated in.
+
+A check kind is a class with a pydantic parameter model (its YAML contract), the signals it
+reads, and a pure `evaluate` that turns fetched series into findings. Adding one is a module
+in this package plus one line in `checks/__init__.py`::
+
+    class QueueDepthParams(CheckParams):
+        warn: float = 100
+
+    class QueueDepth(CheckKind[QueueDepthParams]):
+        kind = "queue_depth"
+        params_model = QueueDepthParams
+
+        def signals(self, params):
+            return {Signal.INFLIGHT_REQUESTS}
+
+        def evaluate(self, params, ctx):
+            level = ctx.sustained(Signal.INFLIGHT_REQUESTS)
+            ...
+            return [Finding(code="queue_depth", severity="info", summary=f"{level:.0f} queued")]
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.models import DownstreamStat, EndpointStat, Evidence, Finding, SeriesPoint, Severity
+from bot.sources.base import RangeSeries
+from bot.sources.signals import Signal
+from bot.triage import series as stats
+from bot.triage.source import Fetched
+from bot.triage.window import Window
+
+
+class CheckParams(BaseModel):
+    """Base of every parameter model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+ParamsT = TypeVar("ParamsT", bound=CheckParams)
+
+
+class CheckUnknown(Exception):
+    """The check could not reach a verdict; the message says why (shown to the user)."""
+
+
+class CheckSkipped(Exception):
+    """The service does not export what the check reads; not a failure, just not measured."""
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The service's objectives from the catalog; None where the catalog is silent."""
+
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    availability_percent: float | None = None
+    pool_size: int | None = None
+
+
+@dataclass(frozen=True)
+class ApmView:
+    """What an APM backend said, or why it could not say anything."""
+
+    endpoints: Sequence[EndpointStat] = ()
+    downstreams: Sequence[DownstreamStat] = ()
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    service: str
+    window: Window
+    data: Fetched
+    targets: Targets = field(default_factory=Targets)
+    apm: ApmView | None = None
+
+    def series(self, signal: Signal | str) -> list[RangeSeries]:
+        """Every series for the key, or `CheckSkipped`/`CheckUnknown` when there are none."""
+        key = str(signal)
+        problem = self.data.problem(key)
+        if problem is None:
+            return [one for one in self.data.get(key) if one.points]
+        if key in self.data.failures:
+            raise CheckUnknown(f"{key}: {problem}")
+        raise CheckSkipped(f"{key}: {problem}")
+
+    def points(self, signal: Signal | str) -> stats.Points:
+        """One series for the service: the worst instance at each timestamp."""
+        return stats.combine(self.series(signal), max)
+
+    def optional_points(self, signal: Signal | str) -> stats.Points:
+        try:
+            return self.points(signal)
+        except (CheckSkipped, CheckUnknown):
+            return []
+
+    def optional_series(self, signal: Signal | str) -> list[RangeSeries]:
+        try:
+            return self.series(signal)
+        except (CheckSkipped, CheckUnknown):
+            return []
+
+    def apm_view(self) -> ApmView:
+        """The APM answer, or `CheckSkipped`/`CheckUnknown` when there is none."""
+        if self.apm is None:
+            raise CheckSkipped("no APM backend is configured for this service")
+        if self.apm.problem is not None:
+            raise CheckUnknown(self.apm.problem)
+        return self.apm
+
+    def query(self, *signals: Signal | str) -> str:
+        return "\n".join(self.data.queries.get(str(s), "") for s in signals).strip()
+
+
+class CheckKind(ABC, Generic[ParamsT]):
+    kind: ClassVar[str]
+    params_model: ClassVar[type[CheckParams]]
+
+    @abstractmethod
+    def signals(self, params: ParamsT) -> set[Signal]:
+        """Signals this check reads; the engine fetches a step's signals together."""
+
+    def custom_queries(self, params: ParamsT) -> Mapping[str, str]:
+        """Operator-written PromQL templates by name (only the generic kind has any)."""
+        return {}
+
+    def uses_apm(self, params: ParamsT) -> bool:
+        return False
+
+    @abstractmethod
+    def evaluate(self, params: ParamsT, ctx: CheckContext) -> list[Finding]:
+        """Findings for this check; raise `CheckUnknown` or `CheckSkipped` if it cannot tell."""
+
+
+def finding(
+    code: str,
+    severity: Severity,
+    summary: str,
+    advice: str = "",
+    *,
+    query: str = "",
+    observed: Mapping[str, float | str | None] | None = None,
+    threshold: Mapping[str, float] | None = None,
+    charts: Mapping[str, stats.Points] | None = None,
+    unit: str = "",
+) -> Finding:
+    """Build a finding; chart series are cut down to a size a chart can show."""
+    series: dict[str, list[SeriesPoint]] = {
+        name: stats.downsample(points) for name, points in (charts or {}).items()
+    }
+    evidence = Evidence(
+        query=query,
+        observed=dict(observed or {}),
+        threshold=dict(threshold or {}),
+        series=series,
+        unit=unit,
+    )
+    return Finding(code=code, severity=severity, summary=summary, evidence=evidence, advice=advice)
+
+
+def grade(
+    value: float | None, warn: float, crit: float, *, higher_is_worse: bool = True
+) -> Severity:
+    """info / warn / crit for a value against two thresholds."""
+    if value is None:
+        return "info"
+    if not higher_is_worse:
+        value, warn, crit = -value, -warn, -crit
+    if value >= crit:
+        return "crit"
+    if value >= warn:
+        return "warn"
+    return "info"
+
+
+def ms(seconds: float | None) -> str:
+    """Seconds as a short millisecond (or second) figure people read at a glance."""
+    if seconds is None:
+        return "n/a"
+    if seconds >= 10:
+        return f"{seconds:.0f} s"
+    if seconds >= 1:
+        return f"{seconds:.1f} s"
+    return f"{seconds * 1000:.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.1f} ms"
+
+
+def percent(ratio: float | None) -> str:
+    if ratio is None:
+        return "n/a"
+    return f"{ratio * 100:.1f}%" if ratio < 0.1 else f"{ratio * 100:.0f}%"
+
+
+def mebibytes(size: float | None) -> str:
+    if size is None:
+        return "n/a"
+    return f"{size / 1_048_576:.0f} MiB"
+
+
+def rounded(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)

@@ -1,0 +1,58 @@
+"""Garbage collection: the share of wall time the process spends collecting."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from bot.models import Finding
+from bot.sources.signals import Signal
+from bot.triage import series as stats
+from bot.triage.checks.base import (
+    CheckContext,
+    CheckKind,
+    CheckParams,
+    finding,
+    grade,
+    percent,
+    rounded,
+)
+
+
+class GcTimeParams(CheckParams):
+    warn_ratio: float = Field(default=0.08, gt=0, lt=1)
+    crit_ratio: float = Field(default=0.2, gt=0, lt=1)
+    sustained_share: float = Field(default=0.25, gt=0, le=1)
+
+
+ADVICE = (
+    "Collections take a large share of the process's time, and every pause stops the event "
+    "loop. Reduce allocation in hot paths (fewer short-lived objects, no large string or "
+    "Buffer concatenation per request), check whether the heap is near its limit, and only "
+    "then consider a larger --max-old-space-size."
+)
+
+
+class GcTime(CheckKind[GcTimeParams]):
+    kind = "gc_time"
+    params_model = GcTimeParams
+
+    def signals(self, params: GcTimeParams) -> set[Signal]:
+        return {Signal.GC_TIME_RATIO}
+
+    def evaluate(self, params: GcTimeParams, ctx: CheckContext) -> list[Finding]:
+        points = ctx.points(Signal.GC_TIME_RATIO)
+        ratio = stats.sustained(stats.values(points), params.sustained_share)
+        severity = grade(ratio, params.warn_ratio, params.crit_ratio)
+        return [
+            finding(
+                "gc_time",
+                severity,
+                f"GC takes {percent(ratio)} of the time",
+                ADVICE if severity != "info" else "",
+                query=ctx.query(Signal.GC_TIME_RATIO),
+                observed={"ratio": rounded(ratio, 4)},
+                threshold={"warn_ratio": params.warn_ratio, "crit_ratio": params.crit_ratio},
+                charts={"gc_percent": [(t, v * 100) for t, v in points]},
+                unit="%",
+            )
+        ]

@@ -1,0 +1,72 @@
+"""Service error ratio (5xx answers) held against the availability objective."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from bot.models import Finding
+from bot.sources.signals import Signal
+from bot.triage import series as stats
+from bot.triage.checks.base import (
+    CheckContext,
+    CheckKind,
+    CheckParams,
+    finding,
+    grade,
+    percent,
+    rounded,
+)
+
+
+class SloErrorsParams(CheckParams):
+    min_warn_ratio: float = Field(default=0.01, gt=0, le=1)
+    crit_ratio: float = Field(default=0.05, gt=0, le=1)
+    min_request_rate: float = Field(default=0.05, ge=0)
+    sustained_share: float = Field(default=0.25, gt=0, le=1)
+
+
+ADVICE = (
+    "The service is answering with server errors. Read the error logs for the failing "
+    "routes and compare with the last deploy; if a dependency fails too, start there."
+)
+
+
+class SloErrors(CheckKind[SloErrorsParams]):
+    kind = "slo_errors"
+    params_model = SloErrorsParams
+
+    def signals(self, params: SloErrorsParams) -> set[Signal]:
+        return {Signal.ERROR_RATIO, Signal.REQUEST_RATE}
+
+    def evaluate(self, params: SloErrorsParams, ctx: CheckContext) -> list[Finding]:
+        points = ctx.points(Signal.ERROR_RATIO)
+        ratio = stats.sustained(stats.values(points), params.sustained_share) or 0.0
+        rate = stats.quantile(
+            stats.values(stats.combine(ctx.optional_series(Signal.REQUEST_RATE), stats.total)),
+            0.5,
+        )
+        budget = None
+        if ctx.targets.availability_percent is not None:
+            budget = 1 - ctx.targets.availability_percent / 100
+        warn = max(params.min_warn_ratio, budget or 0.0)
+        crit = max(params.crit_ratio, warn)
+        quiet = rate is not None and rate < params.min_request_rate
+        severity = "info" if quiet else grade(ratio, warn, crit)
+        summary = f"{percent(ratio)} of requests fail"
+        if rate is not None:
+            summary += f" at {rate:.1f} req/s"
+        if budget is not None:
+            summary += f" (error budget {percent(budget)})"
+        return [
+            finding(
+                "service_errors",
+                severity,
+                summary,
+                ADVICE if severity != "info" else "",
+                query=ctx.query(Signal.ERROR_RATIO),
+                observed={"error_ratio": rounded(ratio, 4), "requests_per_second": rounded(rate)},
+                threshold={"warn_ratio": warn, "crit_ratio": crit},
+                charts={"error_percent": [(t, v * 100) for t, v in points]},
+                unit="%",
+            )
+        ]

@@ -1,0 +1,80 @@
+"""Service latency (p95 and p99 at the edge) held against the catalog's objectives."""
+
+from __future__ import annotations
+
+from pydantic import Field, PositiveFloat
+
+from bot.models import Finding, Severity
+from bot.sources.signals import Signal
+from bot.triage import series as stats
+from bot.triage.checks.base import (
+    CheckContext,
+    CheckKind,
+    CheckParams,
+    CheckSkipped,
+    finding,
+    ms,
+    rounded,
+)
+
+
+class SloLatencyParams(CheckParams):
+    default_p99_ms: PositiveFloat = 1000
+    crit_factor: float = Field(default=2.0, gt=1)
+    sustained_share: float = Field(default=0.25, gt=0, le=1)
+
+
+ADVICE = (
+    "Latency is over the objective. The next steps of this checklist say where the time "
+    "goes: a blocked event loop, waiting for the database, or a slow dependency."
+)
+
+
+class SloLatency(CheckKind[SloLatencyParams]):
+    kind = "slo_latency"
+    params_model = SloLatencyParams
+
+    def signals(self, params: SloLatencyParams) -> set[Signal]:
+        return {Signal.LATENCY_P95, Signal.LATENCY_P99}
+
+    def evaluate(self, params: SloLatencyParams, ctx: CheckContext) -> list[Finding]:
+        targets = {
+            "p95": ctx.targets.p95_ms,
+            "p99": ctx.targets.p99_ms or (None if ctx.targets.p95_ms else params.default_p99_ms),
+        }
+        signals = {"p95": Signal.LATENCY_P95, "p99": Signal.LATENCY_P99}
+        observed: dict[str, float | str | None] = {}
+        worst_ratio, parts, charts = 0.0, [], {}
+        for name, signal in signals.items():
+            points = ctx.optional_points(signal)
+            level = stats.sustained(stats.values(points), params.sustained_share)
+            if level is None:
+                continue
+            charts[name] = [(t, v * 1000) for t, v in points]
+            observed[f"{name}_ms"] = rounded(level * 1000, 1)
+            target = targets[name]
+            text = f"{name} {ms(level)}"
+            if target:
+                worst_ratio = max(worst_ratio, level * 1000 / target)
+                text += f" (objective {target:.0f} ms)"
+            parts.append(text)
+        if not parts:
+            ctx.points(Signal.LATENCY_P99)  # raises with the reason
+            raise CheckSkipped("no latency series")
+        severity: Severity = (
+            "crit" if worst_ratio >= params.crit_factor else "warn" if worst_ratio > 1 else "info"
+        )
+        observed["over_objective"] = rounded(worst_ratio, 3)
+        return [
+            finding(
+                "service_latency",
+                severity,
+                ", ".join(parts),
+                ADVICE if severity != "info" else "",
+                query=ctx.query(Signal.LATENCY_P95, Signal.LATENCY_P99),
+                observed=observed,
+                threshold={f"{k}_ms": v for k, v in targets.items() if v},
+                charts=charts,
+                unit="ms",
+            )
+        ]

@@ -1,0 +1,79 @@
+"""Turning malformed webhook payloads into one clear error that names the bad field."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+ROOT_PATH = "$"
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_PROBLEMS = {
+    "missing": "required field is missing",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "dict_type": "must be a JSON object",
+    "list_type": "must be a JSON array",
+    "model_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
+    "tuple_type": "must be a JSON array",
+    "greater_than_equal": "must not be negative",
+    "string_too_short": "must not be empty",
+}
+
+
+class AlertPayloadError(ValueError):
+    """A webhook payload that cannot be turned into alerts.
+
+    ``field_path`` points into the JSON document (``alerts[3].startsAt``; ``$`` is the
+    document itself) and ``problem`` says what is wrong with the value found there.
+    """
+
+    def __init__(self, field_path: str, problem: str) -> None:
+        super().__init__(f"{field_path}: {problem}")
+        self.field_path = field_path
+        self.problem = problem
+
+
+def validate_payload(model: type[ModelT], payload: object) -> ModelT:
+    """Validate decoded JSON against a source's model, reporting the first bad field."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        raise payload_error(error) from None
+
+
+def payload_error(error: ValidationError) -> AlertPayloadError:
+    first = error.errors(include_url=False, include_input=False)[0]
+    return AlertPayloadError(field_path(first["loc"]), _problem(first))
+
+
+def field_path(location: Sequence[int | str]) -> str:
+    """``("alerts", 3, "startsAt")`` -> ``alerts[3].startsAt``."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else part
+    return path or ROOT_PATH
+
+
+def _problem(detail: ErrorDetails) -> str:
+    kind = detail["type"]
+    if kind in _PROBLEMS:
+        return _PROBLEMS[kind]
+    message = detail["msg"]
+    if kind == "value_error":
+        return message.removeprefix("Value error, ")
+    if kind == "literal_error":
+        return message.replace("Input should be", "must be")
+    return message[:1].lower() + message[1:]

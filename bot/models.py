@@ -39,7 +39,7 @@ class SeriesPoint(Frozen):
 
 
 class Evidence(Frozen):
-    """What a finding rests on: where the numbers came from, what they were, what they were held to."""
+    """What a finding rests on: the query, the values seen and the thresholds they met."""
 
     query: str = ""
     observed: dict[str, float | str | None] = Field(default_factory=dict)
@@ -98,3 +98,23 @@ class DownstreamStat(Frozen):
     p99: float | None
     rate: float
     error_rate: float | None
+
+
+class PlannedStep(Frozen):
+    id: str
+    title: str
+
+
+class TriageProgress(BaseModel):
+    """A triage as it runs: the steps planned, those finished so far, and the end result."""
+
+    service: str
+    window: str
+    planned: list[PlannedStep]
+    results: dict[str, StepResult] = Field(default_factory=dict)
+    diagnosis: Diagnosis | None = None
+    failure: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.diagnosis is not None or self.failure is not None

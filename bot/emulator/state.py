@@ -176,9 +176,7 @@ class EmulatorState:
             if c.method == method and (channel is None or c.channel == channel)
         ]
 
-    def most_calls_within(
-        self, method: str, seconds: float, *, channel: str | None = None
-    ) -> int:
+    def most_calls_within(self, method: str, seconds: float, *, channel: str | None = None) -> int:
         """The most accepted calls to `method` that fell inside any window of `seconds`."""
         times = sorted(c.at for c in self.calls_to(method, channel=channel) if c.ok)
         most, start = 0, 0

@@ -17,9 +17,9 @@ def section(text: str) -> dict[str, object]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-async def post_error(client: AsyncWebClient, **arguments: object) -> SlackApiError:
+async def post_error(client: AsyncWebClient, blocks: list[dict[str, object]]) -> SlackApiError:
     with pytest.raises(SlackApiError) as raised:
-        await client.chat_postMessage(channel="C0GENERAL", text="fallback", **arguments)
+        await client.chat_postMessage(channel="C0GENERAL", text="fallback", blocks=blocks)
     return raised.value
 
 

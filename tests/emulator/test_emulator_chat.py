@@ -76,9 +76,7 @@ async def test_reply_to_unknown_thread(client: AsyncWebClient) -> None:
     assert await error_of(call) == "thread_not_found"
 
 
-async def test_update_keeps_edit_history(
-    emulator: RunningEmulator, client: AsyncWebClient
-) -> None:
+async def test_update_keeps_edit_history(emulator: RunningEmulator, client: AsyncWebClient) -> None:
     posted = await client.chat_postMessage(channel="C0GENERAL", text="v1")
     await client.chat_update(channel="C0GENERAL", ts=posted["ts"], text="v2")
     updated = await client.chat_update(channel="C0GENERAL", ts=posted["ts"], text="v3")

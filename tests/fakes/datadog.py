@@ -40,7 +40,8 @@ class SpanGroup:
 
 class FakeDatadog(FakeServer):
     """`latency_unit` ("second" or "millisecond") is the unit latency series are reported in;
-    `error_body`, when set, is answered with HTTP 400 as Datadog does for a bad query."""
+    `error_body`, when set, is answered with `error_status` (HTTP 400 as Datadog does for a bad
+    query, or 200 for an answer whose `status` is "error")."""
 
     def __init__(
         self,
@@ -54,6 +55,7 @@ class FakeDatadog(FakeServer):
         self.latency_unit = latency_unit
         self.groups: list[SpanGroup] = []
         self.error_body: dict[str, object] | None = None
+        self.error_status = 400
 
     def seed_endpoints(
         self, service: str, env: str, stats: list[EndpointStat], operation: str = "web.request"
@@ -97,7 +99,7 @@ class FakeDatadog(FakeServer):
         if self.failure is Failure.REJECT_CREDENTIALS or not self._keys_match(request):
             return web.json_response({"errors": ["Forbidden"]}, status=403)
         if self.error_body is not None:
-            return web.json_response(self.error_body, status=400)
+            return web.json_response(self.error_body, status=self.error_status)
         try:
             start, end = _window(request)
             queries = split_queries(request.query.get("query", ""))

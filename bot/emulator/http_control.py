@@ -78,13 +78,14 @@ async def seed(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     body = await _json_object(request)
     try:
-        _seed(state, body)
+        apply_seed(state, body)
     except (KeyError, TypeError) as problem:
         raise _bad_request(f"invalid seed entry: {problem}") from None
     return web.json_response({"ok": True})
 
 
-def _seed(state: EmulatorState, body: JsonObject) -> None:
+def apply_seed(state: EmulatorState, body: JsonObject) -> None:
+    """Add the channels, users and user groups described in `body`."""
     for channel in body.get("channels", []):
         members = channel.get("members")
         state.add_channel(

@@ -3,16 +3,18 @@
     report = await run_triage(TriageRequest(service="checkout", window=window,
                                             playbook=playbook, source=source))
 
-Each step fetches its checks' signals in one call to the source (which batches and caps
-concurrency), then evaluates its checks. A failed query or a check that cannot tell makes
-that check `unknown` with the reason; the other checks and steps carry on.
+Steps are packed into at most four fetches (the per-caller concurrency cap); each fetch is
+one call to the source, which sends it as one batched query where PromQL allows. A step is
+evaluated, and reported through the progress callback, as soon as its fetch returns.
+A failed query or a check that cannot tell makes that check `unknown` with the reason; the
+other checks and steps carry on.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -37,6 +39,7 @@ from bot.triage.window import Window
 ProgressCallback = Callable[[StepResult], Awaitable[None]]
 APM_TIMEOUT_SECONDS = 15.0
 APM_LIMIT = 10
+DEFAULT_QUERY_GROUPS = 4  # the per-caller concurrency cap
 
 log = structlog.get_logger(__name__)
 
@@ -59,15 +62,25 @@ class _StepRun:
 
 
 async def run_triage(
-    request: TriageRequest, *, on_step: ProgressCallback | None = None
+    request: TriageRequest,
+    *,
+    on_step: ProgressCallback | None = None,
+    max_queries: int = DEFAULT_QUERY_GROUPS,
 ) -> TriageReport:
-    """Run every step concurrently; `on_step` is awaited as each step finishes."""
+    """Run every step concurrently; `on_step` is awaited as each step finishes.
+
+    Steps are packed into at most `max_queries` fetches (one batched query each), so with the
+    per-caller cap of 4 all of a triage's queries are in flight at once.
+    """
     started_at = datetime.now(UTC)
     clock = time.monotonic()
     apm_view = _ApmOnce(request)
-    runs = await asyncio.gather(
-        *(_run_step(step, request, apm_view, on_step) for step in request.playbook.steps)
+    groups = pack_steps(request.playbook.steps, max_queries)
+    grouped = await asyncio.gather(
+        *(_run_group(group, request, apm_view, on_step) for group in groups)
     )
+    by_id = {run.result.id: run for runs in grouped for run in runs}
+    runs = [by_id[step.id] for step in request.playbook.steps]
     steps = tuple(run.result for run in runs)
     unreachable = _unreachable_reasons(runs)
     diagnosis = diagnose(
@@ -85,6 +98,32 @@ async def run_triage(
         diagnosis=diagnosis,
         backend_errors=tuple(unreachable),
     )
+
+
+def pack_steps(steps: Sequence[StepSpec], groups: int) -> list[list[StepSpec]]:
+    """Spread steps over at most `groups` fetches, balancing the number of queries in each."""
+    bins: list[list[StepSpec]] = [[] for _ in range(max(1, min(groups, len(steps))))]
+    weights = [0] * len(bins)
+    for step in sorted(steps, key=lambda s: -_weight(s)):
+        lightest = weights.index(min(weights))
+        bins[lightest].append(step)
+        weights[lightest] += _weight(step)
+    return [group for group in bins if group]
+
+
+def _weight(step: StepSpec) -> int:
+    signals, custom = _needs([step])
+    return len(signals) + len(custom)
+
+
+def _needs(steps: Sequence[StepSpec]) -> tuple[set[Signal], dict[str, str]]:
+    signals: set[Signal] = set()
+    custom: dict[str, str] = {}
+    for step in steps:
+        for spec in step.checks:
+            signals |= spec.kind.signals(spec.params)
+            custom.update(spec.kind.custom_queries(spec.params))
+    return signals, custom
 
 
 class _ApmOnce:
@@ -117,15 +156,15 @@ class _ApmOnce:
         return ApmView(endpoints=endpoints, downstreams=downstreams)
 
 
-async def _run_step(
-    step: StepSpec,
+async def _run_group(
+    steps: list[StepSpec],
     request: TriageRequest,
     apm: _ApmOnce,
     on_step: ProgressCallback | None,
-) -> _StepRun:
-    wants_apm = any(spec.kind.uses_apm(spec.params) for spec in step.checks)
+) -> list[_StepRun]:
+    wants_apm = any(spec.kind.uses_apm(spec.params) for step in steps for spec in step.checks)
     fetched, apm_view = await asyncio.gather(
-        _fetch(step, request), apm.get() if wants_apm else _nothing()
+        _fetch(steps, request), apm.get() if wants_apm else _nothing()
     )
     context = CheckContext(
         service=request.service,
@@ -134,34 +173,38 @@ async def _run_step(
         targets=request.targets,
         apm=apm_view,
     )
+    runs = []
+    for step in steps:
+        run = _StepRun(_evaluate_step(step, context), fetched)
+        if on_step is not None:
+            await _notify(on_step, run.result)
+        runs.append(run)
+    return runs
+
+
+def _evaluate_step(step: StepSpec, context: CheckContext) -> StepResult:
     outcomes = [_evaluate(spec, context) for spec in step.checks]
-    result = StepResult(
+    return StepResult(
         id=step.id,
         title=step.title,
         status=_step_status(outcomes),
         findings=tuple(f for outcome in outcomes for f in outcome.findings),
     )
-    if on_step is not None:
-        await _notify(on_step, result)
-    return _StepRun(result, fetched)
 
 
 async def _nothing() -> None:
     return None
 
 
-async def _fetch(step: StepSpec, request: TriageRequest) -> Fetched:
-    signals: set[Signal] = set()
-    custom: dict[str, str] = {}
-    for spec in step.checks:
-        signals |= spec.kind.signals(spec.params)
-        custom.update(spec.kind.custom_queries(spec.params))
+async def _fetch(steps: list[StepSpec], request: TriageRequest) -> Fetched:
+    signals, custom = _needs(steps)
     if not signals and not custom:
         return Fetched()
     try:
         return await request.source.fetch(signals, request.window, custom)
     except Exception as error:
-        log.warning("triage_fetch_failed", step=step.id, error=str(error))
+        # One fetch failing must not end the triage: its checks become unknown.
+        log.warning("triage_fetch_failed", steps=[s.id for s in steps], error=str(error))
         failure = Failure(str(error) or type(error).__name__, unreachable=True)
         return Fetched(failures=dict.fromkeys([*map(str, signals), *custom], failure))
 

@@ -11,6 +11,7 @@ from bot.triage.checks.base import (
     CheckContext,
     CheckKind,
     CheckParams,
+    CheckSkipped,
     finding,
     percent,
     rounded,
@@ -41,6 +42,8 @@ class ActiveHandles(CheckKind[ActiveHandlesParams]):
     def evaluate(self, params: ActiveHandlesParams, ctx: CheckContext) -> list[Finding]:
         points = ctx.points(Signal.ACTIVE_HANDLES)
         line = stats.trend(points)
+        if line is None:
+            raise CheckSkipped("too few samples in the window to see a trend")
         first, last = (line.first, line.last) if line else (0.0, 0.0)
         growth = line.growth if line else 0.0
         climbing = (

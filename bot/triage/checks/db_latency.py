@@ -11,6 +11,7 @@ from bot.triage.checks.base import (
     CheckContext,
     CheckKind,
     CheckParams,
+    CheckSkipped,
     finding,
     grade,
     ms,
@@ -41,6 +42,8 @@ class DbLatency(CheckKind[DbLatencyParams]):
     def evaluate(self, params: DbLatencyParams, ctx: CheckContext) -> list[Finding]:
         points = ctx.points(Signal.DB_OP_P99)
         p99 = stats.sustained(stats.values(points), params.sustained_share)
+        if p99 is None:
+            raise CheckSkipped("no database operations in the window")
         severity = grade(p99, params.warn_ms / 1000, params.crit_ms / 1000)
         return [
             finding(

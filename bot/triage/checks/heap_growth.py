@@ -11,6 +11,7 @@ from bot.triage.checks.base import (
     CheckContext,
     CheckKind,
     CheckParams,
+    CheckSkipped,
     finding,
     grade,
     mebibytes,
@@ -43,6 +44,8 @@ class HeapGrowth(CheckKind[HeapGrowthParams]):
     def evaluate(self, params: HeapGrowthParams, ctx: CheckContext) -> list[Finding]:
         heap = ctx.points(Signal.HEAP_USED)
         line = stats.floor_trend(heap)
+        if line is None:
+            raise CheckSkipped("too few heap samples in the window to see a trend")
         growth = line.growth if line else 0.0
         steady = line is not None and line.r_squared >= params.min_r_squared
         severity = grade(growth, params.warn_growth, params.crit_growth) if steady else "info"

@@ -11,6 +11,7 @@ from bot.triage.checks.base import (
     CheckContext,
     CheckKind,
     CheckParams,
+    CheckSkipped,
     finding,
     grade,
     mebibytes,
@@ -44,6 +45,8 @@ class NativeMemory(CheckKind[NativeMemoryParams]):
     def evaluate(self, params: NativeMemoryParams, ctx: CheckContext) -> list[Finding]:
         rss = ctx.points(Signal.RSS)
         rss_line = stats.floor_trend(rss)
+        if rss_line is None:
+            raise CheckSkipped("too few RSS samples in the window to see a trend")
         heap_line = stats.floor_trend(ctx.optional_points(Signal.HEAP_USED))
         external_line = stats.floor_trend(ctx.optional_points(Signal.EXTERNAL_MEMORY))
         rss_growth = _steady_growth(rss_line, params)

@@ -65,11 +65,11 @@ class PromqlThreshold(CheckKind[PromqlThresholdParams]):
         return set()
 
     def custom_queries(self, params: PromqlThresholdParams) -> dict[str, str]:
-        return {params.code: params.expr}
+        return {_key(params): params.expr}
 
     def evaluate(self, params: PromqlThresholdParams, ctx: CheckContext) -> list[Finding]:
         above = params.direction == "above"
-        points = stats.combine(ctx.series(params.code), max if above else min)
+        points = stats.combine(ctx.series(_key(params)), max if above else min)
         scaled = [(t, v * params.scale) for t, v in points]
         share = params.sustained_share if above else 1 - params.sustained_share
         level = stats.sustained(stats.values(scaled), share)
@@ -83,10 +83,15 @@ class PromqlThreshold(CheckKind[PromqlThresholdParams]):
                 severity,
                 f"{params.name} {shown}{unit}",
                 params.advice if severity != "info" else "",
-                query=ctx.data.queries.get(params.code, params.expr),
+                query=ctx.data.queries.get(_key(params), params.expr),
                 observed={"value": rounded(level, 4)},
                 threshold={"warn": params.warn} | ({} if params.crit is None else {"crit": crit}),
                 charts={params.code: scaled},
                 unit=params.unit,
             )
         ]
+
+
+def _key(params: PromqlThresholdParams) -> str:
+    """Custom queries get their own namespace so a code can never shadow a signal name."""
+    return f"custom:{params.code}"

@@ -1,0 +1,147 @@
+"""`python -m bot triage SERVICE [--window 10m] [--services FILE] [--prometheus-url URL] [--json]`.
+
+Exit codes: 0 the triage ran (whatever it found); 2 bad input (unknown service, bad window,
+bad configuration); 3 the metrics backend could not be reached (the report is still printed,
+with the affected steps unknown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.catalog import Catalog, CatalogError, Service, load_catalog_async
+from bot.settings import Settings, SettingsError, load_settings
+from bot.sources.prometheus import PrometheusClient
+from bot.triage.checks.base import Targets
+from bot.triage.engine import TriageRequest, run_triage
+from bot.triage.playbook import DEFAULT_PLAYBOOK, Playbook, PlaybookError, load_playbooks
+from bot.triage.text import render_report
+from bot.triage.window import Window, WindowError, parse_window
+from bot.triage.wiring import build_signal_source
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_BACKEND_DOWN = 3
+
+
+class BadInput(Exception):
+    """Input the triage cannot run with; the message names the problem and the fix."""
+
+
+def add_triage_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register `triage` on an argparse sub-parser collection (from `add_subparsers()`)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "triage", help="walk the Node.js checklist for one service and print a diagnosis"
+    )
+    configure_parser(parser)
+    return parser
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("service", help="service name from the catalog")
+    parser.add_argument("--window", default="10m", help="look-back window, 1m..30d (default 10m)")
+    parser.add_argument("--services", type=Path, help="service catalog (default: config dir)")
+    parser.add_argument("--prometheus-url", help="Prometheus base URL (default: PROMETHEUS_URL)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+async def run_triage_cli(argv: list[str], *, out: TextIO | None = None) -> int:
+    """Parse `argv` (the words after `triage`), run the triage, print it, return the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m bot triage")
+    configure_parser(parser)
+    return await run_triage_args(parser.parse_args(argv), out=out)
+
+
+async def run_triage_args(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+    stdout = out or sys.stdout
+    try:
+        setup = await _setup(args)
+    except BadInput as problem:
+        print(f"triage: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    async with PrometheusClient(setup.prometheus_url) as client:
+        source = await build_signal_source(client.caller(cap=4), setup.service)
+        report = await run_triage(
+            TriageRequest(
+                service=setup.service.name,
+                window=setup.window,
+                playbook=setup.playbook,
+                source=source,
+                targets=targets_of(setup.service),
+            )
+        )
+    print(report.model_dump_json() if args.json else render_report(report), file=stdout)
+    return EXIT_BACKEND_DOWN if report.backend_errors else EXIT_OK
+
+
+@dataclass(frozen=True)
+class _Setup:
+    service: Service
+    window: Window
+    playbook: Playbook
+    prometheus_url: str
+
+
+async def _setup(args: argparse.Namespace) -> _Setup:
+    settings = _settings()
+    try:
+        window = parse_window(args.window, end=time.time())
+    except WindowError as error:
+        raise BadInput(str(error)) from None
+    catalog = await _catalog(args.services or settings.BOT_CONFIG_DIR / "services.yaml")
+    service = _service(catalog, args.service)
+    url = args.prometheus_url or (str(settings.PROMETHEUS_URL) if settings.PROMETHEUS_URL else None)
+    if not url:
+        raise BadInput("no Prometheus to ask: set PROMETHEUS_URL or pass --prometheus-url URL")
+    if not url.startswith(("http://", "https://")):
+        raise BadInput("the Prometheus URL must look like http://host:9090")
+    return _Setup(service, window, _playbook(settings.BOT_PLAYBOOK_DIR), url)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        raise BadInput(f"fix these settings first: {error}") from None
+
+
+async def _catalog(path: Path) -> Catalog:
+    try:
+        return await load_catalog_async(path)
+    except CatalogError as error:
+        raise BadInput(f"the service catalog has problems:\n{error}") from None
+
+
+def _service(catalog: Catalog, name: str) -> Service:
+    service = catalog.get(name)
+    if service is not None:
+        return service
+    close = catalog.closest(name)
+    hint = f"did you mean {', '.join(close)}?" if close else "add it to the service catalog"
+    raise BadInput(f"unknown service '{name}': {hint}")
+
+
+def _playbook(directory: Path) -> Playbook:
+    try:
+        playbooks = load_playbooks(directory)
+    except PlaybookError as error:
+        raise BadInput(f"the playbook is not valid:\n{error}") from None
+    if DEFAULT_PLAYBOOK not in playbooks:
+        raise BadInput(f"{directory}: no playbook named '{DEFAULT_PLAYBOOK}' (BOT_PLAYBOOK_DIR)")
+    return playbooks[DEFAULT_PLAYBOOK]
+
+
+def targets_of(service: Service) -> Targets:
+    slo = service.slo
+    return Targets(
+        p50_ms=slo.p50_ms,
+        p95_ms=slo.p95_ms,
+        p99_ms=slo.p99_ms,
+        availability_percent=slo.availability_percent,
+        pool_size=slo.pool_size,
+    )

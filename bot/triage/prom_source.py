@@ -1,0 +1,138 @@
+"""`SignalSource` over Prometheus: one batched range query per fetch.
+
+Each expression is tagged with `label_replace(expr, "__signal__", "<key>", "", "")` and the
+tagged expressions are joined with `or`, so a fetch of eight signals is one HTTP request; the
+answer is split back by that label. If Prometheus rejects the batch (a bad operator-written
+expression, say), the expressions are retried one by one so only the bad one fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Mapping, Sequence
+
+from bot.sources.base import MetricsQuerier, MetricsUnavailable, RangeSeries
+from bot.sources.promql import Matcher, PromQLError, go_quote, render_template
+from bot.sources.signals import Signal
+from bot.triage.source import Failure, Fetched
+from bot.triage.window import Window
+
+TAG = "__signal__"
+_REJECTED_PREFIX = "Prometheus rejected the query"
+ExpressionsFor = Callable[[str], Mapping[Signal, str | None]]
+
+
+class PrometheusSignalSource:
+    """Reads signals through `querier` (give it `client.caller(cap=4)` for the per-triage cap).
+
+    `expressions` gives each signal's PromQL for this service and a rate window such as `2m`
+    (None: not exported), as the metric-convention detection built it; a plain mapping works
+    too. Expressions and custom templates may use `$selector` and `$window`.
+    """
+
+    def __init__(
+        self,
+        querier: MetricsQuerier,
+        expressions: ExpressionsFor | Mapping[Signal, str | None],
+        matchers: Sequence[Matcher],
+    ) -> None:
+        self._querier = querier
+        self._expressions = expressions
+        self._matchers = tuple(matchers)
+        self.queries_sent = 0
+
+    @property
+    def selector(self) -> str:
+        return "{" + ",".join(str(m) for m in self._matchers) + "}"
+
+    async def fetch(
+        self,
+        signals: Collection[Signal],
+        window: Window,
+        custom: Mapping[str, str] | None = None,
+    ) -> Fetched:
+        result = Fetched()
+        wanted: dict[str, str] = {}
+        table = self._table(window)
+        templates = [(s.value, table.get(s)) for s in signals]
+        for key, template in [*templates, *(custom or {}).items()]:
+            if template is None:
+                result.missing[key] = "no metric for it in this service's convention"
+                continue
+            try:
+                wanted[key] = self._render(template, window)
+            except PromQLError as error:
+                result.failures[key] = Failure(str(error))
+        result.queries.update(wanted)
+        if wanted:
+            await self._query_batch(wanted, window, result)
+        return result
+
+    def _table(self, window: Window) -> Mapping[Signal, str | None]:
+        if callable(self._expressions):
+            return self._expressions(window.rate_window)
+        return self._expressions
+
+    def _render(self, template: str, window: Window) -> str:
+        if "$" not in template:
+            return template
+        return render_template(template, self._matchers, window.rate_window).text
+
+    async def _query_batch(self, wanted: dict[str, str], window: Window, into: Fetched) -> None:
+        try:
+            found = await self._range(batched(wanted), window)
+        except MetricsUnavailable as error:
+            if len(wanted) == 1 or not str(error).startswith(_REJECTED_PREFIX):
+                failure = Failure(str(error), unreachable=_unreachable(error))
+                into.failures.update(dict.fromkeys(wanted, failure))
+                return
+            await asyncio.gather(*(self._query_one(k, e, window, into) for k, e in wanted.items()))
+            return
+        for key, series in split(found, wanted).items():
+            into.series[key] = series
+
+    async def _query_one(self, key: str, expr: str, window: Window, into: Fetched) -> None:
+        try:
+            into.series[key] = strip(await self._range(expr, window))
+        except MetricsUnavailable as error:
+            into.failures[key] = Failure(str(error), unreachable=_unreachable(error))
+
+    async def _range(self, expr: str, window: Window) -> list[RangeSeries]:
+        self.queries_sent += 1
+        return await self._querier.query_range(
+            expr, start=window.start, end=window.end, step=window.step
+        )
+
+
+def batched(expressions: Mapping[str, str]) -> str:
+    """One `or`-joined query whose series carry their key in the `__signal__` label."""
+    if len(expressions) == 1:
+        return next(iter(expressions.values()))
+    return " or ".join(
+        f"label_replace(({expr}), {go_quote(TAG)}, {go_quote(key)}, {go_quote('')}, {go_quote('')})"
+        for key, expr in expressions.items()
+    )
+
+
+def split(found: list[RangeSeries], wanted: Mapping[str, str]) -> dict[str, list[RangeSeries]]:
+    """Series of a batched answer, back under their keys (every key present, maybe empty)."""
+    if len(wanted) == 1:
+        return {next(iter(wanted)): strip(found)}
+    result: dict[str, list[RangeSeries]] = {key: [] for key in wanted}
+    for one in found:
+        key = one.labels.get(TAG)
+        if key in result:
+            result[key].extend(strip([one]))
+    return result
+
+
+def strip(found: list[RangeSeries]) -> list[RangeSeries]:
+    return [
+        RangeSeries({k: v for k, v in one.labels.items() if k not in {TAG, "__name__"}}, one.points)
+        for one in found
+    ]
+
+
+def _unreachable(error: MetricsUnavailable) -> bool:
+    """Prometheus answered but refused the query: that is the query's fault, not an outage."""
+    return not str(error).startswith(_REJECTED_PREFIX)

@@ -32,6 +32,7 @@ METHOD_TIERS: Mapping[str, int] = MappingProxyType(
         "views.publish": 4,
         "views.update": 4,
         "conversations.info": 3,
+        "conversations.history": 3,
         "users.info": 4,
         "usergroups.users.list": 2,
     }

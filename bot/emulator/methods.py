@@ -56,6 +56,7 @@ METHODS: Mapping[str, MethodHandler] = MappingProxyType(
         "views.publish": methods_views.publish_view,
         "views.update": methods_views.update_view,
         "conversations.info": conversations_info,
+        "conversations.history": methods_chat.conversation_history,
         "users.info": users_info,
         "usergroups.users.list": usergroup_users,
     }

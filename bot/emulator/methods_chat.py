@@ -74,11 +74,45 @@ def post_message(ctx: CallContext) -> JsonObject:
             blocks=blocks,
             thread_ts=thread_ts,
             options=options,
+            metadata=message_metadata(ctx),
         )
     )
     if thread_ts is not None:
         mark_thread_parent(ctx.state, channel.id, thread_ts)
     return {"channel": channel.id, "ts": message.ts, "message": message.to_slack()}
+
+
+def message_metadata(ctx: CallContext) -> JsonObject | None:
+    """Slack's message metadata: an event_type name and an event_payload object."""
+    metadata = ctx.args.json("metadata", "invalid_metadata_format")
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("event_type"), str):
+        raise ApiError("invalid_metadata_format", "metadata needs an event_type string")
+    if not isinstance(metadata.get("event_payload", {}), dict):
+        raise ApiError("invalid_metadata_format", "event_payload must be an object")
+    return dict(metadata)
+
+
+def conversation_history(ctx: CallContext) -> JsonObject:
+    """Top-level messages, newest first, between `oldest` and `latest` (exclusive)."""
+    channel = channel_for(ctx)
+    oldest = float(ctx.args.text("oldest") or 0)
+    latest = float(ctx.args.text("latest") or "inf")
+    limit = max(1, min(int(ctx.args.text("limit") or 100), 999))
+    with_metadata = bool(ctx.args.flag("include_all_metadata"))
+    found = [
+        m
+        for m in reversed(ctx.state.channel_messages(channel.id))
+        if not m.deleted and oldest < float(m.ts) < latest
+    ]
+    messages = []
+    for message in found[:limit]:
+        shaped = message.to_slack()
+        if with_metadata and message.metadata is not None:
+            shaped["metadata"] = message.metadata
+        messages.append(shaped)
+    return {"messages": messages, "has_more": len(found) > limit, "pin_count": 0}
 
 
 def thread_root(ctx: CallContext, channel_id: str) -> str | None:

@@ -95,6 +95,7 @@ class Message:
     edits: list[Edit] = field(default_factory=list)
     options: JsonObject = field(default_factory=dict)  # unfurl_links, reply_broadcast, ...
     deleted: bool = False
+    metadata: JsonObject | None = None  # {"event_type": ..., "event_payload": {...}}
 
     @property
     def is_reply(self) -> bool:
@@ -127,6 +128,7 @@ class Message:
         record["channel"] = self.channel
         record["options"] = self.options
         record["deleted"] = self.deleted
+        record["metadata"] = self.metadata
         record["edits"] = [
             {"text": edit.text, "blocks": edit.blocks, "replaced_at": edit.replaced_at}
             for edit in self.edits

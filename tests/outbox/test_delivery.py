@@ -53,7 +53,7 @@ def build_flow(store: Store, emulator: RunningEmulator) -> Flow:
 
 @pytest.fixture
 async def flow(any_store: Store, emulator: RunningEmulator) -> AsyncIterator[Flow]:
-    yield build_flow(any_store, emulator)
+    return build_flow(any_store, emulator)
 
 
 def roots(emulator: RunningEmulator) -> list[object]:

@@ -34,23 +34,12 @@ def _fail_settings(error: SettingsError) -> None:
     sys.exit(EXIT_BAD_INPUT)
 
 
-def _secrets_of(settings: Settings) -> list[str]:
-    candidates = [
-        settings.SLACK_BOT_TOKEN,
-        settings.SLACK_SIGNING_SECRET,
-        settings.SLACK_APP_TOKEN,
-        settings.ALERT_WEBHOOK_TOKEN,
-        settings.REDIS_URL,
-    ]
-    return [c.get_secret_value() for c in candidates if c is not None]
-
-
 def _serve() -> int:
     settings = _settings_or_exit()
     problems = settings.problems_for_serve()
     if problems:
         _fail_settings(SettingsError(problems))
-    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT, _secrets_of(settings))
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT, settings.secret_values())
     from bot.serve import serve
 
     serve(settings)

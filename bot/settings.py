@@ -30,6 +30,12 @@ EXAMPLES: dict[str, str] = {
     "BOT_HTTP_PORT": "3000",
     "LOG_LEVEL": "INFO",
     "LOG_FORMAT": "json",
+    "GRAFANA_WEBHOOK_SECRET": "the secret set on the Grafana contact point",
+    "DATADOG_API_KEY": "your Datadog API key",
+    "DATADOG_APP_KEY": "your Datadog application key",
+    "DATADOG_API_URL": "https://api.datadoghq.eu",
+    "NEWRELIC_API_KEY": "NRAK-...",
+    "NEWRELIC_API_URL": "https://api.eu.newrelic.com/graphql",
 }
 
 
@@ -71,6 +77,12 @@ class Settings(BaseSettings):
     BOT_HTTP_PORT: int = Field(default=3000, ge=0, le=65535)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     LOG_FORMAT: Literal["json", "console"] = "json"
+    GRAFANA_WEBHOOK_SECRET: SecretStr | None = None
+    DATADOG_API_KEY: SecretStr | None = None
+    DATADOG_APP_KEY: SecretStr | None = None
+    DATADOG_API_URL: AnyHttpUrl = AnyHttpUrl("https://api.datadoghq.com")
+    NEWRELIC_API_KEY: SecretStr | None = None
+    NEWRELIC_API_URL: AnyHttpUrl = AnyHttpUrl("https://api.newrelic.com/graphql")
 
     @field_validator("LOG_LEVEL", mode="before")
     @classmethod
@@ -104,6 +116,14 @@ class Settings(BaseSettings):
     @property
     def socket_mode(self) -> bool:
         return self.SLACK_APP_TOKEN is not None
+
+    def secret_values(self) -> list[str]:
+        """Every secret's value, so the log scrubber can hide them wherever they appear."""
+        return [
+            value.get_secret_value()
+            for value in vars(self).values()
+            if isinstance(value, SecretStr) and value.get_secret_value()
+        ]
 
     def problems_for_serve(self) -> list[SettingProblem]:
         """Settings that `serve` cannot run without."""

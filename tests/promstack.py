@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import shutil
 import socket
 import tempfile
@@ -42,6 +43,40 @@ def free_port() -> int:
 
 def fixture_text(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+_SAMPLE_LINE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{.*\})? (\S+)$")
+_TYPE_LINE = re.compile(r"^# TYPE (\S+) (counter|histogram|summary)$", flags=re.MULTILINE)
+_GROWING_SUFFIXES = {"counter": ("", "_total"), "histogram": ("_bucket", "_sum", "_count")}
+
+
+def growing_counters(text: str, per_second: float = 0.1) -> Callable[[], str]:
+    """An exposition whose counters and histograms grow by `per_second` of their value a second.
+
+    Every counter, `_count`, `_sum` and `_bucket` is scaled by the same factor, so rates are
+    `value * per_second` while ratios and histogram quantiles stay those of the static text.
+    Gauges (even prom-client's `nodejs_active_handles_total`) keep their values.
+    """
+    growing = {
+        family + suffix
+        for family, kind in _TYPE_LINE.findall(text)
+        for suffix in _GROWING_SUFFIXES.get(kind, ("_sum", "_count"))
+    }
+    started = time.monotonic()
+
+    def render() -> str:
+        factor = 1 + (time.monotonic() - started) * per_second
+        return "\n".join(_scaled(line, factor, growing) for line in text.splitlines()) + "\n"
+
+    return render
+
+
+def _scaled(line: str, factor: float, growing: set[str]) -> str:
+    match = _SAMPLE_LINE.match(line)
+    if not match or match.group(1) not in growing:
+        return line
+    name, labels, value = match.groups()
+    return f"{name}{labels or ''} {float(value) * factor!r}"
 
 
 def prometheus_available() -> bool:

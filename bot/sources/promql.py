@@ -156,6 +156,7 @@ class Expr:
     """Rendered PromQL. Only this module's builders should create one."""
 
     text: str
+    compound: bool = False  # a binary operation: needs parentheses inside another one
 
     def __str__(self) -> str:
         return self.text
@@ -233,8 +234,12 @@ def histogram_quantile(
 def binary(left: Expr | Selector, op: str, right: Expr | Selector | float) -> Expr:
     if op not in {"+", "-", "*", "/", "or", "and", "unless"}:
         raise PromQLError(f"{op!r} is not a binary operator this builder knows")
-    rhs = _number(right) if isinstance(right, int | float) else str(_as_expr(right))
-    return Expr(f"({_as_expr(left)}) {op} ({rhs})")
+    rhs = _number(right) if isinstance(right, int | float) else _operand(_as_expr(right))
+    return Expr(f"{_operand(_as_expr(left))} {op} {rhs}", compound=True)
+
+
+def _operand(expr: Expr) -> str:
+    return f"({expr})" if expr.compound else expr.text
 
 
 def scaled(inner: Expr, factor: float) -> Expr:
@@ -251,7 +256,8 @@ def render_template(template: str, matchers: Sequence[Matcher], window: str | fl
         "selector": ",".join(str(matcher) for matcher in matchers),
         "window": duration(window),
     }
-    return Expr(_TEMPLATE_TOKEN.sub(lambda match: values[match.group(1)], template))
+    expanded = _TEMPLATE_TOKEN.sub(lambda match: values[match.group(1)], template)
+    return Expr(expanded, compound=True)  # unknown shape: parenthesise when combined
 
 
 def template_problems(template: str) -> str | None:

@@ -1,0 +1,164 @@
+"""Where Node.js services keep each signal, per metric naming convention.
+
+- prom-client: its default metrics plus the usual `http_request_duration_seconds` histogram
+  (and, as the lab services do, `http_client_request_duration_seconds` / `db_client_*`).
+- OpenTelemetry JS through @opentelemetry/exporter-prometheus: semantic-convention names
+  without unit suffixes, including the older `http_server_duration` family in milliseconds.
+- The same OpenTelemetry names with unit suffixes (`_seconds`, `_bytes`, `_ratio`), as an
+  OTLP collector or Prometheus's OTLP receiver writes them.
+
+Each signal lists recipes in order of preference; the first whose series exist wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.sources.promql import Matcher
+from bot.sources.recipes import (
+    ErrorRatio,
+    InstanceGauge,
+    InstanceRate,
+    Quantile,
+    Recipe,
+    TotalGauge,
+    TotalRate,
+)
+from bot.sources.signals import Signal
+
+QUANTILES = {Signal.LATENCY_P50: 0.5, Signal.LATENCY_P95: 0.95, Signal.LATENCY_P99: 0.99}
+DOWNSTREAM_LABELS = ("server_address", "server_port")
+LEGACY_DOWNSTREAM_LABELS = ("net_peer_name", "net_peer_port")
+MILLIS = 0.001
+
+
+@dataclass(frozen=True)
+class Convention:
+    name: str
+    recipes: Mapping[Signal, tuple[Recipe, ...]]
+
+
+def _server_http(family: str, status: str, scale: float = 1.0) -> dict[Signal, Recipe]:
+    recipes: dict[Signal, Recipe] = {
+        Signal.REQUEST_RATE: TotalRate(f"{family}_count"),
+        Signal.ERROR_RATIO: ErrorRatio(f"{family}_count", ((Matcher.regex(status, "5.."),),)),
+    }
+    for signal, quantile in QUANTILES.items():
+        recipes[signal] = Quantile(f"{family}_bucket", quantile, scale)
+    return recipes
+
+
+def _client_http(
+    family: str, errors: tuple[tuple[Matcher, ...], ...], by: tuple[str, ...], scale: float = 1.0
+) -> dict[Signal, Recipe]:
+    return {
+        Signal.DOWNSTREAM_RATE: TotalRate(f"{family}_count", by),
+        Signal.DOWNSTREAM_P99: Quantile(f"{family}_bucket", 0.99, scale, by),
+        Signal.DOWNSTREAM_ERROR_RATIO: ErrorRatio(f"{family}_count", errors, by),
+    }
+
+
+def _merge(*tables: Mapping[Signal, Recipe]) -> dict[Signal, tuple[Recipe, ...]]:
+    merged: dict[Signal, tuple[Recipe, ...]] = {}
+    for table in tables:
+        for signal, recipe in table.items():
+            merged[signal] = (*merged.get(signal, ()), recipe)
+    return merged
+
+
+def _pool(count: str, state_label: str, max_: str, pending: str) -> dict[Signal, Recipe]:
+    return {
+        Signal.DB_POOL_USED: InstanceGauge(count, ((Matcher.eq(state_label, "used"),),)),
+        Signal.DB_POOL_MAX: InstanceGauge(max_),
+        Signal.DB_POOL_PENDING: InstanceGauge(pending),
+    }
+
+
+def _prom_client() -> Convention:
+    runtime: dict[Signal, Recipe] = {
+        Signal.EVENTLOOP_LAG_P99: InstanceGauge("nodejs_eventloop_lag_p99_seconds"),
+        Signal.EVENTLOOP_LAG_MAX: InstanceGauge("nodejs_eventloop_lag_max_seconds"),
+        Signal.CPU_CORES: InstanceRate("process_cpu_seconds_total"),
+        Signal.HEAP_USED: InstanceGauge("nodejs_heap_size_used_bytes"),
+        Signal.HEAP_TOTAL: InstanceGauge("nodejs_heap_size_total_bytes"),
+        Signal.EXTERNAL_MEMORY: InstanceGauge("nodejs_external_memory_bytes"),
+        Signal.RSS: InstanceGauge("process_resident_memory_bytes"),
+        Signal.GC_TIME_RATIO: InstanceRate("nodejs_gc_duration_seconds_sum"),
+        Signal.ACTIVE_HANDLES: InstanceGauge("nodejs_active_handles_total"),
+        Signal.INFLIGHT_REQUESTS: TotalGauge("http_requests_in_flight"),
+        Signal.DB_OP_P99: Quantile("db_client_operation_duration_seconds_bucket", 0.99),
+    }
+    downstream_errors = ((Matcher.regex("status_code", "5..|0"),),)
+    return Convention(
+        "prom-client",
+        _merge(
+            runtime,
+            _server_http("http_request_duration_seconds", "status_code"),
+            _client_http(
+                "http_client_request_duration_seconds", downstream_errors, ("server_address",)
+            ),
+            _pool(
+                "db_client_connection_count",
+                "state",
+                "db_client_connection_max",
+                "db_client_connection_pending_requests",
+            ),
+        ),
+    )
+
+
+def _otel(name: str, suffixed: bool) -> Convention:
+    sec, byte, ratio = ("_seconds", "_bytes", "_ratio") if suffixed else ("", "", "")
+    runtime: dict[Signal, Recipe] = {
+        Signal.EVENTLOOP_LAG_P99: InstanceGauge(f"nodejs_eventloop_delay_p99{sec}"),
+        Signal.EVENTLOOP_LAG_MAX: InstanceGauge(f"nodejs_eventloop_delay_max{sec}"),
+        Signal.EVENTLOOP_UTILIZATION: InstanceGauge(f"nodejs_eventloop_utilization{ratio}"),
+        Signal.CPU_CORES: InstanceRate(f"process_cpu_time{sec}_total"),
+        Signal.HEAP_USED: InstanceGauge(f"v8js_memory_heap_used{byte}"),
+        Signal.HEAP_TOTAL: InstanceGauge(f"v8js_memory_heap_space_size{byte}"),
+        Signal.RSS: InstanceGauge(f"process_memory_usage{byte}"),
+        Signal.GC_TIME_RATIO: InstanceRate(f"v8js_gc_duration{sec}_sum"),
+        Signal.INFLIGHT_REQUESTS: TotalGauge("http_server_active_requests"),
+        Signal.DB_OP_P99: Quantile(f"db_client_operation_duration{sec}_bucket", 0.99),
+    }
+    older_runtime: dict[Signal, Recipe] = {
+        Signal.HEAP_TOTAL: InstanceGauge(f"v8js_memory_heap_limit{byte}"),
+    }
+    client_errors = (
+        (Matcher.regex("http_response_status_code", "5.."),),
+        (Matcher.ne("error_type", ""),),
+    )
+    legacy_errors = ((Matcher.regex("http_status_code", "5.."),),)
+    legacy_ms = "_milliseconds" if suffixed else ""
+    return Convention(
+        name,
+        _merge(
+            runtime,
+            older_runtime,
+            _server_http(f"http_server_request_duration{sec}", "http_response_status_code"),
+            _server_http(f"http_server_duration{legacy_ms}", "http_status_code", MILLIS),
+            _client_http(f"http_client_request_duration{sec}", client_errors, DOWNSTREAM_LABELS),
+            _client_http(
+                f"http_client_duration{legacy_ms}", legacy_errors, LEGACY_DOWNSTREAM_LABELS, MILLIS
+            ),
+            _pool(
+                "db_client_connection_count",
+                "db_client_connection_state",
+                "db_client_connection_max",
+                "db_client_connection_pending_requests",
+            ),
+            _pool(
+                "db_client_connections_usage",
+                "state",
+                "db_client_connections_max",
+                "db_client_connections_pending_requests",
+            ),
+        ),
+    )
+
+
+PROM_CLIENT = _prom_client()
+OTEL = _otel("otel", suffixed=False)
+OTEL_SUFFIXED = _otel("otel-suffixed", suffixed=True)
+CONVENTIONS: tuple[Convention, ...] = (PROM_CLIENT, OTEL, OTEL_SUFFIXED)

@@ -95,11 +95,20 @@ async def _send(session: aiohttp.ClientSession, request: Request, vendor: Vendor
         ) as response:
             text = await response.text()
             return _Reply(response.status, CIMultiDict(response.headers), _decode(text))
+    except TimeoutError:
+        raise  # aiohttp's read timeouts are also connection errors; the caller words these
     except aiohttp.ClientConnectionError:
         host = urlsplit(request.url).netloc
         raise ApmUnavailable(
             f"Could not connect to {vendor.name} at {host}; check the address and the network."
         ) from None
+    except aiohttp.ClientError as error:
+        raise ApmUnavailable(
+            f"{vendor.name} sent an answer that could not be read ({type(error).__name__})."
+        ) from None
+
+
+_NOT_JSON = object()
 
 
 def _decode(text: str) -> object:
@@ -107,9 +116,6 @@ def _decode(text: str) -> object:
         return json.loads(text) if text else None
     except ValueError:
         return _NOT_JSON
-
-
-_NOT_JSON = object()
 
 
 def _accept(reply: _Reply, vendor: Vendor) -> object:

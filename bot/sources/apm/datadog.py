@@ -6,8 +6,9 @@ every sub-query (comma-separated); each answered series says which one it belong
 `query_index`. A window is summarised as the mean of the interval values Datadog returns.
 
 Endpoints are the service's server spans (`web.request` for dd-trace-js by default) grouped by
-`resource_name`. Downstreams are its client spans (`http.request`) grouped by a peer tag, which
-the Agent adds to client-span stats from 7.60 on (`peer.hostname` by default).
+`resource_name`, so they carry Datadog's normalised names (`get_/orders/:id`). Downstreams are
+its client spans (`http.request`) grouped by a peer tag, which the Agent adds to client-span
+stats from 7.60 on (`peer.hostname` by default).
 """
 
 from __future__ import annotations
@@ -231,7 +232,9 @@ def _read_series(body: object, group_tag: str, vendor: Vendor) -> list[_Series]:
 def _one_series(raw: object, group_tag: str) -> _Series | None:
     if not isinstance(raw, dict):
         return None
-    group = _group_value(raw.get("tag_set"), group_tag)
+    scope = raw.get("scope")
+    tags = raw.get("tag_set") or (scope.split(",") if isinstance(scope, str) else None)
+    group = _group_value(tags, group_tag)
     if group is None:
         return None
     value = _mean(raw.get("pointlist"))
@@ -241,11 +244,11 @@ def _one_series(raw: object, group_tag: str) -> _Series | None:
     return _Series(group=group, query_index=index if isinstance(index, int) else 0, value=scaled)
 
 
-def _group_value(tag_set: object, group_tag: str) -> str | None:
-    if not isinstance(tag_set, list):
+def _group_value(tags: object, group_tag: str) -> str | None:
+    if not isinstance(tags, list):
         return None
     prefix = group_tag + ":"
-    for tag in tag_set:
+    for tag in tags:
         if isinstance(tag, str) and tag.startswith(prefix):
             return tag[len(prefix) :]
     return None

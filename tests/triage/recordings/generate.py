@@ -1,0 +1,259 @@
+"""Write the synthetic recordings used by the diagnosis tests (run from the repository root).
+
+    .venv/bin/python -m tests.triage.recordings.generate
+
+Each scenario starts from a healthy Node.js service (numbers in the range the fault lab's
+prom-client service shows at 30 req/s) and changes what that failure mode changes, including
+the side effects that confound a naive reading (a blocked loop inflating database timings,
+a flood of outbound calls lagging the loop). Seeds are fixed, so the files are reproducible.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+STEP = 15
+TIMES = [-585 + STEP * i for i in range(40)]
+MIB = 1_048_576
+Shape = Callable[[float, random.Random], float]
+
+
+def flat(level: float, noise: float = 0.05) -> Shape:
+    return lambda _t, rng: level * (1 + rng.uniform(-noise, noise))
+
+
+def ramp(start: float, end: float, noise: float = 0.03) -> Shape:
+    return lambda t, rng: (
+        (start + (end - start) * (t + 600) / 600) * (1 + rng.uniform(-noise, noise))
+    )
+
+
+def sawtooth(floor: Shape, amplitude: float) -> Shape:
+    return lambda t, rng: floor(t, rng) + amplitude * (((t + 600) / 60) % 1.0)
+
+
+def spiky(base: float, peak: float, every: int = 3) -> Shape:
+    return lambda t, rng: peak * rng.uniform(0.8, 1.2) if int(t / STEP) % every == 0 else base
+
+
+def series(shape: Shape, rng: random.Random, labels: dict[str, str] | None = None) -> list[Any]:
+    points = [[t, round(shape(t, rng), 6)] for t in TIMES]
+    return [{"labels": labels or {}, "points": points}]
+
+
+def healthy() -> dict[str, Shape | dict[str, Shape]]:
+    return {
+        "request_rate": flat(30),
+        "error_ratio": flat(0.002, 0.5),
+        "latency_p50": flat(0.02),
+        "latency_p95": flat(0.06),
+        "latency_p99": flat(0.12),
+        "eventloop_lag_p99": flat(0.012),
+        "eventloop_lag_max": flat(0.03, 0.3),
+        "cpu_cores": flat(0.25, 0.2),
+        "heap_used": sawtooth(flat(40 * MIB, 0.01), 20 * MIB),
+        "heap_total": flat(80 * MIB, 0.01),
+        "rss": flat(120 * MIB, 0.01),
+        "external_memory": flat(5 * MIB, 0.01),
+        "gc_time_ratio": flat(0.015, 0.3),
+        "active_handles": flat(20, 0.1),
+        "db_pool_used": flat(2, 0.4),
+        "db_pool_max": flat(10, 0),
+        "db_pool_pending": flat(0, 0),
+        "db_op_p99": flat(0.02),
+        "downstream_p99": {"pricing:3100": flat(0.03)},
+        "downstream_rate": {"pricing:3100": flat(10.5)},
+        "downstream_error_ratio": {"pricing:3100": flat(0.001, 0.5)},
+    }
+
+
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "healthy": {"expect": "healthy", "changes": {}},
+    "event_loop_blocked": {
+        "expect": "event_loop_blocked",
+        "changes": {
+            "eventloop_lag_p99": flat(0.34),
+            "eventloop_lag_max": spiky(0.4, 0.9),
+            "cpu_cores": flat(0.55),
+            "latency_p99": flat(0.9),
+            "latency_p95": flat(0.5),
+            # confounders: the held loop inflates every latency measured in the process
+            "db_op_p99": flat(0.26),
+            "downstream_p99": {"pricing:3100": flat(0.45)},
+        },
+    },
+    "event_loop_blocked_busy_cpu": {
+        "expect": "event_loop_blocked",
+        "changes": {
+            "eventloop_lag_p99": flat(0.3),
+            "eventloop_lag_max": flat(0.42),
+            "cpu_cores": flat(1.0, 0.03),
+            "latency_p99": flat(1.1),
+        },
+    },
+    "cpu_saturated": {
+        "expect": "cpu_saturated",
+        "changes": {
+            "cpu_cores": flat(1.02, 0.04),
+            "eventloop_lag_p99": flat(0.045),
+            "eventloop_lag_max": flat(0.07),
+            "latency_p99": flat(0.4),
+            "db_op_p99": flat(0.12),
+        },
+    },
+    "gc_pressure": {
+        "expect": "gc_pressure",
+        "changes": {
+            "gc_time_ratio": flat(0.31),
+            "eventloop_lag_p99": flat(0.16),
+            "eventloop_lag_max": flat(0.26),
+            "cpu_cores": flat(0.95, 0.04),
+            "heap_used": sawtooth(flat(90 * MIB, 0.02), 120 * MIB),
+            "latency_p99": flat(0.7),
+        },
+    },
+    "heap_leak": {
+        "expect": "heap_leak",
+        "changes": {
+            "heap_used": sawtooth(ramp(60 * MIB, 260 * MIB, 0.01), 15 * MIB),
+            "heap_total": ramp(90 * MIB, 300 * MIB, 0.01),
+            "rss": ramp(150 * MIB, 380 * MIB, 0.01),
+            # confounder: the growing live set makes collections longer
+            "gc_time_ratio": ramp(0.03, 0.16, 0.05),
+            "eventloop_lag_p99": flat(0.03),
+        },
+    },
+    "native_memory_growth": {
+        "expect": "native_memory_growth",
+        "changes": {
+            "rss": ramp(150 * MIB, 620 * MIB, 0.01),
+            "external_memory": ramp(10 * MIB, 470 * MIB, 0.01),
+        },
+    },
+    "db_pool_saturated": {
+        "expect": "db_pool_saturated",
+        "changes": {
+            "db_pool_used": flat(10, 0),
+            "db_pool_pending": flat(18, 0.3),
+            "db_op_p99": flat(0.015),
+            "latency_p99": flat(2.8),
+            "latency_p95": flat(2.2),
+            "error_ratio": flat(0.03, 0.2),
+        },
+    },
+    "db_pool_saturated_slow_held_ops": {
+        "expect": "db_pool_saturated",
+        "changes": {
+            # a transaction holds each connection 0.5 s: the held operation is slow, but
+            # far more callers wait than the pool has connections
+            "db_pool_used": flat(2, 0),
+            "db_pool_max": flat(2, 0),
+            "db_pool_pending": flat(14, 0.3),
+            "db_op_p99": flat(0.5),
+            "latency_p99": flat(3.0),
+        },
+    },
+    "slow_queries": {
+        "expect": "slow_queries",
+        "changes": {
+            "db_op_p99": flat(0.78),
+            "db_pool_used": flat(6, 0.3),
+            "db_pool_pending": spiky(0, 1, every=10),
+            "latency_p99": flat(0.85),
+        },
+    },
+    "slow_downstream": {
+        "expect": "slow_downstream",
+        "changes": {
+            "downstream_p99": {"pricing:3100": flat(1.95)},
+            "latency_p99": flat(2.0),
+            "latency_p95": flat(1.8),
+        },
+    },
+    "downstream_errors": {
+        "expect": "downstream_errors",
+        "changes": {
+            "downstream_error_ratio": {"pricing:3100": flat(0.7)},
+            "error_ratio": flat(0.25),
+        },
+    },
+    "unbounded_concurrency": {
+        "expect": "unbounded_concurrency",
+        "changes": {
+            "downstream_rate": {"pricing:3100": flat(2100)},
+            "downstream_p99": {"pricing:3100": flat(0.8)},
+            "active_handles": ramp(20, 900),
+            # confounders: processing the responses lags the loop, buffers grow the heap
+            "eventloop_lag_p99": flat(0.13),
+            "latency_p99": flat(1.6),
+        },
+    },
+    "error_spike": {
+        "expect": "error_spike",
+        "changes": {"error_ratio": flat(0.34)},
+    },
+    "slow_endpoint": {
+        "expect": "slow_endpoint",
+        "changes": {"latency_p99": flat(1.4)},
+        "apm": {
+            "endpoints": [
+                {"name": "GET /api/report", "p95": 2.1, "p99": 2.6, "rate": 1.5, "error_rate": 0},
+                {
+                    "name": "GET /api/orders",
+                    "p95": 0.03,
+                    "p99": 0.05,
+                    "rate": 13.5,
+                    "error_rate": 0,
+                },
+                {"name": "GET /api/quote", "p95": 0.04, "p99": 0.06, "rate": 10.5, "error_rate": 0},
+            ],
+            "downstreams": [{"name": "pricing:3100", "p99": 0.03, "rate": 10.5, "error_rate": 0}],
+        },
+    },
+}
+
+
+def build(name: str, spec: dict[str, Any], seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    shapes = healthy() | spec["changes"]
+    signals: dict[str, Any] = {}
+    for signal, shape in shapes.items():
+        if isinstance(shape, dict):
+            signals[signal] = [
+                one
+                for dep, dep_shape in shape.items()
+                for one in series(dep_shape, rng, {"server_address": dep})
+            ]
+        else:
+            signals[signal] = series(shape, rng)
+    recording: dict[str, Any] = {
+        "service": "checkout",
+        "selector": '{service="checkout"}',
+        "expect": spec["expect"],
+        "signals": signals,
+    }
+    if "apm" in spec:
+        recording["apm"] = spec["apm"]
+    return recording
+
+
+def main() -> None:
+    for seed, (name, spec) in enumerate(SCENARIOS.items()):
+        path = HERE / f"{name}.json"
+        path.write_text(json.dumps(build(name, spec, seed), indent=1) + "\n", encoding="utf-8")
+    empty = {
+        "service": "ghost",
+        "selector": '{service="ghost"}',
+        "expect": "insufficient_data",
+        "signals": {},
+    }
+    (HERE / "insufficient_data.json").write_text(json.dumps(empty, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Every cause, diagnosed from recorded series, including the confounded ones."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.triage.helpers import RECORDINGS, finding_codes, recording, triage_recording
+
+NAMES = sorted(path.stem for path in RECORDINGS.glob("*.json"))
+CAUSES_COVERED = {recording(name)["expect"] for name in NAMES}
+
+
+def test_every_cause_has_a_recording() -> None:
+    from typing import get_args
+
+    from bot.models import Cause
+
+    assert set(get_args(Cause)) == CAUSES_COVERED
+
+
+@pytest.mark.parametrize("name", NAMES)
+async def test_recording_is_diagnosed_as_expected(name: str) -> None:
+    report = await triage_recording(name)
+    assert report.diagnosis.cause == recording(name)["expect"], report.diagnosis.summary
+    assert 0.0 <= report.diagnosis.confidence <= 1.0
+    assert report.diagnosis.summary
+
+
+async def test_blocked_loop_is_blamed_before_the_latencies_it_inflates() -> None:
+    report = await triage_recording("event_loop_blocked")
+    flagged = finding_codes(report, "warn", "crit")
+    assert {"db_op_latency", "downstream_latency"} <= flagged  # the inflated timings are there
+    assert report.diagnosis.cause == "event_loop_blocked"
+    assert re.search(r"p99 lag 3\d\d ms", report.diagnosis.summary)
+
+
+async def test_gc_pauses_read_as_lag_but_gc_is_blamed() -> None:
+    report = await triage_recording("gc_pressure")
+    assert {"eventloop_lag", "gc_time"} <= finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "gc_pressure"
+    assert "eventloop_lag" in report.diagnosis.supporting
+
+
+async def test_busy_core_with_moderate_lag_is_cpu_not_blocking() -> None:
+    report = await triage_recording("cpu_saturated")
+    assert "eventloop_lag" not in finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "cpu_saturated"
+
+
+async def test_high_lag_with_a_busy_core_is_still_blocking() -> None:
+    report = await triage_recording("event_loop_blocked_busy_cpu")
+    assert {"eventloop_lag", "cpu_busy"} <= finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "event_loop_blocked"
+
+
+async def test_waiting_for_the_pool_is_not_slow_queries() -> None:
+    report = await triage_recording("db_pool_saturated_slow_held_ops")
+    assert {"db_pool_waiting", "db_op_latency"} <= finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "db_pool_saturated"
+
+
+async def test_slow_queries_with_a_free_pool() -> None:
+    report = await triage_recording("slow_queries")
+    assert "db_pool_waiting" not in finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "slow_queries"
+
+
+async def test_slow_downstream_leaves_the_loop_healthy() -> None:
+    report = await triage_recording("slow_downstream")
+    event_loop = next(step for step in report.steps if step.id == "event_loop")
+    assert event_loop.status == "ok"
+    assert report.diagnosis.cause == "slow_downstream"
+    assert "pricing:3100" in report.diagnosis.summary
+
+
+async def test_fan_out_beats_the_lag_it_causes() -> None:
+    report = await triage_recording("unbounded_concurrency")
+    assert "eventloop_lag" in finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "unbounded_concurrency"
+    assert set(report.diagnosis.supporting) == {"outbound_fanout", "active_handles"}
+
+
+async def test_leak_beats_the_gc_time_it_causes() -> None:
+    report = await triage_recording("heap_leak")
+    assert "gc_time" in finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "heap_leak"
+
+
+async def test_native_growth_needs_a_flat_heap() -> None:
+    report = await triage_recording("native_memory_growth")
+    assert "heap_growth" not in finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "native_memory_growth"
+
+
+async def test_dependency_errors_explain_the_service_errors() -> None:
+    report = await triage_recording("downstream_errors")
+    assert {"downstream_errors", "service_errors"} <= finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "downstream_errors"
+
+
+async def test_service_errors_without_a_failing_dependency_are_a_spike() -> None:
+    report = await triage_recording("error_spike")
+    assert "downstream_errors" not in finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "error_spike"
+
+
+async def test_one_slow_route_from_the_apm() -> None:
+    report = await triage_recording("slow_endpoint")
+    assert report.diagnosis.cause == "slow_endpoint"
+    assert "GET /api/report" in report.diagnosis.summary
+
+
+async def test_no_series_hints_at_the_selector() -> None:
+    report = await triage_recording("insufficient_data")
+    assert report.diagnosis.cause == "insufficient_data"
+    assert '{service="ghost"}' in report.diagnosis.summary
+
+
+async def test_healthy_has_no_warn_or_crit_step() -> None:
+    report = await triage_recording("healthy")
+    assert all(step.status == "ok" for step in report.steps)
+    assert report.diagnosis.cause == "healthy"

@@ -1,0 +1,144 @@
+"""The Node.js side of the lab: dependencies, the service, its downstream and the load generator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import hashlib
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+from lab.procs import ManagedProcess, free_port, run_command, running_process, wait_until_ready
+
+NODE_DIR = Path(__file__).parent / "node"
+NPM_CI_TIMEOUT_S = 600.0
+STAMP_NAME = ".lab-lock-sha256"
+
+Flavour = Literal["promclient", "otel"]
+FLAVOURS: tuple[Flavour, ...] = get_args(Flavour)
+# Mirrors FAULTS in node/faults.js; a test keeps the two in step.
+FAULTS: tuple[str, ...] = (
+    "healthy",
+    "event_loop_blocked",
+    "cpu_saturated",
+    "heap_leak",
+    "native_memory_growth",
+    "gc_pressure",
+    "db_pool_saturated",
+    "slow_queries",
+    "slow_downstream",
+    "downstream_errors",
+    "unbounded_concurrency",
+    "error_spike",
+)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    flavour: Flavour
+    fault: str
+
+    def __post_init__(self) -> None:
+        if self.flavour not in FLAVOURS:
+            raise ValueError(f"flavour must be one of {FLAVOURS}, got {self.flavour!r}")
+        if self.fault not in FAULTS:
+            raise ValueError(f"fault must be one of {FAULTS}, got {self.fault!r}")
+
+    @property
+    def job(self) -> str:
+        """The Prometheus job name, e.g. `lab-promclient-heap_leak`."""
+        return f"lab-{self.flavour}-{self.fault}"
+
+
+@dataclass(frozen=True)
+class RunningService:
+    spec: ServiceSpec
+    url: str
+    metrics_target: str  # host:port Prometheus scrapes at /metrics
+    downstream_url: str
+
+
+def _lock_digest() -> str:
+    return hashlib.sha256((NODE_DIR / "package-lock.json").read_bytes()).hexdigest()
+
+
+def _stamp_matches(digest: str) -> bool:
+    stamp = NODE_DIR / "node_modules" / STAMP_NAME
+    return stamp.exists() and stamp.read_text(encoding="utf-8").strip() == digest
+
+
+async def ensure_node_modules() -> None:
+    """Run `npm ci` unless node_modules already matches package-lock.json."""
+    digest = await asyncio.to_thread(_lock_digest)
+    if await asyncio.to_thread(_stamp_matches, digest):
+        return
+    # Another test process may be installing at the same time: take turns on a file lock,
+    # waiting for it in a thread so the event loop keeps running.
+    lock_fd = os.open(NODE_DIR / ".npm-ci.lock", os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        await asyncio.to_thread(fcntl.flock, lock_fd, fcntl.LOCK_EX)
+        if await asyncio.to_thread(_stamp_matches, digest):
+            return
+        argv = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
+        await run_command(argv, timeout_s=NPM_CI_TIMEOUT_S, cwd=NODE_DIR)
+        stamp = NODE_DIR / "node_modules" / STAMP_NAME
+        await asyncio.to_thread(stamp.write_text, digest, "utf-8")
+    finally:
+        os.close(lock_fd)  # closing the descriptor releases the lock
+
+
+def _node_env(extra: Mapping[str, str]) -> dict[str, str]:
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG") if key in os.environ}
+    env["NODE_ENV"] = "production"
+    env.update(extra)
+    return env
+
+
+@contextlib.asynccontextmanager
+async def running_downstream(log_dir: Path, name: str) -> AsyncIterator[str]:
+    """A downstream process on a free port; yields its base URL."""
+    port = free_port()
+    argv = ["node", str(NODE_DIR / "downstream.js"), "--port", str(port)]
+    log_path = log_dir / f"{name}-downstream.log"
+    async with running_process(
+        f"{name}-downstream", argv, log_path=log_path, env=_node_env({})
+    ) as proc:
+        url = f"http://127.0.0.1:{port}"
+        await wait_until_ready(proc, f"{url}/admin/mode")
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def running_service(
+    spec: ServiceSpec, database_env: Mapping[str, str], log_dir: Path
+) -> AsyncIterator[RunningService]:
+    """The lab service for `spec` with a downstream of its own, ready and scrapeable."""
+    async with running_downstream(log_dir, spec.job) as downstream_url:
+        port = free_port()
+        metrics_port = free_port() if spec.flavour == "otel" else port
+        argv = ["node", str(NODE_DIR / "server.js"), "--flavour", spec.flavour]
+        argv += ["--port", str(port), "--metrics-port", str(metrics_port), "--fault", spec.fault]
+        argv += ["--downstream", downstream_url, "--service-name", spec.job]
+        env = _node_env({**database_env, "SERVICE_NAME": spec.job})
+        log_path = log_dir / f"{spec.job}.log"
+        async with running_process(spec.job, argv, log_path=log_path, env=env) as proc:
+            url = f"http://127.0.0.1:{port}"
+            await wait_until_ready(proc, f"{url}/api/health")
+            await wait_until_ready(proc, f"http://127.0.0.1:{metrics_port}/metrics")
+            yield RunningService(spec, url, f"127.0.0.1:{metrics_port}", downstream_url)
+
+
+@contextlib.asynccontextmanager
+async def running_load(
+    targets: Sequence[str], log_dir: Path, *, rps: float, duration_s: float
+) -> AsyncIterator[ManagedProcess]:
+    """Mixed traffic at `rps` per target until `duration_s` passes or the context exits."""
+    argv = ["node", str(NODE_DIR / "load.js"), "--target", ",".join(targets)]
+    argv += ["--rps", str(rps), "--duration", str(int(duration_s))]
+    log_path = log_dir / "load.log"
+    async with running_process("load", argv, log_path=log_path, env=_node_env({})) as proc:
+        yield proc

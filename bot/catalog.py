@@ -1,20 +1,9 @@
 """The service catalog (config/services.yaml): which services exist and how to find their data.
 
-The smallest entry is a selector that picks the service's series in Prometheus:
-
-    services:
-      checkout:
-        selector: {job: checkout}
-
-`metrics` overrides map a signal name (see `bot.sources.signals.Signal`) to a metric name or a
-PromQL template; in templates `$selector` becomes the service's matchers without braces and
-`$window` the rate window:
-
-        metrics:
-          request_rate: 'sum(rate(orders_total{$selector, route!="/health"}[$window]))'
-          heap_used: app_heap_used_bytes
-
-Every problem is reported at once, each naming the file, the service and the field.
+The smallest entry is `services: {checkout: {selector: {job: checkout}}}`. `metrics` overrides
+map a `Signal` name to a metric name or a PromQL template in which `$selector` becomes the
+service's matchers (without braces) and `$window` the rate window; config/services.yaml shows
+every field. All problems are reported at once, each naming the file, the service and the field.
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ class PrometheusClient:
     async def _query(
         self, caps: Sequence[asyncio.Semaphore], expr: str, at: float | None
     ) -> list[InstantSample]:
-        form = {"query": expr, "timeout": f"{self._timeout:g}s"}
+        form = {"query": expr, "timeout": f"{self._timeout:g}"}
         if at is not None:
             form["time"] = f"{at:.3f}"
         return instant_samples(await self._call(caps, "POST", "/api/v1/query", form))
@@ -142,7 +142,7 @@ class PrometheusClient:
             "start": f"{start:.3f}",
             "end": f"{end:.3f}",
             "step": f"{choose_step(start, end, step):g}",
-            "timeout": f"{self._timeout:g}s",
+            "timeout": f"{self._timeout:g}",
         }
         return range_series(await self._call(caps, "POST", "/api/v1/query_range", form))
 

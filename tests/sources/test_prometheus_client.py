@@ -137,3 +137,10 @@ async def test_hostile_label_values_reach_prometheus_intact(client: PrometheusCl
     assert await client.query(str(Selector("up", (Matcher.eq("job", hostile),)))) == []
     echoed = await client.query(f'label_replace(vector(1), "v", {go_quote(hostile)}, "", "")')
     assert echoed[0].labels["v"] == hostile
+
+
+async def test_fractional_timeouts_are_accepted_by_prometheus(prom: PrometheusStack) -> None:
+    async with PrometheusClient(prom.url, timeout=2.5) as client:
+        end = time.time()
+        assert await client.query('up{job="checkout"}')
+        assert await client.query_range('up{job="checkout"}', start=end - 10, end=end)

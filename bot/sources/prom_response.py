@@ -19,9 +19,8 @@ def instant_samples(data: Any) -> list[InstantSample]:
             for item in result
             if "value" in item  # native histograms carry "histogram" instead; not used here
         ]
-    raise MetricsUnavailable(
-        f"the query returned a {kind}, not an instant vector; drop the [range] selector"
-    )
+    hint = "; drop the [range] selector" if kind == "matrix" else ""
+    raise MetricsUnavailable(f"the query returned a {kind}, not an instant vector{hint}")
 
 
 def range_series(data: Any) -> list[RangeSeries]:

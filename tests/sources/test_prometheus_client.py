@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from bot.sources.base import MetricsUnavailable
+from bot.sources.base import MetricsQuerier, MetricsUnavailable
 from bot.sources.prometheus import MAX_POINTS_PER_SERIES, PrometheusClient, choose_step
 from bot.sources.promql import Matcher, Selector, go_quote
 from tests.promstack import (
@@ -79,6 +79,11 @@ async def test_nan_and_infinities_become_floats(client: PrometheusClient) -> Non
     assert neg[0].labels == {}
 
 
+async def test_a_range_selector_in_an_instant_query_is_explained(client: PrometheusClient) -> None:
+    with pytest.raises(MetricsUnavailable, match=r"returned a matrix.*drop the \[range\]"):
+        await client.query('up{job="checkout"}[1m]')
+
+
 async def test_bad_query_passes_prometheus_error_through(client: PrometheusClient) -> None:
     with pytest.raises(MetricsUnavailable, match=r"bad_data: .*parse error") as caught:
         await client.query("sum(rate(up[5m])")
@@ -124,7 +129,9 @@ async def test_series_names_are_those_of_the_selected_job(client: PrometheusClie
 
 
 async def test_caller_view_queries_through_the_same_client(client: PrometheusClient) -> None:
-    view = client.caller(cap=2)
+    view: MetricsQuerier = client.caller(cap=2)  # both satisfy the protocol (checked by mypy)
+    whole: MetricsQuerier = client
+    assert whole is client
     samples = await view.query('up{job="checkout"}')
     names = await view.series_names({"job": "other"})
     assert [s.value for s in samples] == [1.0]

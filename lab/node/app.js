@@ -63,7 +63,7 @@ async function fetchPrice(downstream, sku) {
 
 // Under event_loop_blocked, the first request that finds the in-memory pricing table older
 // than its TTL rebuilds it synchronously (200-400 ms of CPU) while every other request waits:
-// about one stall per second whatever the traffic, as long as there is traffic.
+// one or two stalls a second whatever the traffic, as long as there is traffic.
 function createPricingTable(faults) {
   const ttlMs = 300;
   let builtAt = 0;

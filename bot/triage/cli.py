@@ -8,6 +8,7 @@ with the affected steps unknown).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import time
 from dataclasses import dataclass
@@ -100,7 +101,8 @@ async def _setup(args: argparse.Namespace) -> _Setup:
         raise BadInput("no Prometheus to ask: set PROMETHEUS_URL or pass --prometheus-url URL")
     if not url.startswith(("http://", "https://")):
         raise BadInput("the Prometheus URL must look like http://host:9090")
-    return _Setup(service, window, _playbook(settings.BOT_PLAYBOOK_DIR), url)
+    playbook = await asyncio.to_thread(_playbook, settings.BOT_PLAYBOOK_DIR)
+    return _Setup(service, window, playbook, url)
 
 
 def _settings() -> Settings:

@@ -175,6 +175,7 @@ async def _run_group(
     )
     runs = []
     for step in steps:
+        await asyncio.sleep(0)  # let other work run between steps' evaluations
         run = _StepRun(_evaluate_step(step, context), fetched)
         if on_step is not None:
             await _notify(on_step, run.result)

@@ -81,6 +81,7 @@ class CheckContext:
     data: Fetched
     targets: Targets = field(default_factory=Targets)
     apm: ApmView | None = None
+    _combined: dict[str, stats.Points] = field(default_factory=dict, repr=False, compare=False)
 
     def series(self, signal: Signal | str) -> list[RangeSeries]:
         """Every series for the key, or `CheckSkipped`/`CheckUnknown` when there are none."""
@@ -94,7 +95,10 @@ class CheckContext:
 
     def points(self, signal: Signal | str) -> stats.Points:
         """One series for the service: the worst instance at each timestamp."""
-        return stats.combine(self.series(signal), max)
+        key = str(signal)
+        if key not in self._combined:
+            self._combined[key] = stats.combine(self.series(signal), max)
+        return self._combined[key]
 
     def optional_points(self, signal: Signal | str) -> stats.Points:
         try:

@@ -10,13 +10,16 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
 from lab import LabStack, Webhook
 from lab.packages import missing_packages
+from lab.procs import run_command
 from lab.rules import EVENTLOOP_P99
 
 pytestmark = [
@@ -28,6 +31,7 @@ pytestmark = [
 
 TOKEN = "lab-smoke-token-4b7d"
 FAULT = "event_loop_blocked"
+TIMEOUT = aiohttp.ClientTimeout(total=3)
 
 EXPECTED_SERIES = {
     "promclient": [
@@ -140,3 +144,30 @@ async def test_lab_exports_every_signal_and_the_fault_moves_event_loop_lag(
         assert expected_alerts <= inbox.alert_names
         assert not any(job.endswith("-healthy") for _, job in inbox.alert_names)
         assert set(inbox.authorizations) == {f"Bearer {TOKEN}"}
+        service_url = lab.service("otel", FAULT).url
+        database = lab.database
+
+    await assert_torn_down(service_url, lab.prometheus_url, lab.workdir, database.database)
+
+
+async def assert_torn_down(service_url: str, prometheus_url: str, workdir: Path, db: str) -> None:
+    for url in (service_url, prometheus_url):
+        with pytest.raises(aiohttp.ClientConnectionError):
+            async with aiohttp.ClientSession() as session, session.get(url, timeout=TIMEOUT):
+                pass
+    assert not await asyncio.to_thread(workdir.exists)
+    listing = await run_command(
+        [
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "postgres",
+            "-Atc",
+            "SELECT datname FROM pg_database",
+        ],
+        timeout_s=10,
+    )
+    assert db not in listing.split()

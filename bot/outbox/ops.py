@@ -3,7 +3,7 @@ when it sends, so several queued updates of one message cost one Slack call."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, TypeAdapter
 
@@ -40,13 +40,40 @@ class UploadChart(BaseModel):
     png_base64: str
 
 
-OutboxOp = Annotated[SyncRoot | ThreadNote | SyncChecklist | UploadChart, Field(discriminator="op")]
+class ChannelMessage(BaseModel):
+    """A message posted at most once per `key` (e.g. a weekly digest), optionally in the
+    thread of the message posted under `thread_of`."""
+
+    op: Literal["channel_message"] = "channel_message"
+    channel: str
+    key: str
+    text: str
+    blocks: list[dict[str, Any]] = Field(default_factory=list)
+    thread_of: str | None = None
+
+
+class ChannelFile(BaseModel):
+    """A PNG uploaded at most once per `key`, into the thread of the message under `thread_of`."""
+
+    op: Literal["channel_file"] = "channel_file"
+    channel: str
+    key: str
+    thread_of: str
+    filename: str
+    title: str
+    png_base64: str
+
+
+IncidentOp = SyncRoot | ThreadNote | SyncChecklist | UploadChart
+ChannelOp = ChannelMessage | ChannelFile
+AnyOp = IncidentOp | ChannelOp
+OutboxOp = Annotated[AnyOp, Field(discriminator="op")]
 OUTBOX_OP = TypeAdapter[OutboxOp](OutboxOp)
 
 
-def encode(op: SyncRoot | ThreadNote | SyncChecklist | UploadChart) -> str:
+def encode(op: AnyOp) -> str:
     return op.model_dump_json()
 
 
-def decode(item: str) -> SyncRoot | ThreadNote | SyncChecklist | UploadChart:
+def decode(item: str) -> AnyOp:
     return OUTBOX_OP.validate_json(item)

@@ -1,9 +1,5 @@
-"""How each outbox op becomes Slack calls, made idempotent against crashes.
-
-The root message carries the incident id in Slack message metadata. Before posting it, a marker
-is stored; if a worker finds the marker but no recorded root, it died between Slack accepting the
-post and recording it, so it looks the message up in the channel instead of posting a second root.
-"""
+"""How each incident op becomes Slack calls. The root goes through `PostOnce`, so a crash
+between Slack accepting it and the bot recording it never yields a second root."""
 
 from __future__ import annotations
 
@@ -19,16 +15,25 @@ from slack_sdk.errors import SlackApiError
 
 from bot.incidents.model import Incident
 from bot.incidents.repository import IncidentRepository
-from bot.outbox.ops import SyncChecklist, SyncRoot, ThreadNote, UploadChart
-from bot.outbox.worker import Op, Outcome
+from bot.outbox.channel_delivery import ChannelDelivery
+from bot.outbox.ops import (
+    AnyOp,
+    ChannelFile,
+    ChannelMessage,
+    IncidentOp,
+    SyncChecklist,
+    SyncRoot,
+    ThreadNote,
+    UploadChart,
+)
+from bot.outbox.post_once import PostOnce
+from bot.outbox.worker import Outcome
 from bot.slack.blocks import to_payload
 from bot.slack.client import BotWebClient
 from bot.slack.render.incident import root_blocks, root_text
 
 log = structlog.get_logger(__name__)
 
-ROOT_EVENT_TYPE = "triage_incident_root"
-MARKER_TTL_SECONDS = 7 * 24 * 3600.0
 EDIT_INTERVAL_SECONDS = 2.0
 # Errors that no retry will fix: drop the write and say so in the log.
 PERMANENT_ERRORS = frozenset(
@@ -60,13 +65,14 @@ class SlackDelivery:
         self._repo = repository
         self._client = client
         self._render_checklist = render_checklist
+        self._post_once = PostOnce(repository.store, client)
         self._last_edit: dict[str, tuple[float, str]] = {}
 
-    async def channel_of(self, op: Op) -> str:
+    async def channel_of(self, op: IncidentOp) -> str:
         incident = await self._repo.get(op.incident_id)
         return incident.slack.channel if incident else "_gone"
 
-    async def deliver(self, op: Op) -> Outcome:
+    async def deliver(self, op: IncidentOp) -> Outcome:
         incident = await self._repo.get(op.incident_id)
         if incident is None:
             log.warning("dropping a Slack write for an unknown incident", incident=op.incident_id)
@@ -74,9 +80,9 @@ class SlackDelivery:
         try:
             return await self._dispatch(op, incident)
         except SlackApiError as error:
-            return self._classify(error, op)
+            return classify(error, op.op, op.incident_id)
 
-    async def _dispatch(self, op: Op, incident: Incident) -> Outcome:
+    async def _dispatch(self, op: IncidentOp, incident: Incident) -> Outcome:
         if isinstance(op, SyncRoot):
             return await self._sync_root(incident)
         if incident.slack.root_ts is None:
@@ -90,54 +96,19 @@ class SlackDelivery:
             return await self._sync_checklist(incident)
         return await self._upload_chart(op, incident)
 
-    def _classify(self, error: SlackApiError, op: Op) -> Outcome:
-        code = str(error.response.get("error", ""))
-        if code in PERMANENT_ERRORS:
-            log.error(
-                "Slack refused a write for good", op=op.op, incident=op.incident_id, error=code
-            )
-            return Outcome.DONE
-        log.warning("Slack write failed; will retry", op=op.op, error=code or "unknown")
-        return Outcome.RETRY
-
     async def _sync_root(self, incident: Incident) -> Outcome:
         text, blocks = root_text(incident), to_payload(root_blocks(incident))
         channel = incident.slack.channel
-        ts = incident.slack.root_ts or await self._find_posted_root(incident)
-        if ts is not None:
-            await self._edit(channel, ts, text, blocks)
-            if incident.slack.root_ts is None:
-                await self._record(incident.id, root_ts=ts)
+        if incident.slack.root_ts is not None:
+            await self._edit(channel, incident.slack.root_ts, text, blocks)
             return Outcome.DONE
-        await self._repo.store.set_value(_marker(incident.id), str(time.time()), MARKER_TTL_SECONDS)
-        response = await self._client.chat_postMessage(
-            channel=channel,
-            text=text,
-            blocks=blocks,
-            metadata={"event_type": ROOT_EVENT_TYPE, "event_payload": {"incident_id": incident.id}},
-        )
-        await self._record(incident.id, root_ts=str(response["ts"]))
+        key = f"incident-root:{incident.id}"
+        already = await self._post_once.posted_ts(key)
+        ts = await self._post_once.post(channel, key, text=text, blocks=blocks)
+        await self._record(incident.id, root_ts=ts)
+        if already is not None:
+            await self._edit(channel, ts, text, blocks)
         return Outcome.DONE
-
-    async def _find_posted_root(self, incident: Incident) -> str | None:
-        marker = await self._repo.store.get_value(_marker(incident.id))
-        if marker is None:
-            return None
-        history = await self._client.conversations_history(
-            channel=incident.slack.channel,
-            oldest=str(float(marker) - 5),
-            include_all_metadata=True,
-            limit=200,
-        )
-        messages: list[dict[str, Any]] = history.get("messages") or []
-        for message in messages:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("incident_id") == incident.id:
-                log.info(
-                    "found a root posted before a crash; not posting again", incident=incident.id
-                )
-                return str(message["ts"])
-        return None
 
     async def _record(self, incident_id: str, **slack_fields: str) -> None:
         async with self._repo.locked_incident(incident_id) as incident:
@@ -185,9 +156,36 @@ class SlackDelivery:
         return Outcome.DONE
 
 
-def _marker(incident_id: str) -> str:
-    return f"root-posting:{incident_id}"
+def classify(error: SlackApiError, op_name: str, about: str) -> Outcome:
+    """Drop writes Slack will never accept; retry the rest later."""
+    code = str(error.response.get("error", ""))
+    if code in PERMANENT_ERRORS:
+        log.error("Slack refused a write for good", op=op_name, about=about, error=code)
+        return Outcome.DONE
+    log.warning("Slack write failed; will retry", op=op_name, about=about, error=code or "unknown")
+    return Outcome.RETRY
 
 
 def _digest(text: str, blocks: list[dict[str, Any]]) -> str:
     return hashlib.sha256(repr((text, blocks)).encode()).hexdigest()
+
+
+class Deliveries:
+    """Routes each op to the delivery that knows it; what the worker is given."""
+
+    def __init__(self, incidents: SlackDelivery, channels: ChannelDelivery) -> None:
+        self._incidents = incidents
+        self._channels = channels
+
+    async def channel_of(self, op: AnyOp) -> str:
+        if isinstance(op, ChannelMessage | ChannelFile):
+            return op.channel
+        return await self._incidents.channel_of(op)
+
+    async def deliver(self, op: AnyOp) -> Outcome:
+        if isinstance(op, ChannelMessage | ChannelFile):
+            try:
+                return await self._channels.deliver(op)
+            except SlackApiError as error:
+                return classify(error, op.op, op.key)
+        return await self._incidents.deliver(op)

@@ -17,13 +17,13 @@ from enum import Enum
 
 import structlog
 
-from bot.outbox.ops import SyncChecklist, SyncRoot, ThreadNote, UploadChart, decode
+from bot.outbox.ops import AnyOp, decode
 from bot.store.base import Store, StoreUnavailable
 from bot.store.keys import OUTBOX_LEASE_SECONDS
 
 log = structlog.get_logger(__name__)
 
-Op = SyncRoot | ThreadNote | SyncChecklist | UploadChart
+Op = AnyOp
 
 
 class Outcome(Enum):

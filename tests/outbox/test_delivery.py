@@ -10,7 +10,9 @@ from bot.emulator.server import RunningEmulator
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Router, ServiceRoute
 from bot.incidents.service import IncidentService
-from bot.outbox.slack_delivery import SlackDelivery
+from bot.outbox.channel_delivery import ChannelDelivery
+from bot.outbox.post_once import PostOnce
+from bot.outbox.slack_delivery import Deliveries, SlackDelivery
 from bot.outbox.worker import OutboxWorker
 from bot.slack.client import BotWebClient, ChannelPacer
 from bot.store import Store
@@ -24,7 +26,7 @@ LEASE = 0.3
 @dataclass
 class Flow:
     service: IncidentService
-    delivery: SlackDelivery
+    delivery: Deliveries
     worker: OutboxWorker
     store: Store
 
@@ -46,7 +48,10 @@ def build_flow(store: Store, emulator: RunningEmulator) -> Flow:
     async def no_checklist(_incident: object) -> None:
         return None
 
-    delivery = SlackDelivery(repository, client, no_checklist)
+    delivery = Deliveries(
+        SlackDelivery(repository, client, no_checklist),
+        ChannelDelivery(PostOnce(store, client), client),
+    )
     worker = OutboxWorker(store, delivery.deliver, delivery.channel_of, lease_seconds=LEASE)
     return Flow(IncidentService(repository, router), delivery, worker, store)
 
@@ -101,26 +106,30 @@ async def test_resolution_edits_root_and_adds_a_thread_line(
 async def test_crash_between_posting_and_recording_never_posts_a_second_root(
     flow: Flow, emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_record = SlackDelivery._record
-    crashes = []
+    store = flow.store
+    real_set_value = store.set_value
+    crashes: list[str] = []
 
-    async def crash_once(self: SlackDelivery, incident_id: str, **fields: str) -> None:
-        if not crashes:
-            crashes.append(incident_id)
+    async def crash_once(key: str, value: str, ttl_seconds: float | None) -> None:
+        if key.startswith("slack-ts:") and not crashes:
+            crashes.append(key)
             raise RuntimeError("process killed after Slack accepted the post")
-        await real_record(self, incident_id, **fields)
+        await real_set_value(key, value, ttl_seconds)
 
-    monkeypatch.setattr(SlackDelivery, "_record", crash_once)
+    monkeypatch.setattr(store, "set_value", crash_once)
     await flow.service.accept(batch(alert()))
     await flow.service.accept(batch(alert(instance="b")))
     await flow.drain()
     assert crashes
     messages = emulator.state.channel_messages(CHANNEL)
     assert len(messages) == 1
-    incident = await flow.service.repository.get(crashes[0])
+    (incident_id,) = await store.open_incident_ids()
+    incident = await flow.service.repository.get(incident_id)
     assert incident is not None
     assert incident.slack.root_ts == messages[0].ts
     assert "2 alert(s) firing" in str(messages[0].blocks)
+    history_calls = emulator.state.calls_to("conversations.history")
+    assert len(history_calls) == 1
 
 
 async def test_worker_restart_resumes_the_outbox(
@@ -155,3 +164,25 @@ async def test_a_channel_slack_refuses_for_good_is_dropped_not_retried_forever(
     await flow.drain()
     errors = [c.error for c in emulator.state.calls_to("chat.postMessage")]
     assert errors == ["channel_not_found"]
+
+
+async def test_channel_messages_post_once_and_thread_under_their_parent(
+    flow: Flow, emulator: RunningEmulator
+) -> None:
+    from bot.outbox.ops import ChannelMessage
+
+    reply = ChannelMessage(channel=CHANNEL, key="w48:svc", text="per service", thread_of="w48")
+    root = ChannelMessage(channel=CHANNEL, key="w48", text="weekly digest")
+    for op in (reply, root, root, reply):  # the reply is queued before its parent exists
+        await store_push(flow.store, op)
+    await flow.drain()
+    (posted,) = emulator.state.channel_messages(CHANNEL)
+    assert posted.text == "weekly digest"
+    replies = emulator.state.thread_replies(CHANNEL, posted.ts)
+    assert [r.text for r in replies] == ["per service"]
+
+
+async def store_push(store: Store, op: object) -> None:
+    from bot.outbox.ops import encode
+
+    await store.outbox_push(encode(op))  # type: ignore[arg-type]

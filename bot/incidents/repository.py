@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from bot.incidents.model import Incident, TimelineEntry
-from bot.outbox.ops import SyncChecklist, SyncRoot, ThreadNote, UploadChart, encode
+from bot.outbox.ops import AnyOp, encode
 from bot.store.base import Store, StoreUnavailable
 
 LOCK_TTL_SECONDS = 15.0
@@ -71,7 +71,7 @@ class IncidentRepository:
             TimelineEntry.model_validate_json(e) for e in await self.store.timeline(incident_id)
         ]
 
-    async def enqueue(self, *ops: SyncRoot | ThreadNote | SyncChecklist | UploadChart) -> None:
+    async def enqueue(self, *ops: AnyOp) -> None:
         for op in ops:
             await self.store.outbox_push(encode(op))
 

@@ -20,6 +20,9 @@ from bot.triage.window import Window
 TAG = "__signal__"
 _REJECTED_PREFIX = "Prometheus rejected the query"
 ExpressionsFor = Callable[[str], Mapping[Signal, str | None]]
+# Node.js runtimes reset their lag histograms at every scrape, so one sample per query step
+# would miss most stalls: these gauges are read as the peak over each step instead.
+PEAK_SIGNALS = frozenset({Signal.EVENTLOOP_LAG_P99, Signal.EVENTLOOP_LAG_MAX})
 
 
 class PrometheusSignalSource:
@@ -54,7 +57,7 @@ class PrometheusSignalSource:
         result = Fetched()
         wanted: dict[str, str] = {}
         table = self._table(window)
-        templates = [(s.value, table.get(s)) for s in signals]
+        templates = [(s.value, _peak(s, table.get(s), window)) for s in signals]
         for key, template in [*templates, *(custom or {}).items()]:
             if template is None:
                 result.missing[key] = "no metric for it in this service's convention"
@@ -136,3 +139,10 @@ def strip(found: list[RangeSeries]) -> list[RangeSeries]:
 def _unreachable(error: MetricsUnavailable) -> bool:
     """Prometheus answered but refused the query: that is the query's fault, not an outage."""
     return not str(error).startswith(_REJECTED_PREFIX)
+
+
+def _peak(signal: Signal, expr: str | None, window: Window) -> str | None:
+    if expr is None or signal not in PEAK_SIGNALS:
+        return expr
+    resolution = max(1, int(window.step) // 15)
+    return f"max_over_time(({expr})[{int(window.step)}s:{resolution}s])"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -114,6 +115,30 @@ def series_name(labels: dict[str, str], preferred: Sequence[str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(visible.items())) or "all"
 
 
+def floors(points: Points, buckets: int = 10) -> list[tuple[float, float]]:
+    """The lowest value in each of `buckets` slices, at the slice's middle timestamp."""
+    clean = finite(points)
+    size = len(clean) / buckets
+    found = []
+    for index in range(buckets):
+        chunk = clean[round(index * size) : round((index + 1) * size)]
+        if chunk:
+            found.append((chunk[len(chunk) // 2][0], min(v for _, v in chunk)))
+    return found
+
+
+def largest_rise_share(points: Points, buckets: int = 10) -> float:
+    """Share of the total floor rise made in the single biggest slice-to-slice jump.
+
+    A leak climbs a little in every slice (a small share); a one-off jump, such as a cache
+    warming up when a workload starts, makes nearly all of its rise at once (close to 1).
+    """
+    lows = [v for _, v in floors(points, buckets)]
+    rises = [max(0.0, later - earlier) for earlier, later in itertools.pairwise(lows)]
+    total = sum(rises)
+    return max(rises) / total if total > 0 else 0.0
+
+
 def floor_trend(points: Points, buckets: int = 10) -> Trend | None:
     """Trend of the lowest value in each of `buckets` slices of the series.
 
@@ -123,11 +148,4 @@ def floor_trend(points: Points, buckets: int = 10) -> Trend | None:
     clean = finite(points)
     if len(clean) < buckets * 2:
         return trend(clean)
-    size = len(clean) / buckets
-    floors = []
-    for index in range(buckets):
-        chunk = clean[round(index * size) : round((index + 1) * size)]
-        if chunk:
-            middle = chunk[len(chunk) // 2][0]
-            floors.append((middle, min(v for _, v in chunk)))
-    return trend(floors)
+    return trend(floors(clean, buckets))

@@ -108,3 +108,11 @@ async def test_batched_query_against_real_prometheus() -> None:
             assert client.queries_made == 1
     assert fetched.get("heap_used")[0].points[-1][1] > 1_000_000
     assert fetched.get("active_handles")[0].points[-1][1] >= 1
+
+
+async def test_lag_gauges_are_read_as_the_peak_of_each_step() -> None:
+    querier = FakeQuerier()
+    expressions = {Signal.EVENTLOOP_LAG_P99: "max(lag_p99{$selector})"}
+    source = PrometheusSignalSource(querier, expressions, MATCHERS)
+    await source.fetch({Signal.EVENTLOOP_LAG_P99}, WINDOW)
+    assert querier.exprs == ['max_over_time((max(lag_p99{service="checkout"}))[15s:1s])']

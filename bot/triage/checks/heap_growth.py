@@ -24,6 +24,7 @@ class HeapGrowthParams(CheckParams):
     warn_growth: float = Field(default=0.15, gt=0)
     crit_growth: float = Field(default=0.4, gt=0)
     min_r_squared: float = Field(default=0.7, ge=0, le=1)
+    max_jump_share: float = Field(default=0.6, gt=0, le=1)
 
 
 ADVICE = (
@@ -47,7 +48,8 @@ class HeapGrowth(CheckKind[HeapGrowthParams]):
         if line is None:
             raise CheckSkipped("too few heap samples in the window to see a trend")
         growth = line.growth if line else 0.0
-        steady = line is not None and line.r_squared >= params.min_r_squared
+        jump = stats.largest_rise_share(heap)
+        steady = line.r_squared >= params.min_r_squared and jump < params.max_jump_share
         severity = grade(growth, params.warn_growth, params.crit_growth) if steady else "info"
         first, last = (line.first, line.last) if line else (None, None)
         summary = f"heap used {mebibytes(first)} -> {mebibytes(last)} ({percent(growth)} change"
@@ -66,6 +68,7 @@ class HeapGrowth(CheckKind[HeapGrowthParams]):
                     "growth": rounded(growth, 3),
                     "mib_per_minute": rounded(per_minute, 3),
                     "r_squared": rounded(line.r_squared if line else None, 3),
+                    "largest_jump_share": rounded(jump, 3),
                 },
                 threshold={"warn_growth": params.warn_growth, "crit_growth": params.crit_growth},
                 charts={"heap_used_mib": [(t, v / 1_048_576) for t, v in heap]},

@@ -25,6 +25,7 @@ class NativeMemoryParams(CheckParams):
     crit_growth: float = Field(default=0.4, gt=0)
     flat_heap_growth: float = Field(default=0.08, ge=0)
     min_r_squared: float = Field(default=0.7, ge=0, le=1)
+    max_jump_share: float = Field(default=0.6, gt=0, le=1)
 
 
 ADVICE = (
@@ -50,6 +51,8 @@ class NativeMemory(CheckKind[NativeMemoryParams]):
         heap_line = stats.floor_trend(ctx.optional_points(Signal.HEAP_USED))
         external_line = stats.floor_trend(ctx.optional_points(Signal.EXTERNAL_MEMORY))
         rss_growth = _steady_growth(rss_line, params)
+        if stats.largest_rise_share(rss) >= params.max_jump_share:
+            rss_growth = 0.0  # one jump (a workload starting), not a climb
         heap_growth = heap_line.growth if heap_line else 0.0
         external_growth = _steady_growth(external_line, params)
         heap_flat = heap_growth < params.flat_heap_growth

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
+from bot.triage.cli import add_triage_parser, run_triage_args
 
 EXIT_BAD_INPUT = 2
 
@@ -16,6 +18,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help="run the bot: Slack events, alert webhooks, health, metrics")
     commands.add_parser("check-config", help="validate settings and exit")
+    add_triage_parser(commands)
     return parser
 
 
@@ -55,8 +58,14 @@ def _check_config() -> int:
     return 0
 
 
+def _triage(args: argparse.Namespace) -> int:
+    return asyncio.run(run_triage_args(args))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "triage":
+        return _triage(args)
     handlers = {"serve": _serve, "check-config": _check_config}
     return handlers[args.command]()
 

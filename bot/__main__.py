@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 
+from bot.config import BotConfig, ConfigError, load_config
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.triage.cli import add_triage_parser, run_triage_args
@@ -43,10 +44,21 @@ def _serve() -> int:
     if problems:
         _fail_settings(SettingsError(problems))
     configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT, settings.secret_values())
+    config = _config_or_exit(settings)
     from bot.serve import serve
 
-    serve(settings)
+    serve(settings, config)
     return 0
+
+
+def _config_or_exit(settings: Settings) -> BotConfig:
+    try:
+        return load_config(settings)
+    except ConfigError as error:
+        print("The bot cannot start; fix its configuration:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def _check_config() -> int:
@@ -54,7 +66,8 @@ def _check_config() -> int:
     problems = settings.problems_for_serve()
     if problems:
         _fail_settings(SettingsError(problems))
-    print("Settings are valid.")
+    _config_or_exit(settings)
+    print("Settings, service catalog and playbook are valid.")
     return 0
 
 

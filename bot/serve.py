@@ -8,16 +8,18 @@ import structlog
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.app import SHUTDOWN_GRACE_SECONDS, Wiring, build_wiring, create_app
+from bot.app import SHUTDOWN_GRACE_SECONDS, create_app
+from bot.config import BotConfig
 from bot.settings import Settings
 from bot.store import open_store
+from bot.wiring import Wiring, build_wiring
 
 log = structlog.get_logger(__name__)
 
 
-async def build_application(settings: Settings) -> web.Application:
+async def build_application(settings: Settings, config: BotConfig) -> web.Application:
     store = await open_store(_redis_url(settings))
-    wiring = build_wiring(settings, store)
+    wiring = build_wiring(settings, store, config)
     app = create_app(wiring)
     if settings.SLACK_APP_TOKEN is not None:
         app.cleanup_ctx.append(
@@ -41,7 +43,7 @@ def _redis_url(settings: Settings) -> str | None:
     return settings.REDIS_URL.get_secret_value() if settings.REDIS_URL is not None else None
 
 
-def serve(settings: Settings) -> None:
+def serve(settings: Settings, config: BotConfig) -> None:
     log.info(
         "starting the bot",
         host=settings.BOT_HTTP_HOST,
@@ -49,7 +51,7 @@ def serve(settings: Settings) -> None:
         socket_mode=settings.socket_mode,
     )
     web.run_app(
-        build_application(settings),
+        build_application(settings, config),
         host=settings.BOT_HTTP_HOST,
         port=settings.BOT_HTTP_PORT,
         shutdown_timeout=SHUTDOWN_GRACE_SECONDS,

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 import pytest
 from aiohttp import web
 
-from bot.app import Wiring, build_wiring, create_app
+from bot.app import create_app
+from bot.config import load_config
 from bot.emulator.driver import SlackDriver
 from bot.emulator.server import RunningEmulator, start_emulator
 from bot.settings import Settings
 from bot.store import MemoryStore, Store
+from bot.wiring import Wiring, build_wiring
 
 BOT_TOKEN = "xoxb-test-0000-bottoken"
 SIGNING_SECRET = "test-signing-secret-7f3a9c"
@@ -61,7 +63,7 @@ class RunningBot:
 
 
 async def start_bot(settings: Settings, store: Store) -> tuple[RunningBot, web.AppRunner]:
-    wiring = build_wiring(settings, store)
+    wiring = build_wiring(settings, store, load_config(settings))
     app = create_app(wiring)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

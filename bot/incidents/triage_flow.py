@@ -15,6 +15,7 @@ from bot.models import Finding, PlannedStep, StepResult, TriageProgress, TriageR
 from bot.outbox.ops import SyncChecklist, SyncRoot, UploadChart
 from bot.runtime.tasks import TaskTracker
 from bot.slack.render.triage import checklist_blocks, checklist_text
+from bot.store.base import Store
 
 log = structlog.get_logger(__name__)
 
@@ -76,14 +77,6 @@ class IncidentTriage:
         await self._record_diagnosis(incident.id, report)
         await self._attach_charts(incident.id, report)
 
-    async def render(self, incident: Incident) -> tuple[str, list[dict[str, Any]]] | None:
-        """The checklist message as it should read now (None before any triage)."""
-        stored = await self._repo.store.get_value(_progress_key(incident.id))
-        if stored is None:
-            return None
-        progress = TriageProgress.model_validate_json(stored)
-        return checklist_text(progress), [b.to_dict() for b in checklist_blocks(progress)]
-
     async def _publish(self, incident_id: str, progress: TriageProgress) -> None:
         await self._repo.store.set_value(
             _progress_key(incident_id), progress.model_dump_json(), PROGRESS_TTL_SECONDS
@@ -110,6 +103,17 @@ class IncidentTriage:
                 )
             )
         self._nudge()
+
+
+async def render_progress(
+    store: Store, incident: Incident
+) -> tuple[str, list[dict[str, Any]]] | None:
+    """The checklist message as it should read now (None before any triage)."""
+    stored = await store.get_value(_progress_key(incident.id))
+    if stored is None:
+        return None
+    progress = TriageProgress.model_validate_json(stored)
+    return checklist_text(progress), [b.to_dict() for b in checklist_blocks(progress)]
 
 
 def chart_specs(report: TriageReport) -> list[ChartSpec]:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.catalog import Catalog
+from bot.incidents.service import IncidentService
+from bot.incidents.triage_flow import IncidentTriage
 from bot.runtime.tasks import TaskTracker
 from bot.settings import Settings
+from bot.slack.permissions import Permissions
+from bot.sources.alertmanager import AlertmanagerClient
 from bot.store.base import Store
+from bot.triage.runner import ServiceTriageRunner
 
 
 @dataclass(frozen=True)
@@ -14,3 +21,10 @@ class Deps:
     settings: Settings
     store: Store
     tasks: TaskTracker
+    catalog: Catalog
+    runner: ServiceTriageRunner
+    incidents: IncidentService
+    triage: IncidentTriage
+    permissions: Permissions
+    alertmanager: AlertmanagerClient | None
+    nudge: Callable[[], None]

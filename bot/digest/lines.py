@@ -1,0 +1,264 @@
+"""One line of Slack mrkdwn per section of a service's week, and the flags worth a glance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from bot.digest.figures import (
+    GC_CRIT_RATIO,
+    GC_WARN_RATIO,
+    LAG_BAD_S,
+    LAG_FINE_S,
+    LAG_FIRE_S,
+    POOL_BUSY_SHARE,
+    Availability,
+    EventLoop,
+    Growth,
+    Incidents,
+    Latency,
+    LatencyQuantile,
+    Memory,
+    Missing,
+    Pool,
+    Ranked,
+    ServiceFigures,
+    Throughput,
+)
+
+Level = Literal["ok", "warn", "crit", "none"]
+MARKS: dict[Level, str] = {"crit": "🔴", "warn": "🟡", "ok": "🟢", "none": "⚪"}
+_RANK: dict[Level, int] = {"none": 0, "ok": 1, "warn": 2, "crit": 3}
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds:.2f} s" if seconds >= 1 else f"{seconds * 1000:.0f} ms"
+
+
+def span(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def mib(value: float) -> str:
+    return f"{value / (1024 * 1024):.0f} MiB"
+
+
+def signed(change: float) -> str:
+    return f"{change * 100:+.0f}%"
+
+
+def missing_line(title: str, gap: Missing) -> str:
+    return f"*{title}* {MARKS['none']} no data: {gap.reason}. Why it matters: {gap.matters}."
+
+
+def throughput_line(t: Throughput) -> str:
+    text = f"*Traffic* avg {t.avg_rps:.1f} rps"
+    if t.peak_rps is not None:
+        text += f" · busiest hour {t.peak_rps:.1f} rps"
+        if t.target_peak_rps:
+            share = t.peak_rps / t.target_peak_rps
+            text += f" ({share * 100:.0f}% of the planned {t.target_peak_rps:g} rps peak)"
+    return text
+
+
+def availability_line(a: Availability) -> str:
+    text = f"*Availability* {a.percent:.3f}% · 5xx {a.error_ratio * 100:.3f}%"
+    if a.target_percent is None:
+        return text + " · no objective in the catalog (set `slo.availability_percent`)"
+    burn, left = a.burn_rate, a.budget_left
+    text += f" · target {a.target_percent:g}%"
+    if burn is not None and left is not None:
+        text += f" · burn rate {burn:.2f}× · {left * 100:.0f}% of the week's error budget left"
+    return text
+
+
+def _quantile(q: LatencyQuantile) -> str:
+    if q.seconds is None:
+        return f"{q.name} n/a"
+    text = f"{q.name} {ms(q.seconds)}"
+    if q.target_seconds is not None:
+        text += f" / {ms(q.target_seconds)} {'✗' if q.over_target else '✓'}"
+    if q.change is not None:
+        text += f" ({signed(q.change)} wk/wk)"
+    return text
+
+
+def latency_line(latency: Latency) -> str:
+    return "*Latency* " + " · ".join(_quantile(q) for q in latency.quantiles)
+
+
+def lag_level(seconds: float) -> Level:
+    if seconds >= LAG_FIRE_S:
+        return "crit"
+    return "warn" if seconds >= LAG_BAD_S else "ok"
+
+
+_LAG_WORDS = {
+    "crit": "500 ms or more stalls the process",
+    "warn": "over 100 ms every request feels",
+}
+
+
+def event_loop_line(loop: EventLoop) -> str:
+    parts = []
+    if loop.p99_typical_s is not None and loop.p99_worst_s is not None:
+        parts.append(
+            f"lag p99 typically {ms(loop.p99_typical_s)}, worst hour {ms(loop.p99_worst_s)}"
+        )
+    if loop.max_worst_s is not None:
+        parts.append(f"max {ms(loop.max_worst_s)}")
+    level = lag_level(loop.worst_s)
+    if level != "ok":
+        parts.append(f"{MARKS[level]} {_LAG_WORDS[level]}")
+    elif loop.worst_s < LAG_FINE_S:
+        parts.append("under the 10 ms mark")
+    if loop.hours_over_bad:
+        parts.append(f"p99 above 100 ms in {loop.hours_over_bad} h")
+    return "*Event loop* " + " · ".join(parts)
+
+
+def gc_line(ratio: float) -> str:
+    level: Level = "crit" if ratio >= GC_CRIT_RATIO else "warn" if ratio >= GC_WARN_RATIO else "ok"
+    note = f" {MARKS[level]} high" if level != "ok" else ""
+    return f"*GC* {ratio * 100:.1f}% of wall time{note}"
+
+
+def _growth(name: str, growth: Growth | None) -> str:
+    if growth is None:
+        return f"{name} n/a"
+    shape = "steady" if growth.steady else "uneven"
+    return f"{name} {mib(growth.first)} → {mib(growth.last)} ({signed(growth.growth)}, {shape})"
+
+
+def memory_line(memory: Memory) -> str:
+    text = f"*Memory* {_growth('heap', memory.heap)} · {_growth('RSS', memory.rss)}"
+    if memory.heap_leak:
+        text += f" · {MARKS['warn']} heap climbs steadily: a leak is likely"
+    if memory.native_leak:
+        text += f" · {MARKS['warn']} RSS climbs while the heap is flat: suspect native memory"
+    return text
+
+
+def pool_line(pool: Pool) -> str:
+    parts = []
+    if pool.peak_used is not None:
+        size = f"/{pool.size:g}" if pool.size else ""
+        share = f" ({pool.peak_used / pool.size * 100:.0f}%)" if pool.size else ""
+        parts.append(f"peak {pool.peak_used:g}{size} connections in use{share}")
+    if pool.hours_waiting:
+        parts.append(f"requests waited for a connection in {pool.hours_waiting} h")
+        parts.append(f"up to {pool.peak_waiting:g} at once")
+    elif pool.hours_waiting == 0:
+        parts.append("no request waited for a connection")
+    return "*DB pool* " + " · ".join(parts)
+
+
+def ranked_line(title: str, ranked: Ranked) -> str:
+    return f"*{title}* " + " · ".join(f"`{name}` {ms(p99)}" for name, p99 in ranked.entries)
+
+
+def incidents_line(i: Incidents) -> str:
+    if i.count == 0:
+        return "*Incidents* none this week"
+    parts = [f"{i.count} opened"]
+    if i.median_ack_s is not None:
+        parts.append(f"median {span(i.median_ack_s)} to acknowledge")
+    if i.median_resolve_s is not None:
+        parts.append(f"{span(i.median_resolve_s)} to resolve")
+    causes = ", ".join(f"{cause} ×{n}" for cause, n in i.top_causes)
+    parts.append(f"causes: {causes}")
+    return "*Incidents* " + " · ".join(parts)
+
+
+_SECTIONS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
+    ("throughput", "Traffic", throughput_line),
+    ("availability", "Availability", availability_line),
+    ("latency", "Latency", latency_line),
+    ("event_loop", "Event loop", event_loop_line),
+    ("gc_ratio", "GC", gc_line),
+    ("memory", "Memory", memory_line),
+    ("pool", "DB pool", pool_line),
+    ("endpoints", "Slowest endpoints (p99)", lambda r: ranked_line("Slowest endpoints (p99)", r)),
+    (
+        "downstreams",
+        "Slowest downstreams (p99)",
+        lambda r: ranked_line("Slowest downstreams (p99)", r),
+    ),
+    ("incidents", "Incidents", incidents_line),
+)
+
+
+def detail_lines(figures: ServiceFigures) -> list[str]:
+    lines = []
+    for attribute, title, render in _SECTIONS:
+        value = getattr(figures, attribute)
+        lines.append(missing_line(title, value) if isinstance(value, Missing) else render(value))
+    return lines
+
+
+def flags(figures: ServiceFigures) -> list[tuple[Level, str]]:
+    """The findings worth a line in the channel summary, worst first."""
+    found: list[tuple[Level, str]] = []
+    for check in (_latency_flags, _availability_flags, _runtime_flags, _capacity_flags):
+        found.extend(check(figures))
+    return sorted(found, key=lambda flag: -_RANK[flag[0]])
+
+
+def level_of(figures: ServiceFigures) -> Level:
+    if figures.unreachable:
+        return "none"
+    return max((level for level, _ in flags(figures)), key=_RANK.__getitem__, default="ok")
+
+
+def _latency_flags(f: ServiceFigures) -> list[tuple[Level, str]]:
+    if isinstance(f.latency, Missing):
+        return []
+    out: list[tuple[Level, str]] = []
+    for q in f.latency.quantiles:
+        if q.over_target and q.seconds is not None and q.target_seconds is not None:
+            level: Level = "crit" if q.seconds >= 2 * q.target_seconds else "warn"
+            out.append((level, f"{q.name} {ms(q.seconds)} over its {ms(q.target_seconds)} target"))
+    return out
+
+
+def _availability_flags(f: ServiceFigures) -> list[tuple[Level, str]]:
+    if isinstance(f.availability, Missing) or f.availability.burn_rate is None:
+        return []
+    burn = f.availability.burn_rate
+    if burn >= 1:
+        return [("crit", f"error budget overspent ({burn:.1f}× burn)")]
+    return [("warn", f"{burn * 100:.0f}% of the error budget spent")] if burn >= 0.5 else []
+
+
+def _runtime_flags(f: ServiceFigures) -> list[tuple[Level, str]]:
+    out: list[tuple[Level, str]] = []
+    if isinstance(f.event_loop, EventLoop) and lag_level(f.event_loop.worst_s) != "ok":
+        out.append((lag_level(f.event_loop.worst_s), f"loop lag up to {ms(f.event_loop.worst_s)}"))
+    if isinstance(f.gc_ratio, float) and f.gc_ratio >= GC_WARN_RATIO:
+        level: Level = "crit" if f.gc_ratio >= GC_CRIT_RATIO else "warn"
+        out.append((level, f"GC {f.gc_ratio * 100:.0f}% of time"))
+    if isinstance(f.memory, Memory) and f.memory.heap_leak:
+        out.append(("warn", "heap leak suspected"))
+    if isinstance(f.memory, Memory) and f.memory.native_leak:
+        out.append(("warn", "native memory growth suspected"))
+    return out
+
+
+def _capacity_flags(f: ServiceFigures) -> list[tuple[Level, str]]:
+    out: list[tuple[Level, str]] = []
+    t = f.throughput
+    if (
+        isinstance(t, Throughput)
+        and t.peak_rps
+        and t.target_peak_rps
+        and t.peak_rps > t.target_peak_rps
+    ):
+        out.append(("warn", "traffic above the planned peak"))
+    p = f.pool
+    if isinstance(p, Pool) and p.peak_used and p.size and p.peak_used >= POOL_BUSY_SHARE * p.size:
+        out.append(("warn", "DB pool nearly exhausted"))
+    if isinstance(p, Pool) and p.hours_waiting:
+        out.append(("warn", f"requests waited for the DB pool in {p.hours_waiting} h"))
+    return out

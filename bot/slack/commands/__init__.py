@@ -19,6 +19,6 @@ COMMANDS: dict[str, Registrar] = {
 }
 
 
-def register_all(app: AsyncApp, deps: Deps) -> None:
+def register_commands(app: AsyncApp, deps: Deps) -> None:
     for register in COMMANDS.values():
         register(app, deps)

@@ -57,8 +57,16 @@ def _status_line(incident: Incident) -> str:
         )
         line += f" · resolved by {who}"
     if incident.diagnosis:
-        line += f"\nLikely cause: *{incident.diagnosis.replace('_', ' ')}*"
+        line += "\n" + _diagnosis_line(incident.diagnosis)
     return line
+
+
+def _diagnosis_line(cause: str) -> str:
+    if cause == "healthy":
+        return "Triage: every checked signal was within its thresholds (see the thread)"
+    if cause == "insufficient_data":
+        return "Triage: not enough data to name a cause (see the thread)"
+    return f"Likely cause: *{cause.replace('_', ' ')}*"
 
 
 def _facts_line(incident: Incident) -> str:

@@ -1,0 +1,102 @@
+"""Buttons on an incident's root message: acknowledge, re-run triage, silence 1 h, resolve."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.incidents.model import Incident
+from bot.outbox.ops import ThreadNote
+from bot.slack.deps import Deps
+from bot.slack.render.incident import (
+    ACTION_ACK,
+    ACTION_RERUN,
+    ACTION_RESOLVE,
+    ACTION_SILENCE,
+)
+from bot.sources.alertmanager import AlertmanagerError
+
+log = structlog.get_logger(__name__)
+
+SILENCE_DURATION = timedelta(hours=1)
+IncidentAction = Callable[[Deps, Incident, str, AsyncRespond], Awaitable[None]]
+
+
+async def acknowledge(deps: Deps, incident: Incident, user: str, respond: AsyncRespond) -> None:
+    await deps.incidents.acknowledge(incident.id, user)
+
+
+async def resolve(deps: Deps, incident: Incident, user: str, respond: AsyncRespond) -> None:
+    await deps.incidents.resolve(incident.id, user)
+
+
+async def rerun_triage(deps: Deps, incident: Incident, user: str, respond: AsyncRespond) -> None:
+    await deps.incidents.note(incident.id, user, "asked for a fresh triage")
+    await deps.triage.start(incident)
+
+
+async def silence(deps: Deps, incident: Incident, user: str, respond: AsyncRespond) -> None:
+    if deps.alertmanager is None:
+        await _tell(respond, "Silencing needs Alertmanager: set ALERTMANAGER_URL for the bot.")
+        return
+    try:
+        silence_id = await deps.alertmanager.create_silence(
+            incident.matchers,
+            duration=SILENCE_DURATION,
+            created_by=f"slack:{user}",
+            comment=f"Silenced from Slack for incident {incident.id}",
+        )
+    except AlertmanagerError as error:
+        await _tell(respond, f"The silence could not be created: {error}")
+        return
+    await deps.incidents.repository.enqueue(
+        ThreadNote(
+            incident_id=incident.id,
+            text=f"<@{user}> silenced matching alerts for 1 h (silence `{silence_id}`).",
+        )
+    )
+
+
+ACTIONS: dict[str, IncidentAction] = {
+    ACTION_ACK: acknowledge,
+    ACTION_RERUN: rerun_triage,
+    ACTION_SILENCE: silence,
+    ACTION_RESOLVE: resolve,
+}
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    for action_id, action in ACTIONS.items():
+        app.action(action_id)(_listener(deps, action))
+
+
+def _listener(deps: Deps, action: IncidentAction) -> Callable[..., Awaitable[None]]:
+    async def on_click(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        user = str(body["user"]["id"])
+        incident = await deps.incidents.repository.get(str(body["actions"][0].get("value", "")))
+        if incident is None:
+            await _tell(respond, "That incident is no longer known to the bot.")
+            return
+        owners = _owners(deps, incident)
+        decision = await deps.permissions.may_act(user, owners)
+        if not decision.allowed:
+            await _tell(respond, f"Only {decision.who_may} can do that for this incident.")
+            return
+        await action(deps, incident, user, respond)
+        deps.nudge()
+
+    return on_click
+
+
+def _owners(deps: Deps, incident: Incident) -> str | None:
+    service = deps.catalog.get(incident.service) if incident.service else None
+    return service.owners if service else None
+
+
+async def _tell(respond: AsyncRespond, text: str) -> None:
+    await respond(text=text, response_type="ephemeral", replace_original=False)

@@ -55,7 +55,10 @@ async def collect_service(
     try:
         names = frozenset(await querier.series_names(dict(service.selector)))
     except MetricsUnavailable as error:
-        return unreachable(service.name, str(error), incidents)
+        return without_metrics(service.name, f"Prometheus could not be asked: {error}", incidents)
+    if not names:
+        reason = f"Prometheus holds no series under {selector}; check the selector in the catalog"
+        return without_metrics(service.name, reason, incidents, reachable=True)
     week = resolve_signals(names, service.selector, service.metrics, WEEK_WINDOW)
     hourly = resolve_signals(names, service.selector, service.metrics, HOUR_WINDOW)
     reader = WeekReader(querier, start=start, end=end, week=week, hourly=hourly, selector=selector)
@@ -80,14 +83,16 @@ async def collect_service(
     )  # fmt: skip
 
 
-def unreachable(name: str, reason: str, incidents: Incidents | Missing) -> ServiceFigures:
+def without_metrics(
+    name: str, reason: str, incidents: Incidents | Missing, *, reachable: bool = False
+) -> ServiceFigures:
     def gone(topic: str) -> Missing:
-        return Missing(topic, f"Prometheus could not be asked: {reason}")
+        return Missing(topic, reason)
 
     return ServiceFigures(
         name, gone("throughput"), gone("availability"), gone("latency"), gone("event loop"),
         gone("gc"), gone("memory"), gone("pool"), gone("endpoints"), gone("downstreams"),
-        incidents, unreachable=True,
+        incidents, unreachable=not reachable,
     )  # fmt: skip
 
 

@@ -31,6 +31,10 @@ CHART_RENDERS_AT_ONCE = 2
 CHART_POINTS = 7 * 24
 
 
+class DigestUnavailable(Exception):
+    """The digest cannot be built now (the metrics backend is down); try again later."""
+
+
 class QuerierSource(Protocol):
     """Hands out query views with their own concurrency cap (`PrometheusClient` does)."""
 
@@ -77,7 +81,12 @@ class DigestComposer:
         return ChannelDigest(period, tuple(figures), charts)
 
     async def __call__(self, period: DigestPeriod) -> Sequence[AnyOp]:
-        return digest_ops(await self.build(period))
+        """Outbox items for the digest; raises `DigestUnavailable` rather than post a digest
+        in which Prometheus could not be asked about any service (a later run retries)."""
+        digest = await self.build(period)
+        if digest.services and all(f.unreachable for f in digest.services):
+            raise DigestUnavailable(f"Prometheus could not be asked for {period.channel}")
+        return digest_ops(digest)
 
     async def _render_charts(
         self, figures: Sequence[ServiceFigures], services: Sequence[Service], period: DigestPeriod

@@ -29,6 +29,7 @@ from bot.digest.figures import (
 Level = Literal["ok", "warn", "crit", "none"]
 MARKS: dict[Level, str] = {"crit": "🔴", "warn": "🟡", "ok": "🟢", "none": "⚪"}
 _RANK: dict[Level, int] = {"none": 0, "ok": 1, "warn": 2, "crit": 3}
+LABEL_LIMIT = 60
 
 
 def ms(seconds: float) -> str:
@@ -46,11 +47,24 @@ def mib(value: float) -> str:
 
 
 def signed(change: float) -> str:
-    return f"{change * 100:+.0f}%"
+    return "±0%" if abs(change) < 0.005 else f"{change * 100:+.0f}%"
+
+
+def escape(text: str) -> str:
+    """Text from outside (labels, error messages) made inert for Slack mrkdwn."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def label(name: str, limit: int = LABEL_LIMIT) -> str:
+    """A route or downstream name, shortened in the middle, safe inside `code` marks."""
+    if len(name) > limit:
+        name = name[: limit * 2 // 3] + "…" + name[-(limit // 3) :]
+    return escape(name).replace("`", "'")
 
 
 def missing_line(title: str, gap: Missing) -> str:
-    return f"*{title}* {MARKS['none']} no data: {gap.reason}. Why it matters: {gap.matters}."
+    reason = escape(gap.reason)
+    return f"*{title}* {MARKS['none']} no data: {reason}. Why it matters: {gap.matters}."
 
 
 def throughput_line(t: Throughput) -> str:
@@ -156,7 +170,7 @@ def pool_line(pool: Pool) -> str:
 
 
 def ranked_line(title: str, ranked: Ranked) -> str:
-    return f"*{title}* " + " · ".join(f"`{name}` {ms(p99)}" for name, p99 in ranked.entries)
+    return f"*{title}* " + " · ".join(f"`{label(name)}` {ms(p99)}" for name, p99 in ranked.entries)
 
 
 def incidents_line(i: Incidents) -> str:
@@ -207,7 +221,9 @@ def flags(figures: ServiceFigures) -> list[tuple[Level, str]]:
 
 
 def level_of(figures: ServiceFigures) -> Level:
-    if figures.unreachable:
+    if figures.unreachable or all(
+        isinstance(getattr(figures, attribute), Missing) for attribute, *_ in _SECTIONS[:-1]
+    ):
         return "none"
     return max((level for level, _ in flags(figures)), key=_RANK.__getitem__, default="ok")
 

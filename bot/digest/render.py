@@ -8,6 +8,7 @@ always uploaded into the thread.
 from __future__ import annotations
 
 import base64
+import html
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from slack_sdk.models.blocks import Block
 
 from bot.digest.figures import Missing, ServiceFigures
-from bot.digest.lines import MARKS, detail_lines, flags, level_of
+from bot.digest.lines import MARKS, detail_lines, escape, flags, level_of
 from bot.digest.period import DigestPeriod
 from bot.outbox.ops import AnyOp, ChannelFile, ChannelMessage
 from bot.slack.blocks import MAX_SECTION_TEXT, context, section, to_payload
@@ -43,8 +44,8 @@ def header(period: DigestPeriod) -> str:
 
 def summary_line(figures: ServiceFigures) -> str:
     level = level_of(figures)
-    if figures.unreachable:
-        return f"{MARKS[level]} *{figures.service}*: metrics could not be read this week"
+    if level == "none" and isinstance(figures.throughput, Missing):
+        return f"{MARKS[level]} *{figures.service}*: {escape(figures.throughput.reason)}"
     notes = [text for _, text in flags(figures)[:SUMMARY_FLAGS]]
     gaps = sum(1 for value in vars(figures).values() if isinstance(value, Missing))
     if gaps:
@@ -129,7 +130,7 @@ _BOLD = re.compile(r"\*([^*\n]+)\*")
 
 
 def plain(mrkdwn: str) -> str:
-    return _BOLD.sub(r"\1", mrkdwn).replace("`", "")
+    return html.unescape(_BOLD.sub(r"\1", mrkdwn).replace("`", ""))
 
 
 def digest_text(digest: ChannelDigest) -> str:

@@ -30,7 +30,7 @@ pytest: install
 test: lint typecheck pytest
 
 demo: install
-	$(BIN)/python -m bot demo --fault $(FAULT)
+	$(BIN)/python -m lab.demo --fault $(FAULT)
 
 serve: install
 	$(BIN)/python -m bot serve

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import UTC, datetime
 
@@ -44,10 +45,15 @@ EMOJI = {
 }
 
 
+LINK = re.compile(r"<(?:[^|<>]+)\|([^<>]+)>")  # <url|label>, <!date^...|fallback>
+BOLD = re.compile(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])")
+
+
 def _readable(text: str) -> str:
+    """Slack mrkdwn as the Slack client shows it: labels for links, emoji, no bold markers."""
     for code, symbol in EMOJI.items():
         text = text.replace(code, symbol)
-    return text
+    return BOLD.sub(r"\1", LINK.sub(r"\1", text))
 
 
 def _author(state: EmulatorState, message: Message) -> str:

@@ -125,11 +125,17 @@ def chart_specs(report: TriageReport) -> list[ChartSpec]:
 
 def _spec(finding: Finding) -> ChartSpec:
     return ChartSpec(
-        title=finding.summary[:90],
+        title=_chart_title(finding.summary),
         series=finding.evidence.series,
         unit=finding.evidence.unit,
         thresholds=finding.evidence.threshold,
     )
+
+
+def _chart_title(summary: str, limit: int = 80) -> str:
+    """The part of a summary before its explanation, e.g. "p99 lag 429 ms (peak 429 ms)"."""
+    head = summary.split(":", 1)[0].strip()
+    return head if len(head) <= limit else head[: limit - 1] + "…"
 
 
 def _progress_key(incident_id: str) -> str:

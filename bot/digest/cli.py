@@ -90,11 +90,7 @@ async def run_digest_cli(args: argparse.Namespace, *, out: TextIO | None = None)
 
 
 async def _enqueue(settings: Settings, ops: list[Any]) -> int:
-    if settings.REDIS_URL is None:
-        raise BadInput(
-            "posting needs the store the running bot reads: set REDIS_URL, "
-            "or pass --dry-run to print the digest instead"
-        )
+    assert settings.REDIS_URL is not None  # checked in _setup
     try:
         store = await open_store(settings.REDIS_URL.get_secret_value())
     except StoreUnavailable as error:
@@ -118,6 +114,11 @@ async def _setup(args: argparse.Namespace) -> _Setup:
     except CatalogError as error:
         raise BadInput(f"the service catalog has problems:\n{error}") from None
     channels = _channels(catalog, args.channel)
+    if not args.dry_run and settings.REDIS_URL is None:
+        raise BadInput(
+            "posting needs the store the running bot reads: set REDIS_URL, "
+            "or pass --dry-run to print the digest instead"
+        )
     url = args.prometheus_url or (str(settings.PROMETHEUS_URL) if settings.PROMETHEUS_URL else None)
     if not url:
         raise BadInput("no Prometheus to ask: set PROMETHEUS_URL or pass --prometheus-url URL")

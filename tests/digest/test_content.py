@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
 
 from bot.catalog import Catalog, parse_catalog
+from bot.digest.cli import add_digest_parser, run_digest_cli
 from bot.digest.compose import DigestComposer, DigestUnavailable
 from bot.digest.figures import (
     Availability,
@@ -247,3 +250,30 @@ async def test_unreachable_prometheus_is_said_and_not_posted() -> None:
             await composer(period)
     assert all(f.unreachable for f in digest.services)
     assert "Could not connect to Prometheus" in digest_text(digest)
+
+
+@pytest.fixture
+def catalog_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("PROMETHEUS_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "services.yaml"
+    path.write_text(CATALOG, encoding="utf-8")
+    return path
+
+
+async def test_cli_dry_run_prints_the_digest_and_sends_nothing(
+    backfilled: Backfilled, catalog_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser()
+    add_digest_parser(parser.add_subparsers())
+    args = parser.parse_args(
+        ["digest", "--dry-run", "--services", str(catalog_path), "--prometheus-url", backfilled.url]
+    )
+    assert await run_digest_cli(args) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Weekly service health")
+    assert f"channel {CHANNEL}" in out
+    assert "🔴 checkout" in out  # the 700 ms loop stall
+    assert "Slowest downstreams (p99) pricing:3100" in out
+    assert "⚪ ghost: Prometheus holds no series" in out

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import Block
 from bot.digest.figures import Missing, ServiceFigures
 from bot.digest.lines import MARKS, detail_lines, escape, flags, level_of
 from bot.digest.period import DigestPeriod
-from bot.outbox.ops import AnyOp, ChannelFile, ChannelMessage
+from bot.outbox.ops import ChannelFile, ChannelMessage, ChannelOp
 from bot.slack.blocks import MAX_SECTION_TEXT, context, section, to_payload
 
 INLINE_SERVICES = 3
@@ -88,10 +88,10 @@ def fallback_text(digest: ChannelDigest) -> str:
     return f"Weekly service health {digest.period.week}: {tally}"
 
 
-def digest_ops(digest: ChannelDigest) -> list[AnyOp]:
+def digest_ops(digest: ChannelDigest) -> list[ChannelOp]:
     """The channel message first, then per service its reply (if threaded) and its chart."""
     period = digest.period
-    ops: list[AnyOp] = [
+    ops: list[ChannelOp] = [
         ChannelMessage(
             channel=period.channel,
             key=period.key,

@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from bot.digest.period import DigestPeriod
-from bot.outbox.ops import AnyOp, ChannelMessage, decode
+from bot.outbox.ops import AnyOp, ChannelFile, ChannelMessage, ChannelOp, decode
 from bot.store import RedisStore, Store
 from bot.store.keys import KeySpace
 from bot.store.redis_store import connect
@@ -29,12 +29,13 @@ class SharedRedis:
         self.opened.append(store)
         return store
 
-    async def outbox(self) -> list[AnyOp]:
+    async def outbox(self) -> list[ChannelOp]:
         """Every queued item, oldest first (read under a lease short enough to reread)."""
         reader = self.replica()
         await asyncio.sleep(0.01)  # let an earlier read's lease lapse
         items = await reader.outbox_claim("test-reader", 0.001, 10_000)
-        return [decode(item) for _, item in items]
+        ops = [decode(item) for _, item in items]
+        return [op for op in ops if isinstance(op, ChannelMessage | ChannelFile)]
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def test_fifty_services_fit_slack_limits_with_a_reply_each() -> None:
     assert isinstance(top, ChannelMessage)
     assert top.thread_of is None
     within_limits(top.blocks)
-    summary = "\n".join(str(b["text"]["text"]) for b in top.blocks if "text" in b)  # type: ignore[index]
+    summary = "\n".join(str(b["text"]["text"]) for b in top.blocks if "text" in b)
     assert all(f"long-name-{i:02d}*" in summary for i in range(50))  # every service listed
     replies = [op for op in rest if isinstance(op, ChannelMessage)]
     files = [op for op in rest if isinstance(op, ChannelFile)]

@@ -52,7 +52,9 @@ async def stop_all(schedulers: list[DigestScheduler]) -> None:
     await asyncio.gather(*(s.stop() for s in schedulers))
 
 
-async def test_jobs_one_per_channel_with_services_and_its_schedule(shared_redis: SharedRedis):
+async def test_jobs_one_per_channel_with_services_and_its_schedule(
+    shared_redis: SharedRedis,
+) -> None:
     scheduler = DigestScheduler(
         catalog(), shared_redis.replica(), FakeComposer(), clock=SettableClock(MONDAY_9_BERLIN)
     )
@@ -75,7 +77,7 @@ async def test_jobs_one_per_channel_with_services_and_its_schedule(shared_redis:
 
 async def test_three_replicas_firing_at_the_scheduled_time_enqueue_one_digest(
     shared_redis: SharedRedis,
-):
+) -> None:
     clock = SettableClock(datetime(2026, 6, 1, 8, 59, tzinfo=BERLIN))  # not due yet at start
     composer = FakeComposer()
     schedulers = replicas(shared_redis, composer, clock)
@@ -104,7 +106,7 @@ async def test_three_replicas_firing_at_the_scheduled_time_enqueue_one_digest(
 
 async def test_three_replicas_starting_after_the_schedule_catch_up_once(
     shared_redis: SharedRedis,
-):
+) -> None:
     composer = FakeComposer()
     late_morning = datetime(2026, 6, 1, 11, 0, tzinfo=BERLIN)  # both channels are due
     schedulers = replicas(shared_redis, composer, SettableClock(late_morning))
@@ -121,7 +123,7 @@ async def test_three_replicas_starting_after_the_schedule_catch_up_once(
     assert len(composer.calls) == 2
 
 
-async def test_restart_after_a_missed_schedule_enqueues_it_once(shared_redis: SharedRedis):
+async def test_restart_after_a_missed_schedule_enqueues_it_once(shared_redis: SharedRedis) -> None:
     clock = SettableClock(datetime(2026, 6, 1, 13, 0, tzinfo=BERLIN))  # down at 09:00
     composer = FakeComposer()
     for _ in range(3):  # start, stop, start again ... as a crash-looping replica would
@@ -136,7 +138,9 @@ async def test_restart_after_a_missed_schedule_enqueues_it_once(shared_redis: Sh
     assert team_period.end == MONDAY_9_BERLIN  # the week up to the scheduled time
 
 
-async def test_a_later_run_in_the_same_iso_week_does_not_post_again(shared_redis: SharedRedis):
+async def test_a_later_run_in_the_same_iso_week_does_not_post_again(
+    shared_redis: SharedRedis,
+) -> None:
     composer = FakeComposer()
     clock = SettableClock(datetime(2026, 6, 1, 8, 30, tzinfo=UTC))
     scheduler = DigestScheduler(catalog(), shared_redis.replica(), composer, clock=clock)
@@ -149,7 +153,7 @@ async def test_a_later_run_in_the_same_iso_week_does_not_post_again(shared_redis
     assert weeks == [f"digest:{PAYMENTS}:2026-W23", f"digest:{PAYMENTS}:2026-W24"]
 
 
-async def test_nothing_is_sent_before_the_scheduled_time(shared_redis: SharedRedis):
+async def test_nothing_is_sent_before_the_scheduled_time(shared_redis: SharedRedis) -> None:
     composer = FakeComposer()
     clock = SettableClock(datetime(2026, 6, 1, 8, 0, tzinfo=BERLIN))
     scheduler = DigestScheduler(catalog(), shared_redis.replica(), composer, clock=clock)
@@ -162,7 +166,9 @@ class FailingPushes(RedisStore):
         raise StoreUnavailable("Redis went away")
 
 
-async def test_failed_enqueue_releases_the_guard_so_a_retry_sends(shared_redis: SharedRedis):
+async def test_failed_enqueue_releases_the_guard_so_a_retry_sends(
+    shared_redis: SharedRedis,
+) -> None:
     period = due_period(TEAM, catalog().digest_for(TEAM), MONDAY_9_BERLIN)
     assert isinstance(period, DigestPeriod)
     broken = FailingPushes(shared_redis.replica()._redis, shared_redis.keys)
@@ -174,7 +180,7 @@ async def test_failed_enqueue_releases_the_guard_so_a_retry_sends(shared_redis: 
     assert await healthy.run_once(period, FakeComposer()) is Outcome.ALREADY_SENT
 
 
-async def test_a_build_that_raises_leaves_the_week_open(shared_redis: SharedRedis):
+async def test_a_build_that_raises_leaves_the_week_open(shared_redis: SharedRedis) -> None:
     period = due_period(TEAM, catalog().digest_for(TEAM), MONDAY_9_BERLIN)
     assert isinstance(period, DigestPeriod)
 

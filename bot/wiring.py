@@ -19,9 +19,11 @@ from bot.outbox.worker import OutboxWorker
 from bot.runtime.tasks import TaskTracker
 from bot.settings import Settings
 from bot.slack.client import BotWebClient, make_client
-from bot.slack.commands import register_all
 from bot.slack.deps import Deps
+from bot.slack.home import HealthMarks, HomeTab
+from bot.slack.listeners import register_listeners
 from bot.slack.permissions import Permissions
+from bot.slack.ratelimit import RateLimiter
 from bot.sources.alertmanager import AlertmanagerClient
 from bot.sources.prometheus import PrometheusClient
 from bot.store.base import Store
@@ -50,8 +52,9 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
         ChannelDelivery(PostOnce(store, client), client),
     )
     worker = OutboxWorker(store, deliveries.deliver, deliveries.channel_of)
+    repository.on_enqueue(worker.nudge)
     runner = ServiceTriageRunner(config.catalog, config.playbook, prometheus)
-    triage = IncidentTriage(repository, runner, tasks, nudge=worker.nudge)
+    triage = IncidentTriage(repository, runner, tasks)
     incidents = IncidentService(repository, _router(config), on_opened=triage.start)
     deps = Deps(
         settings=settings,
@@ -61,9 +64,12 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
         runner=runner,
         incidents=incidents,
         triage=triage,
-        permissions=Permissions(client, config.catalog.defaults.admins),
+        permissions=Permissions(client, config.catalog.defaults.admins, config.catalog.permissions),
         alertmanager=_alertmanager(settings),
         nudge=worker.nudge,
+        prometheus=prometheus,
+        home=HomeTab(client, repository, config.catalog, HealthMarks(store), tasks),
+        rate_limiter=RateLimiter(store),
     )
     bolt = _bolt_app(settings, client, deps)
     return Wiring(settings, store, client, tasks, bolt, deps, worker, prometheus)
@@ -91,7 +97,7 @@ def _bolt_app(settings: Settings, client: BotWebClient, deps: Deps) -> AsyncApp:
         request_verification_enabled=False,
         process_before_response=False,
     )
-    register_all(bolt, deps)
+    register_listeners(bolt, deps)
     return bolt
 
 

@@ -162,7 +162,10 @@ def _summary(batch: AlertBatch, result: AcceptResult) -> dict[str, object]:
 
 def _log_batch(batch: AlertBatch, result: AcceptResult) -> None:
     firing = sum(1 for alert in batch.alerts if alert.status == "firing")
-    log.info(
+    # A repeat (retry, HA twin) changes nothing; during a storm logging each would cost more
+    # than handling it.
+    emit = log.debug if result.accepted == 0 else log.info
+    emit(
         "alert batch stored",
         source=batch.source,
         receiver=batch.receiver,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from bot.incidents.model import Incident, TimelineEntry
@@ -24,6 +24,11 @@ class IncidentBusy(StoreUnavailable):
 class IncidentRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_enqueue(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever Slack writes are queued (the outbox worker wakes up)."""
+        self._listeners.append(listener)
 
     async def get(self, incident_id: str) -> Incident | None:
         document = await self.store.get_incident(incident_id)
@@ -74,6 +79,8 @@ class IncidentRepository:
     async def enqueue(self, *ops: AnyOp) -> None:
         for op in ops:
             await self.store.outbox_push(encode(op))
+        for listener in self._listeners:
+            listener()
 
     @contextlib.asynccontextmanager
     async def locked_incident(self, incident_id: str) -> AsyncIterator[Incident | None]:

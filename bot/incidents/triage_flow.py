@@ -40,12 +40,10 @@ class IncidentTriage:
         repository: IncidentRepository,
         runner: TriageRunner,
         tasks: TaskTracker,
-        nudge: Callable[[], None] = lambda: None,
     ) -> None:
         self._repo = repository
         self._runner = runner
         self._tasks = tasks
-        self._nudge = nudge
 
     async def start(self, incident: Incident, window: str = DEFAULT_WINDOW) -> None:
         if incident.service is None:
@@ -82,7 +80,6 @@ class IncidentTriage:
             _progress_key(incident_id), progress.model_dump_json(), PROGRESS_TTL_SECONDS
         )
         await self._repo.enqueue(SyncChecklist(incident_id=incident_id))
-        self._nudge()
 
     async def _record_diagnosis(self, incident_id: str, report: TriageReport) -> None:
         async with self._repo.locked_incident(incident_id) as incident:
@@ -102,7 +99,6 @@ class IncidentTriage:
                     png_base64=base64.b64encode(png).decode(),
                 )
             )
-        self._nudge()
 
 
 async def render_progress(

@@ -81,7 +81,7 @@ async def test_triage_progress_diagnosis_and_chart_land_in_the_thread(
     )
     worker = OutboxWorker(store, deliveries.deliver, deliveries.channel_of, lease_seconds=0.5)
     tasks = TaskTracker()
-    triage = IncidentTriage(repository, FakeRunner(), tasks, nudge=worker.nudge)
+    triage = IncidentTriage(repository, FakeRunner(), tasks)
     router = Router([ServiceRoute("checkout", {"job": "checkout"}, CHANNEL)], "C0GENERAL")
     service = IncidentService(repository, router, on_opened=triage.start)
 

@@ -186,10 +186,36 @@ class ChannelSettings(_Strict):
     digest: Digest | None = None
 
 
+Who = Literal["owners", "admins", "everyone"]
+
+
+class CommandPermissions(_Strict):
+    """Who may run each command or press each button: `owners` (the service's owners' user
+    group, plus the admins), `admins` (defaults.admins only) or `everyone`."""
+
+    ack: Who = "owners"
+    resolve: Who = "owners"
+    silence: Who = "owners"
+    rerun: Who = "everyone"
+    triage: Who = "everyone"
+    health: Who = "everyone"
+    slo: Who = "everyone"
+    incident_list: Who = "everyone"
+    incident_show: Who = "everyone"
+    incident_note: Who = "everyone"
+    digest_preview: Who = "everyone"
+
+    def required(self, action: str) -> Who:
+        """The rule for `action`; an action this catalog does not know is the owners'."""
+        rule: Who = getattr(self, action) if action in type(self).model_fields else "owners"
+        return rule
+
+
 class Catalog(_Strict):
     services: dict[ServiceName, Service] = Field(default_factory=dict)
     defaults: Defaults = Defaults()
     channels: dict[ChannelId, ChannelSettings] = Field(default_factory=dict)
+    permissions: CommandPermissions = CommandPermissions()
 
     @model_validator(mode="before")
     @classmethod
@@ -296,7 +322,16 @@ _TAGS = frozenset({"prometheus", "datadog", "newrelic", "[key]"})
 _FIELDS = sorted(
     {
         name
-        for model in (Catalog, Service, Slo, Defaults, Digest, DatadogApm, NewRelicApm)
+        for model in (
+            Catalog,
+            Service,
+            Slo,
+            Defaults,
+            Digest,
+            DatadogApm,
+            NewRelicApm,
+            CommandPermissions,
+        )
         for name in model.model_fields
     }
 )
@@ -318,6 +353,7 @@ _MESSAGES = {
     "union_tag_invalid": "backend must be one of prometheus, datadog, newrelic, got {tag!r}",
     "union_tag_not_found": "needs a backend: prometheus, datadog or newrelic",
     "too_short": "must not be empty",
+    "literal_error": "must be one of {expected}, got {input!r}",
 }
 
 

@@ -10,8 +10,11 @@ from bot.incidents.service import IncidentService
 from bot.incidents.triage_flow import IncidentTriage
 from bot.runtime.tasks import TaskTracker
 from bot.settings import Settings
+from bot.slack.home import HomeTab
 from bot.slack.permissions import Permissions
+from bot.slack.ratelimit import RateLimiter
 from bot.sources.alertmanager import AlertmanagerClient
+from bot.sources.prometheus import PrometheusClient
 from bot.store.base import Store
 from bot.triage.runner import ServiceTriageRunner
 
@@ -28,3 +31,6 @@ class Deps:
     permissions: Permissions
     alertmanager: AlertmanagerClient | None
     nudge: Callable[[], None]
+    prometheus: PrometheusClient | None
+    home: HomeTab
+    rate_limiter: RateLimiter

@@ -1,5 +1,12 @@
-"""Who may press incident buttons and run on-call commands: the service's owners' user group
-and the configured admins."""
+"""Who may press incident buttons and run on-call commands.
+
+The catalog's `permissions` section names, per command or button, `owners` (the service's
+owners' user group plus the admins), `admins` or `everyone`:
+
+    decision = await permissions.check(user_id, "ack", owners_group=service.owners)
+    if not decision.allowed:
+        print(f"Only {decision.who_may} can do that")
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ from dataclasses import dataclass
 import structlog
 from slack_sdk.errors import SlackApiError
 
+from bot.catalog import CommandPermissions
 from bot.slack.client import BotWebClient
 
 log = structlog.get_logger(__name__)
@@ -25,10 +33,30 @@ class Decision:
 
 
 class Permissions:
-    def __init__(self, client: BotWebClient, admins: Sequence[str]) -> None:
+    def __init__(
+        self,
+        client: BotWebClient,
+        admins: Sequence[str],
+        rules: CommandPermissions | None = None,
+    ) -> None:
         self._client = client
         self._admins = frozenset(admins)
+        self._rules = rules or CommandPermissions()
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+
+    async def check(self, user_id: str, action: str, owners_group: str | None) -> Decision:
+        """Apply the catalog's rule for `action` (e.g. "ack", "triage", "incident_note")."""
+        rule = self._rules.required(action)
+        if rule == "everyone":
+            return Decision(True)
+        if rule == "admins":
+            return self._admins_only(user_id)
+        return await self.may_act(user_id, owners_group)
+
+    def _admins_only(self, user_id: str) -> Decision:
+        if not self._admins or user_id in self._admins:
+            return Decision(True)
+        return Decision(False, self._describe(None))
 
     async def may_act(self, user_id: str, owners_group: str | None) -> Decision:
         """Admins always may, and members of the service's owners' group. A service without

@@ -1,22 +1,48 @@
-"""`/triage SERVICE [WINDOW]`: run the Node.js checklist for a service now."""
+"""`/triage SERVICE [WINDOW]`: run the Node.js checklist for a service now.
+
+The command is acknowledged at once; the playbook then runs as a tracked background task and
+its report (checklist, diagnosis, then charts in the thread) is posted in the channel through
+the outbox, so a crash or a Slack hiccup neither loses nor doubles it.
+"""
 
 from __future__ import annotations
 
+import base64
+import uuid
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
+from bot.catalog import Service
+from bot.charts import render_png_async
+from bot.incidents.triage_flow import DEFAULT_WINDOW, MAX_CHARTS, chart_specs
+from bot.models import STATUS_RANK, PlannedStep, Status, TriageProgress, TriageReport
+from bot.outbox.ops import AnyOp, ChannelFile, ChannelMessage
+from bot.slack.blocks import context, to_payload
+from bot.slack.commands.common import (
+    Invalid,
+    Invocation,
+    after_ack,
+    answer,
+    authorized,
+    checked_window,
+    invocation,
+    known_service,
+    tell,
+)
 from bot.slack.deps import Deps
+from bot.slack.render.triage import checklist_blocks, checklist_text
+from bot.sources.base import MetricsUnavailable
 
 USAGE = "\n".join(
     [
         "*`/triage SERVICE [WINDOW]`* walks the Node.js checklist for one service",
-        "and posts what it finds.",
+        "and posts what it finds in this channel.",
         "It looks, in order, at the APM (slowest endpoint and dependency), event-loop lag,",
         "the database pool, downstream calls, then memory and garbage collection.",
         "",
         "• `SERVICE`: a name from the service catalog, e.g. `checkout`",
-        "• `WINDOW`: how far back to look, from `1m` to `30d` (default `10m`)",
+        f"• `WINDOW`: how far back to look, from `1m` to `30d` (default `{DEFAULT_WINDOW}`)",
         "",
         "Examples: `/triage checkout`, `/triage checkout 30m`, `/triage help`",
     ]
@@ -25,14 +51,95 @@ USAGE = "\n".join(
 
 def register(app: AsyncApp, deps: Deps) -> None:
     async def on_triage(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        words = str(command.get("text") or "").split()
-        if not words or words[0].lower() in {"help", "-h", "--help"}:
-            await ack(response_type="ephemeral", text=USAGE)
+        call = invocation("/triage", command, respond)
+        if call.wants_help:
+            await answer(ack, USAGE)
             return
-        await ack(
-            response_type="ephemeral",
-            text="Running a triage from Slack is not switched on in this build yet; "
-            "use `python -m bot triage SERVICE` meanwhile.",
+        try:
+            service, window = parse(deps, call)
+        except Invalid as problem:
+            await answer(ack, str(problem))
+            return
+        await answer(
+            ack,
+            f":hourglass_flowing_sand: Triage of `{service.name}` over the last {window}: "
+            "running… the report will appear in this channel.",
         )
+        work = run_for_channel(deps, call, service, window)
+        after_ack(deps, call, work, f"The triage of {service.name}")
 
     app.command("/triage")(on_triage)
+
+
+def parse(deps: Deps, call: Invocation) -> tuple[Service, str]:
+    if len(call.words) > 2:
+        raise Invalid(f"`/triage` takes a service and a window at most.\n\n{USAGE}")
+    service = known_service(deps, call.words[0], USAGE)
+    window = checked_window(call.words[1], USAGE) if len(call.words) > 1 else DEFAULT_WINDOW
+    return service, window
+
+
+async def run_for_channel(deps: Deps, call: Invocation, service: Service, window: str) -> None:
+    if not await authorized(deps, call, "triage", service.owners):
+        return
+    verdict = await deps.rate_limiter.take("triage", call.user)
+    if not verdict.allowed:
+        limit = deps.rate_limiter.limit_of("triage")
+        allowance = f"{limit.runs} triages a minute" if limit else "a few triages"
+        await tell(
+            call.respond,
+            f":stopwatch: You can start {allowance}; try again in {verdict.retry_after_seconds} s.",
+        )
+        return
+    try:
+        report = await deps.runner.run(service.name, window)
+    except MetricsUnavailable as error:
+        await tell(call.respond, f":x: The triage of `{service.name}` could not run: {error}")
+        return
+    await deps.home.marks.record(service.name, worst_status(report), _mark_note(report))
+    await deps.incidents.repository.enqueue(*await report_ops(call, report))
+    deps.nudge()
+
+
+async def report_ops(call: Invocation, report: TriageReport) -> list[AnyOp]:
+    """The channel message, then each chart in its thread; keys unique to this run."""
+    progress = TriageProgress(
+        service=report.service,
+        window=report.window,
+        planned=[PlannedStep(id=step.id, title=step.title) for step in report.steps],
+        results={step.id: step for step in report.steps},
+        diagnosis=report.diagnosis,
+    )
+    key = f"triage:{call.channel}:{report.service}:{uuid.uuid4().hex[:12]}"
+    asked = context(f"Asked for by <@{call.user}> · took {report.duration_ms / 1000:.1f} s")
+    ops: list[AnyOp] = [
+        ChannelMessage(
+            channel=call.channel,
+            key=key,
+            text=checklist_text(progress),
+            blocks=to_payload([*checklist_blocks(progress), asked]),
+        )
+    ]
+    for index, spec in enumerate(chart_specs(report)[:MAX_CHARTS]):
+        png = await render_png_async(spec)
+        ops.append(
+            ChannelFile(
+                channel=call.channel,
+                key=f"{key}:chart-{index + 1}",
+                thread_of=key,
+                filename=f"{report.service}-triage-{index + 1}.png",
+                title=spec.title,
+                png_base64=base64.b64encode(png).decode("ascii"),
+            )
+        )
+    return ops
+
+
+def worst_status(report: TriageReport) -> Status:
+    statuses = [step.status for step in report.steps] or ["unknown"]
+    return max(statuses, key=lambda status: STATUS_RANK[status])
+
+
+def _mark_note(report: TriageReport) -> str:
+    cause = report.diagnosis.cause.replace("_", " ")
+    return f"triage over {report.window}: {cause}"

@@ -82,6 +82,11 @@ def _facts_line(incident: Incident) -> str:
     return " · ".join(facts)
 
 
+def incident_buttons(incident: Incident) -> ActionsBlock:
+    """The same buttons as on the root message, for other surfaces (App Home, `/incident show`)."""
+    return _buttons(incident)
+
+
 def _buttons(incident: Incident) -> ActionsBlock:
     value = incident.id
     elements = []

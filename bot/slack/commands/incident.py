@@ -1,0 +1,176 @@
+"""`/incident list | show ID | ack ID | resolve ID | note ID TEXT`: the incident buttons as a
+command, under the same permissions, recorded in the timeline and mirrored in the thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot.incidents.model import Incident
+from bot.slack.blocks import to_payload
+from bot.slack.commands.buttons import owners_of
+from bot.slack.commands.common import (
+    MAX_NOTE_CHARS,
+    Invalid,
+    Invocation,
+    after_ack,
+    answer,
+    authorized,
+    incident_id,
+    invocation,
+    slack_escaped,
+    tell,
+    unknown_subcommand,
+)
+from bot.slack.deps import Deps
+from bot.slack.render.incident_list import detail_blocks, incident_line, list_blocks
+
+USAGE = "\n".join(
+    [
+        "*`/incident`* works on incidents without leaving the keyboard:",
+        "• `/incident list`: open incidents",
+        "• `/incident show ID`: one incident, its buttons and its timeline",
+        "• `/incident ack ID`, `/incident resolve ID`: as the buttons do",
+        "• `/incident note ID TEXT`: add a note to the timeline and the thread",
+        "",
+        "Ids look like `261102-a1b2c3`. Examples: `/incident ack 261102-a1b2c3`,",
+        "`/incident note 261102-a1b2c3 rolled back to v1.4.2`",
+    ]
+)
+SUBCOMMANDS = ("list", "show", "ack", "resolve", "note", "help")
+
+Work = Callable[[Deps, Invocation, str], Coroutine[Any, Any, None]]
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    async def on_incident(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        call = invocation("/incident", command, respond)
+        if call.wants_help:
+            await answer(ack, USAGE)
+            return
+        try:
+            work, target = parse(call)
+        except Invalid as problem:
+            await answer(ack, str(problem))
+            return
+        await ack()
+        after_ack(deps, call, work(deps, call, target), f"`/incident {call.words[0].lower()}`")
+
+    app.command("/incident")(on_incident)
+
+
+def parse(call: Invocation) -> tuple[Work, str]:
+    verb, args = call.words[0].lower(), call.words[1:]
+    if verb == "list":
+        if args:
+            raise Invalid(f"`/incident list` takes no arguments.\n\n{USAGE}")
+        return list_open, ""
+    if verb not in WORK:
+        raise unknown_subcommand(verb, SUBCOMMANDS, USAGE)
+    if not args:
+        raise Invalid(f"`/incident {verb}` needs an incident id.\n\n{USAGE}")
+    target = incident_id(args[0], USAGE)
+    if verb == "note":
+        if len(args) < 2:
+            raise Invalid(f"`/incident note {target}` needs the note's text.\n\n{USAGE}")
+        if len(note_text(call)) > MAX_NOTE_CHARS:
+            raise Invalid(f"A note holds at most {MAX_NOTE_CHARS} characters.")
+    elif len(args) > 1:
+        raise Invalid(f"`/incident {verb}` takes one incident id.\n\n{USAGE}")
+    return WORK[verb], target
+
+
+def note_text(call: Invocation) -> str:
+    """Everything after the id, spacing kept."""
+    return call.text.split(maxsplit=2)[2].strip()
+
+
+async def list_open(deps: Deps, call: Invocation, _target: str) -> None:
+    if not await authorized(deps, call, "incident_list", None):
+        return
+    incidents = await deps.incidents.repository.open_incidents()
+    now = datetime.now(UTC)
+    text = "\n".join(incident_line(i, now) for i in incidents[:10]) or "No incident is open."
+    await tell(call.respond, text, to_payload(list_blocks(incidents, now)))
+
+
+async def show(deps: Deps, call: Invocation, target: str) -> None:
+    incident = await _found(deps, call, target)
+    if incident is None or not await authorized(
+        deps, call, "incident_show", owners_of(deps, incident)
+    ):
+        return
+    timeline = await deps.incidents.repository.timeline(incident.id)
+    text = incident_line(incident, datetime.now(UTC))
+    await tell(call.respond, text, to_payload(detail_blocks(incident, timeline)))
+
+
+async def acknowledge(deps: Deps, call: Invocation, target: str) -> None:
+    incident = await _found(deps, call, target)
+    if incident is None or not await authorized(deps, call, "ack", owners_of(deps, incident)):
+        return
+    if incident.status != "triggered":
+        await tell(call.respond, _unchanged(incident))
+        return
+    after = await deps.incidents.acknowledge(incident.id, call.user)
+    await _report_change(deps, call, incident, after, "acknowledged")
+
+
+async def resolve(deps: Deps, call: Invocation, target: str) -> None:
+    incident = await _found(deps, call, target)
+    if incident is None or not await authorized(deps, call, "resolve", owners_of(deps, incident)):
+        return
+    if incident.status == "resolved":
+        await tell(call.respond, _unchanged(incident))
+        return
+    after = await deps.incidents.resolve(incident.id, call.user)
+    await _report_change(deps, call, incident, after, "resolved")
+
+
+async def note(deps: Deps, call: Invocation, target: str) -> None:
+    incident = await _found(deps, call, target)
+    if incident is None or not await authorized(
+        deps, call, "incident_note", owners_of(deps, incident)
+    ):
+        return
+    await deps.incidents.note(incident.id, call.user, slack_escaped(note_text(call)))
+    deps.nudge()
+    await tell(call.respond, f"Noted on incident `{incident.id}` (timeline and thread).")
+
+
+WORK: dict[str, Work] = {"show": show, "ack": acknowledge, "resolve": resolve, "note": note}
+
+
+async def _found(deps: Deps, call: Invocation, target: str) -> Incident | None:
+    incident = await deps.incidents.repository.get(target)
+    if incident is None:
+        await tell(
+            call.respond,
+            f"No incident `{target}` is known (resolved ones are kept 30 days). "
+            "`/incident list` shows the open ones.",
+        )
+    return incident
+
+
+async def _report_change(
+    deps: Deps, call: Invocation, before: Incident, after: Incident | None, verb: str
+) -> None:
+    deps.nudge()
+    deps.home.incidents_changed()
+    if after is None or after.status == before.status:
+        await tell(call.respond, _unchanged(after or before))
+        return
+    await tell(call.respond, f"You {verb} incident `{after.id}` ({after.alertname}).")
+
+
+def _unchanged(incident: Incident) -> str:
+    if incident.status == "resolved":
+        by = (
+            f" by <@{incident.resolved_by}>" if incident.resolved_by not in (None, "alerts") else ""
+        )
+        return f"Incident `{incident.id}` is already resolved{by}."
+    by = f" by <@{incident.acknowledged_by}>" if incident.acknowledged_by else ""
+    return f"Incident `{incident.id}` is already acknowledged{by}."

@@ -1,0 +1,51 @@
+"""Block Kit for `/incident list` and `/incident show ID`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import Block
+
+from bot.incidents.model import Incident, TimelineEntry
+from bot.slack.blocks import context, section
+from bot.slack.render.home import age, sections
+from bot.slack.render.incident import STATUS_MARK, root_blocks
+
+MAX_LISTED = 30
+MAX_TIMELINE = 12
+
+
+def incident_line(incident: Incident, now: datetime) -> str:
+    return (
+        f"{STATUS_MARK[incident.status]} `{incident.id}` · *{incident.alertname}* · "
+        f"`{incident.service or 'unmapped'}` · {incident.status} · "
+        f"open for {age(now, incident.opened_at)}"
+    )
+
+
+def list_blocks(incidents: Sequence[Incident], now: datetime) -> list[Block]:
+    if not incidents:
+        return [section("No incident is open. :tada:")]
+    shown = incidents[:MAX_LISTED]
+    blocks: list[Block] = [section(f"*Open incidents ({len(incidents)})*")]
+    blocks += sections([incident_line(incident, now) for incident in shown])
+    if len(incidents) > len(shown):
+        blocks.append(context(f"{len(incidents) - len(shown)} more not shown."))
+    blocks.append(context("`/incident show ID` for one incident's details and timeline."))
+    return blocks
+
+
+def detail_blocks(incident: Incident, timeline: Sequence[TimelineEntry]) -> list[Block]:
+    blocks = root_blocks(incident)
+    recent = list(timeline)[-MAX_TIMELINE:]
+    if recent:
+        lines = [f"`{e.at:%m-%d %H:%M}` {_who(e.who)} {e.what}" for e in recent]
+        skipped = len(timeline) - len(recent)
+        heading = "*Timeline*" + (f" (last {len(recent)} of {len(timeline)})" if skipped else "")
+        blocks += sections([heading, *lines])
+    return blocks
+
+
+def _who(who: str) -> str:
+    return "alerts:" if who == "alerts" else f"<@{who}>:"

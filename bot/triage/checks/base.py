@@ -210,3 +210,23 @@ def mebibytes(size: float | None) -> str:
 
 def rounded(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def settled(points: stats.Points, window: Window) -> stats.Points:
+    """A counter's rate without the readings taken before its rate range was full.
+
+    Prometheus divides a rate by the whole range even when the series began inside it, so
+    for a process that started within the window the first readings understate CPU and GC
+    time. Those readings are dropped unless nothing else is left.
+    """
+    clean = stats.finite(points)
+    if not clean or clean[0][0] <= window.start + window.step:
+        return clean
+    full_from = clean[0][0] + _range_seconds(window.rate_window)
+    later = [(t, v) for t, v in clean if t >= full_from]
+    return later or clean
+
+
+def _range_seconds(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600}
+    return float(text[:-1]) * units.get(text[-1], 1)

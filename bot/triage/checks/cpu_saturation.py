@@ -15,6 +15,7 @@ from bot.triage.checks.base import (
     finding,
     percent,
     rounded,
+    settled,
 )
 
 
@@ -39,7 +40,7 @@ class CpuSaturation(CheckKind[CpuSaturationParams]):
         return {Signal.CPU_CORES, Signal.EVENTLOOP_UTILIZATION}
 
     def evaluate(self, params: CpuSaturationParams, ctx: CheckContext) -> list[Finding]:
-        cores = ctx.optional_points(Signal.CPU_CORES)
+        cores = settled(ctx.optional_points(Signal.CPU_CORES), ctx.window)
         utilization = ctx.optional_points(Signal.EVENTLOOP_UTILIZATION)
         if not cores and not utilization:
             ctx.points(Signal.CPU_CORES)  # raises with the reason

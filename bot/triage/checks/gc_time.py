@@ -15,6 +15,7 @@ from bot.triage.checks.base import (
     grade,
     percent,
     rounded,
+    settled,
 )
 
 
@@ -40,7 +41,7 @@ class GcTime(CheckKind[GcTimeParams]):
         return {Signal.GC_TIME_RATIO}
 
     def evaluate(self, params: GcTimeParams, ctx: CheckContext) -> list[Finding]:
-        points = ctx.points(Signal.GC_TIME_RATIO)
+        points = settled(ctx.points(Signal.GC_TIME_RATIO), ctx.window)
         ratio = stats.sustained(stats.values(points), params.sustained_share)
         severity = grade(ratio, params.warn_ratio, params.crit_ratio)
         return [

@@ -25,6 +25,9 @@ class HeapGrowthParams(CheckParams):
     crit_growth: float = Field(default=0.4, gt=0)
     min_r_squared: float = Field(default=0.7, ge=0, le=1)
     max_jump_share: float = Field(default=0.6, gt=0, le=1)
+    # A process that just started warms its heap up by a few MiB (code, caches, pools):
+    # relative growth alone would call that a leak, so a leak must also add this much.
+    min_rise_mib: float = Field(default=24, ge=0)
 
 
 ADVICE = (
@@ -47,14 +50,19 @@ class HeapGrowth(CheckKind[HeapGrowthParams]):
         line = stats.floor_trend(heap)
         if line is None:
             raise CheckSkipped("too few heap samples in the window to see a trend")
-        growth = line.growth if line else 0.0
+        growth = line.growth
         jump = stats.largest_rise_share(heap)
-        steady = line.r_squared >= params.min_r_squared and jump < params.max_jump_share
+        rise_mib = (line.last - line.first) / 1_048_576
+        steady = (
+            line.r_squared >= params.min_r_squared
+            and jump < params.max_jump_share
+            and rise_mib >= params.min_rise_mib
+        )
         severity = grade(growth, params.warn_growth, params.crit_growth) if steady else "info"
-        first, last = (line.first, line.last) if line else (None, None)
+        first, last = line.first, line.last
         summary = f"heap used {mebibytes(first)} -> {mebibytes(last)} ({percent(growth)} change"
         summary += ", steady climb)" if steady and growth > 0 else ")"
-        per_minute = line.slope_per_second * 60 / 1_048_576 if line else None
+        per_minute = line.slope_per_second * 60 / 1_048_576
         return [
             finding(
                 "heap_growth",
@@ -67,10 +75,14 @@ class HeapGrowth(CheckKind[HeapGrowthParams]):
                     "end_mib": rounded(last / 1_048_576 if last else None, 1),
                     "growth": rounded(growth, 3),
                     "mib_per_minute": rounded(per_minute, 3),
-                    "r_squared": rounded(line.r_squared if line else None, 3),
+                    "r_squared": rounded(line.r_squared, 3),
                     "largest_jump_share": rounded(jump, 3),
                 },
-                threshold={"warn_growth": params.warn_growth, "crit_growth": params.crit_growth},
+                threshold={
+                    "warn_growth": params.warn_growth,
+                    "crit_growth": params.crit_growth,
+                    "min_rise_mib": params.min_rise_mib,
+                },
                 charts={"heap_used_mib": [(t, v / 1_048_576) for t, v in heap]},
                 unit="MiB",
             )

@@ -26,6 +26,9 @@ class NativeMemoryParams(CheckParams):
     flat_heap_growth: float = Field(default=0.08, ge=0)
     min_r_squared: float = Field(default=0.7, ge=0, le=1)
     max_jump_share: float = Field(default=0.6, gt=0, le=1)
+    max_heap_share: float = Field(default=0.25, ge=0, le=1)
+    # RSS of a process that just started settles by a few MiB; a leak must add more.
+    min_rise_mib: float = Field(default=32, ge=0)
 
 
 ADVICE = (
@@ -55,13 +58,12 @@ class NativeMemory(CheckKind[NativeMemoryParams]):
             rss_growth = 0.0  # one jump (a workload starting), not a climb
         heap_growth = heap_line.growth if heap_line else 0.0
         external_growth = _steady_growth(external_line, params)
-        heap_flat = heap_growth < params.flat_heap_growth
+        heap_flat = _heap_explains_little(heap_line, rss_line, params)
         native = max(rss_growth, external_growth) if heap_flat else 0.0
         severity = grade(native, params.warn_growth, params.crit_growth)
         summary = (
-            f"RSS {mebibytes(rss_line.first if rss_line else None)} -> "
-            f"{mebibytes(rss_line.last if rss_line else None)} ({percent(rss_growth)}), "
-            f"heap {percent(heap_growth)}"
+            f"RSS {mebibytes(rss_line.first)} -> {mebibytes(rss_line.last)} "
+            f"({percent(rss_growth)}), heap {percent(heap_growth)}"
         )
         if external_line:
             summary += f", external {percent(external_line.growth)}"
@@ -74,18 +76,44 @@ class NativeMemory(CheckKind[NativeMemoryParams]):
                 query=ctx.query(Signal.RSS, Signal.EXTERNAL_MEMORY),
                 observed={
                     "rss_growth": rounded(rss_growth, 3),
+                    "rss_rise_mib": rounded(_rise(rss_line) / 1_048_576, 1),
                     "heap_growth": rounded(heap_growth, 3),
+                    "heap_rise_mib": rounded(_rise(heap_line) / 1_048_576, 1),
                     "external_growth": rounded(external_growth, 3),
                     "heap_flat": "yes" if heap_flat else "no",
                 },
-                threshold={"warn_growth": params.warn_growth, "crit_growth": params.crit_growth},
+                threshold={
+                    "warn_growth": params.warn_growth,
+                    "crit_growth": params.crit_growth,
+                    "min_rise_mib": params.min_rise_mib,
+                },
                 charts={"rss_mib": [(t, v / 1_048_576) for t, v in rss]},
                 unit="MiB",
             )
         ]
 
 
+def _rise(line: stats.Trend | None) -> float:
+    return 0.0 if line is None else line.last - line.first
+
+
+def _heap_explains_little(
+    heap: stats.Trend | None, rss: stats.Trend, params: NativeMemoryParams
+) -> bool:
+    """The heap stayed flat, or grew by only a small part of what RSS gained.
+
+    Exporters without an external-memory gauge (OpenTelemetry's runtime metrics) leave RSS
+    as the only view of Buffers; a heap warming up by a few MiB must not hide a RSS climb
+    of hundreds.
+    """
+    if heap is None or heap.growth < params.flat_heap_growth:
+        return True
+    return _rise(heap) <= params.max_heap_share * _rise(rss)
+
+
 def _steady_growth(line: stats.Trend | None, params: NativeMemoryParams) -> float:
     if line is None or line.r_squared < params.min_r_squared:
+        return 0.0
+    if _rise(line) < params.min_rise_mib * 1_048_576:
         return 0.0
     return line.growth

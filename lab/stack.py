@@ -54,8 +54,11 @@ class LabStack:
         load_duration_s: float = 900.0,
         install_packages: bool = True,
         keep_workdir: bool = False,
+        pairs: Iterable[tuple[Flavour, str]] | None = None,
     ) -> None:
-        self.specs = [ServiceSpec(f, fault) for f, fault in itertools.product(flavours, faults)]
+        # `pairs` picks exact (flavour, fault) services instead of every combination.
+        chosen = itertools.product(flavours, faults) if pairs is None else pairs
+        self.specs = [ServiceSpec(f, fault) for f, fault in chosen]
         if not self.specs:
             raise ValueError("LabStack needs at least one flavour and one fault")
         self._webhook = webhook

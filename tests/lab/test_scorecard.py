@@ -1,0 +1,121 @@
+"""Diagnosis scorecard: every lab fault, both flavours, diagnosed by `python -m bot triage`.
+
+Scenarios run in batches of three services: one CPU-heavy fault with two light ones, so the
+faults that need a core never fight each other on a two-core machine. Every batch gets a
+fresh lab (PostgreSQL database, Prometheus, Alertmanager, load); the catalog the bot reads
+names services `svc-NN`, so only metrics tell it what is wrong.
+
+    .venv/bin/pytest -m lab tests/lab/test_scorecard.py
+
+The table is printed at the end of the run and written to `.run/scorecard.md`.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lab import Flavour, LabStack
+from lab.packages import missing_packages
+from tests.lab.scorecard import (
+    REPO_ROOT,
+    Outcome,
+    Scenario,
+    neutral_scenarios,
+    render_table,
+    score_batch,
+    write_catalog,
+)
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed"),
+    pytest.mark.skipif(bool(missing_packages()), reason="Prometheus/Alertmanager not installed"),
+]
+
+CPU_HEAVY = ("event_loop_blocked", "cpu_saturated", "gc_pressure", "unbounded_concurrency")
+LIGHT = (
+    "healthy",
+    "heap_leak",
+    "native_memory_growth",
+    "db_pool_saturated",
+    "slow_queries",
+    "slow_downstream",
+    "downstream_errors",
+    "error_spike",
+)
+FLAVOURS: tuple[Flavour, ...] = ("promclient", "otel")
+DEADLINE_S = 90.0
+REPORT = REPO_ROOT / ".run" / "scorecard.md"
+MEDIAN_TARGET_S = 45.0
+
+
+def batches() -> list[list[tuple[Flavour, str]]]:
+    """Eight batches: one CPU-heavy scenario each, plus two light ones of the other flavour."""
+    heavy = [(flavour, fault) for fault in CPU_HEAVY for flavour in FLAVOURS]
+    light = [(flavour, fault) for fault in LIGHT for flavour in FLAVOURS]
+    # Rotate so each batch mixes flavours and no batch holds two copies of one light fault.
+    light = light[1::2] + light[0::2]
+    return [[heavy[i], light[2 * i], light[2 * i + 1]] for i in range(len(heavy))]
+
+
+BATCHES = batches()
+_collected: list[Outcome] = []
+_suite_started = time.monotonic()
+
+
+def _numbered(batch_index: int) -> list[Scenario]:
+    return neutral_scenarios(BATCHES[batch_index], first=batch_index * 3 + 1)
+
+
+@pytest.fixture(scope="module")
+def scorecard(request: pytest.FixtureRequest) -> Iterator[list[Outcome]]:
+    yield _collected
+    if not _collected:
+        return
+    table = render_table(_collected, suite_seconds=time.monotonic() - _suite_started)
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text("# Diagnosis scorecard\n\n" + table + "\n", encoding="utf-8")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_sep("=", "diagnosis scorecard")
+        reporter.write_line(table)
+        reporter.write_line(f"(written to {REPORT.relative_to(REPO_ROOT)})")
+
+
+@pytest.mark.timeout(DEADLINE_S + 60)
+@pytest.mark.parametrize(
+    "batch_index",
+    range(len(BATCHES)),
+    ids=lambda i: "+".join(f"{flavour}/{fault}" for flavour, fault in BATCHES[i]),
+)
+async def test_batch_is_diagnosed(
+    batch_index: int, scorecard: list[Outcome], tmp_path: Path
+) -> None:
+    scenarios = _numbered(batch_index)
+    pairs = [(s.flavour, s.fault) for s in scenarios]
+    async with LabStack(pairs=pairs, load_duration_s=DEADLINE_S + 60) as lab:
+        wanted = {(s.flavour, s.fault) for s in scenarios}
+        catalog = write_catalog(tmp_path / "services.yaml", scenarios, lab)
+        outcomes = await score_batch(scenarios, lab, catalog, deadline_s=DEADLINE_S)
+    assert {(o.scenario.flavour, o.scenario.fault) for o in outcomes} == wanted
+    scorecard.extend(outcomes)
+    missed = [
+        f"{o.scenario.flavour}/{o.scenario.fault}: said {o.last.cause if o.last else None}"
+        f" ({o.last.summary if o.last else 'no answer'})"
+        for o in outcomes
+        if not o.correct
+    ]
+    assert not missed, "\n".join(missed)
+
+
+def test_median_time_to_a_correct_diagnosis(scorecard: list[Outcome]) -> None:
+    times = [o.seconds_to_correct for o in scorecard if o.seconds_to_correct is not None]
+    if len(scorecard) < 2 * len(FLAVOURS):
+        pytest.skip("the batches did not run")
+    assert statistics.median(times) < MEDIAN_TARGET_S

@@ -10,6 +10,14 @@ class MetricsUnavailable(Exception):
     """The metrics backend could not be reached or refused the query; the message says why."""
 
 
+class QueryRejected(MetricsUnavailable):
+    """Prometheus answered but refused the query itself (a parse or execution error).
+
+    The backend is up: other queries may well succeed, so callers retry the rest one by one
+    instead of treating this as an outage.
+    """
+
+
 @dataclass(frozen=True)
 class InstantSample:
     labels: dict[str, str]

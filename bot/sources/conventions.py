@@ -163,11 +163,14 @@ class _NameCache:
 
 
 class ConventionDetector:
-    """Detects each service's convention from Prometheus, caching metric names per selector."""
+    """Detects each service's convention from Prometheus, caching metric names per selector.
+
+    `querier` may be None when every lookup passes its own (`via=`), as the triage runner does.
+    """
 
     def __init__(
         self,
-        querier: MetricsQuerier,
+        querier: MetricsQuerier | None = None,
         *,
         ttl: float = DEFAULT_TTL,
         max_entries: int = DEFAULT_MAX_ENTRIES,
@@ -176,13 +179,22 @@ class ConventionDetector:
         self._querier = querier
         self._cache = _NameCache(ttl, max_entries, clock)
 
-    async def metric_names(self, selector: Mapping[str, str]) -> frozenset[str]:
-        """Names for the selector; an empty answer is not cached, so new services show up."""
+    async def metric_names(
+        self, selector: Mapping[str, str], *, via: MetricsQuerier | None = None
+    ) -> frozenset[str]:
+        """Names for the selector; an empty answer is not cached, so new services show up.
+
+        `via` sends the lookup through another querier (a triage's capped caller, say) while
+        the cache stays this detector's.
+        """
         key = tuple(sorted(selector.items()))
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        names = frozenset(await self._querier.series_names(dict(selector)))
+        querier = via or self._querier
+        if querier is None:
+            raise ValueError("no querier: pass via= or give the detector one")
+        names = frozenset(await querier.series_names(dict(selector)))
         if names:
             self._cache.put(key, names)
         return names
@@ -192,8 +204,10 @@ class ConventionDetector:
         selector: Mapping[str, str],
         overrides: Mapping[Signal, str] | None = None,
         window: str | float = "1m",
+        *,
+        via: MetricsQuerier | None = None,
     ) -> ServiceSignals:
-        names = await self.metric_names(selector)
+        names = await self.metric_names(selector, via=via)
         return resolve_signals(names, selector, overrides, window)
 
     @property

@@ -34,28 +34,61 @@ MILLIS = 0.001
 
 
 @dataclass(frozen=True)
+class HttpFamily:
+    """One HTTP duration histogram as a convention exports it.
+
+    `errors` lists matcher sets, any of which marks a failed request; `keys` are the labels
+    naming one route (server side) or one peer (client side); `scale` turns it into seconds.
+    """
+
+    metric: str
+    errors: tuple[tuple[Matcher, ...], ...]
+    keys: tuple[str, ...]
+    scale: float = 1.0
+
+    @property
+    def buckets(self) -> str:
+        return f"{self.metric}_bucket"
+
+    @property
+    def count(self) -> str:
+        return f"{self.metric}_count"
+
+    def quantile(self, quantile: float, by: tuple[str, ...] = ()) -> Quantile:
+        return Quantile(self.buckets, quantile, self.scale, by)
+
+    def rate(self, by: tuple[str, ...] = ()) -> TotalRate:
+        return TotalRate(self.count, by)
+
+    def error_ratio(self, by: tuple[str, ...] = ()) -> ErrorRatio:
+        return ErrorRatio(self.count, self.errors, by)
+
+
+@dataclass(frozen=True)
 class Convention:
+    """Recipes per signal, plus the HTTP families (in order of preference) they came from."""
+
     name: str
     recipes: Mapping[Signal, tuple[Recipe, ...]]
+    server_http: tuple[HttpFamily, ...] = ()
+    client_http: tuple[HttpFamily, ...] = ()
 
 
-def _server_http(family: str, status: str, scale: float = 1.0) -> dict[Signal, Recipe]:
+def _server_http(family: HttpFamily) -> dict[Signal, Recipe]:
     recipes: dict[Signal, Recipe] = {
-        Signal.REQUEST_RATE: TotalRate(f"{family}_count"),
-        Signal.ERROR_RATIO: ErrorRatio(f"{family}_count", ((Matcher.regex(status, "5.."),),)),
+        Signal.REQUEST_RATE: family.rate(),
+        Signal.ERROR_RATIO: family.error_ratio(),
     }
     for signal, quantile in QUANTILES.items():
-        recipes[signal] = Quantile(f"{family}_bucket", quantile, scale)
+        recipes[signal] = family.quantile(quantile)
     return recipes
 
 
-def _client_http(
-    family: str, errors: tuple[tuple[Matcher, ...], ...], by: tuple[str, ...], scale: float = 1.0
-) -> dict[Signal, Recipe]:
+def _client_http(family: HttpFamily) -> dict[Signal, Recipe]:
     return {
-        Signal.DOWNSTREAM_RATE: TotalRate(f"{family}_count", by),
-        Signal.DOWNSTREAM_P99: Quantile(f"{family}_bucket", 0.99, scale, by),
-        Signal.DOWNSTREAM_ERROR_RATIO: ErrorRatio(f"{family}_count", errors, by),
+        Signal.DOWNSTREAM_RATE: family.rate(family.keys),
+        Signal.DOWNSTREAM_P99: family.quantile(0.99, family.keys),
+        Signal.DOWNSTREAM_ERROR_RATIO: family.error_ratio(family.keys),
     }
 
 
@@ -89,15 +122,20 @@ def _prom_client() -> Convention:
         Signal.INFLIGHT_REQUESTS: TotalGauge("http_requests_in_flight"),
         Signal.DB_OP_P99: Quantile("db_client_operation_duration_seconds_bucket", 0.99),
     }
-    downstream_errors = ((Matcher.regex("status_code", "5..|0"),),)
+    server = HttpFamily(
+        "http_request_duration_seconds", ((Matcher.regex("status_code", "5.."),),), ("route",)
+    )
+    client = HttpFamily(
+        "http_client_request_duration_seconds",
+        ((Matcher.regex("status_code", "5..|0"),),),
+        ("server_address",),
+    )
     return Convention(
         "prom-client",
         _merge(
             runtime,
-            _server_http("http_request_duration_seconds", "status_code"),
-            _client_http(
-                "http_client_request_duration_seconds", downstream_errors, ("server_address",)
-            ),
+            _server_http(server),
+            _client_http(client),
             _pool(
                 "db_client_connection_count",
                 "state",
@@ -105,6 +143,8 @@ def _prom_client() -> Convention:
                 "db_client_connection_pending_requests",
             ),
         ),
+        server_http=(server,),
+        client_http=(client,),
     )
 
 
@@ -125,23 +165,16 @@ def _otel(name: str, suffixed: bool) -> Convention:
     older_runtime: dict[Signal, Recipe] = {
         Signal.HEAP_TOTAL: InstanceGauge(f"v8js_memory_heap_limit{byte}"),
     }
-    client_errors = (
-        (Matcher.regex("http_response_status_code", "5.."),),
-        (Matcher.ne("error_type", ""),),
-    )
-    legacy_errors = ((Matcher.regex("http_status_code", "5.."),),)
-    legacy_ms = "_milliseconds" if suffixed else ""
+    server, legacy_server, client, legacy_client = _otel_http(suffixed)
     return Convention(
         name,
         _merge(
             runtime,
             older_runtime,
-            _server_http(f"http_server_request_duration{sec}", "http_response_status_code"),
-            _server_http(f"http_server_duration{legacy_ms}", "http_status_code", MILLIS),
-            _client_http(f"http_client_request_duration{sec}", client_errors, DOWNSTREAM_LABELS),
-            _client_http(
-                f"http_client_duration{legacy_ms}", legacy_errors, LEGACY_DOWNSTREAM_LABELS, MILLIS
-            ),
+            _server_http(server),
+            _server_http(legacy_server),
+            _client_http(client),
+            _client_http(legacy_client),
             _pool(
                 "db_client_connection_count",
                 "db_client_connection_state",
@@ -154,6 +187,41 @@ def _otel(name: str, suffixed: bool) -> Convention:
                 "db_client_connections_max",
                 "db_client_connections_pending_requests",
             ),
+        ),
+        server_http=(server, legacy_server),
+        client_http=(client, legacy_client),
+    )
+
+
+def _otel_http(suffixed: bool) -> tuple[HttpFamily, HttpFamily, HttpFamily, HttpFamily]:
+    """Current and older (milliseconds) semantic-convention server and client histograms."""
+    sec, legacy_ms = ("_seconds", "_milliseconds") if suffixed else ("", "")
+    route = ("http_route",)
+    return (
+        HttpFamily(
+            f"http_server_request_duration{sec}",
+            ((Matcher.regex("http_response_status_code", "5.."),),),
+            route,
+        ),
+        HttpFamily(
+            f"http_server_duration{legacy_ms}",
+            ((Matcher.regex("http_status_code", "5.."),),),
+            route,
+            MILLIS,
+        ),
+        HttpFamily(
+            f"http_client_request_duration{sec}",
+            (
+                (Matcher.regex("http_response_status_code", "5.."),),
+                (Matcher.ne("error_type", ""),),
+            ),
+            DOWNSTREAM_LABELS,
+        ),
+        HttpFamily(
+            f"http_client_duration{legacy_ms}",
+            ((Matcher.regex("http_status_code", "5.."),),),
+            LEGACY_DOWNSTREAM_LABELS,
+            MILLIS,
         ),
     )
 

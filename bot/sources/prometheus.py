@@ -6,7 +6,8 @@
     await client.close()
 
 Every failure surfaces as `MetricsUnavailable` whose message is Prometheus's own error text (for
-example a query's parse error) or one sentence naming host:port; credentials never appear.
+example a query's parse error, raised as the `QueryRejected` subclass) or one sentence naming
+host:port; credentials never appear. Server errors (5xx) and timeouts are retried once.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import aiohttp
 import structlog
 from yarl import URL
 
-from bot.sources.base import InstantSample, MetricsUnavailable, RangeSeries
+from bot.sources.base import InstantSample, MetricsUnavailable, QueryRejected, RangeSeries
 from bot.sources.prom_response import error_text, instant_samples, range_series
 from bot.sources.promql import Selector, matchers_from
 
@@ -206,21 +207,38 @@ class PrometheusClient:
         try:
             payload = await response.json(content_type=None)
         except ValueError:
-            payload = None
+            payload = _NOT_JSON
         problem = error_text(payload)
-        if response.status == 503:
-            raise _Retryable(
-                f"Prometheus at {self.address} was unavailable (HTTP 503"
-                + (f", {problem})" if problem else ")")
-            )
+        status = response.status
+        self._refuse_by_status(status, response.headers.get("Retry-After"), problem)
         if problem is not None:
-            raise MetricsUnavailable(f"Prometheus rejected the query: {problem}")
-        if response.status >= 300 or not isinstance(payload, dict) or "data" not in payload:
+            raise QueryRejected(f"Prometheus rejected the query: {problem}")
+        if payload is _NOT_JSON:
             raise MetricsUnavailable(
-                f"Prometheus at {self.address} answered HTTP {response.status} "
-                "without a usable API response"
+                f"Prometheus at {self.address} answered HTTP {status} with a body that is not JSON"
+            )
+        if status >= 300 or not isinstance(payload, dict) or "data" not in payload:
+            raise MetricsUnavailable(
+                f"Prometheus at {self.address} answered HTTP {status} without a usable API response"
             )
         return payload["data"]
+
+    def _refuse_by_status(self, status: int, retry_after: str | None, problem: str | None) -> None:
+        """Raise for answers that say something about the server, not about the query."""
+        if status >= 500:
+            detail = f": {problem}" if problem else ""
+            raise _Retryable(
+                f"Prometheus at {self.address} failed with a server error (HTTP {status}{detail})"
+            )
+        if status in (401, 403):
+            raise MetricsUnavailable(
+                f"Prometheus at {self.address} refused the credentials (HTTP {status}); "
+                "check the user and password in PROMETHEUS_URL"
+            )
+        if status == 429:
+            raise MetricsUnavailable(
+                f"Prometheus at {self.address} is rate-limiting queries; {_retry_hint(retry_after)}"
+            )
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None:
@@ -229,7 +247,21 @@ class PrometheusClient:
 
 
 class _Retryable(Exception):
-    """A 503 or a timeout: worth one more try."""
+    """A server error (5xx) or a timeout: worth one more try."""
+
+
+_NOT_JSON = object()
+
+
+def _retry_hint(retry_after: str | None) -> str:
+    """`retry in N s` from a Retry-After header given in seconds, else a plain suggestion."""
+    try:
+        seconds = float(retry_after or "")
+    except ValueError:
+        return "retry in a minute"
+    if not math.isfinite(seconds) or seconds <= 0:
+        return "retry in a minute"
+    return f"retry in {math.ceil(seconds)} s"
 
 
 class PrometheusCaller:

@@ -247,6 +247,29 @@ def scaled(inner: Expr, factor: float) -> Expr:
     return inner if factor == 1 else binary(inner, "*", factor)
 
 
+def label_replace(
+    inner: Expr | str, target: str, replacement: str, source: str = "", regex: str = ""
+) -> Expr:
+    """`label_replace(inner, target, replacement, source, regex)`; all strings quoted here.
+
+    `inner` may be rendered PromQL text (an operator template already expanded, say).
+    """
+    text = inner.text if isinstance(inner, Expr) else inner
+    args = ", ".join(go_quote(value) for value in (label_name(target), replacement, source, regex))
+    return Expr(f"label_replace(({text}), {args})")
+
+
+def tagged_union(parts: Mapping[str, Expr | str], tag: str) -> Expr:
+    """One `or`-joined expression whose series carry their part's key in the `tag` label.
+
+    Lets several expressions travel in one request; split the answer back by `tag`.
+    """
+    if not parts:
+        raise PromQLError("nothing to join: no expressions given")
+    tagged = [label_replace(expr, tag, key) for key, expr in parts.items()]
+    return Expr(" or ".join(part.text for part in tagged), compound=len(tagged) > 1)
+
+
 def render_template(template: str, matchers: Sequence[Matcher], window: str | float) -> Expr:
     """Expand `$selector` and `$window` in an operator-written expression."""
     unknown = template_problems(template)

@@ -15,15 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.catalog import Catalog, CatalogError, Service, load_catalog_async
+from bot.catalog import Catalog, CatalogError, load_catalog_async
 from bot.settings import Settings, SettingsError, load_settings
+from bot.sources.apm.settings import ApmSettings
 from bot.sources.prometheus import PrometheusClient
-from bot.triage.checks.base import Targets
-from bot.triage.engine import TriageRequest, run_triage
 from bot.triage.playbook import DEFAULT_PLAYBOOK, Playbook, PlaybookError, load_playbooks
+from bot.triage.runner import ServiceTriageRunner, UnknownService
 from bot.triage.text import render_report
-from bot.triage.window import Window, WindowError, parse_window
-from bot.triage.wiring import build_signal_source
+from bot.triage.window import WindowError, parse_window
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -62,47 +61,43 @@ async def run_triage_args(args: argparse.Namespace, *, out: TextIO | None = None
     stdout = out or sys.stdout
     try:
         setup = await _setup(args)
-    except BadInput as problem:
+        async with (
+            PrometheusClient(setup.prometheus_url) as client,
+            ServiceTriageRunner(setup.catalog, setup.playbook, client, setup.apm) as runner,
+        ):
+            report = await runner.run(args.service, args.window)
+    except (BadInput, UnknownService, WindowError) as problem:
         print(f"triage: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    async with PrometheusClient(setup.prometheus_url) as client:
-        source = await build_signal_source(client.caller(cap=4), setup.service)
-        report = await run_triage(
-            TriageRequest(
-                service=setup.service.name,
-                window=setup.window,
-                playbook=setup.playbook,
-                source=source,
-                targets=targets_of(setup.service),
-            )
-        )
     print(report.model_dump_json() if args.json else render_report(report), file=stdout)
     return EXIT_BACKEND_DOWN if report.backend_errors else EXIT_OK
 
 
 @dataclass(frozen=True)
 class _Setup:
-    service: Service
-    window: Window
+    catalog: Catalog
     playbook: Playbook
     prometheus_url: str
+    apm: ApmSettings
 
 
 async def _setup(args: argparse.Namespace) -> _Setup:
+    """Everything checked before any query, in the order a user fixes it."""
     settings = _settings()
     try:
-        window = parse_window(args.window, end=time.time())
+        parse_window(args.window, end=time.time())
     except WindowError as error:
         raise BadInput(str(error)) from None
     catalog = await _catalog(args.services or settings.BOT_CONFIG_DIR / "services.yaml")
-    service = _service(catalog, args.service)
+    if catalog.get(args.service) is None:
+        raise UnknownService(args.service, catalog.closest(args.service))
     url = args.prometheus_url or (str(settings.PROMETHEUS_URL) if settings.PROMETHEUS_URL else None)
     if not url:
         raise BadInput("no Prometheus to ask: set PROMETHEUS_URL or pass --prometheus-url URL")
     if not url.startswith(("http://", "https://")):
         raise BadInput("the Prometheus URL must look like http://host:9090")
     playbook = await asyncio.to_thread(_playbook, settings.BOT_PLAYBOOK_DIR)
-    return _Setup(service, window, playbook, url)
+    return _Setup(catalog, playbook, url, ApmSettings.from_settings(settings))
 
 
 def _settings() -> Settings:
@@ -119,15 +114,6 @@ async def _catalog(path: Path) -> Catalog:
         raise BadInput(f"the service catalog has problems:\n{error}") from None
 
 
-def _service(catalog: Catalog, name: str) -> Service:
-    service = catalog.get(name)
-    if service is not None:
-        return service
-    close = catalog.closest(name)
-    hint = f"did you mean {', '.join(close)}?" if close else "add it to the service catalog"
-    raise BadInput(f"unknown service '{name}': {hint}")
-
-
 def _playbook(directory: Path) -> Playbook:
     try:
         playbooks = load_playbooks(directory)
@@ -136,14 +122,3 @@ def _playbook(directory: Path) -> Playbook:
     if DEFAULT_PLAYBOOK not in playbooks:
         raise BadInput(f"{directory}: no playbook named '{DEFAULT_PLAYBOOK}' (BOT_PLAYBOOK_DIR)")
     return playbooks[DEFAULT_PLAYBOOK]
-
-
-def targets_of(service: Service) -> Targets:
-    slo = service.slo
-    return Targets(
-        p50_ms=slo.p50_ms,
-        p95_ms=slo.p95_ms,
-        p99_ms=slo.p99_ms,
-        availability_percent=slo.availability_percent,
-        pool_size=slo.pool_size,
-    )

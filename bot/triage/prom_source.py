@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from bot.sources.base import MetricsQuerier, MetricsUnavailable, RangeSeries
-from bot.sources.promql import Matcher, PromQLError, go_quote, render_template
+from bot.sources.base import MetricsQuerier, MetricsUnavailable, QueryRejected, RangeSeries
+from bot.sources.promql import Matcher, PromQLError, render_template, tagged_union
 from bot.sources.signals import Signal
 from bot.triage.source import Failure, Fetched
 from bot.triage.window import Window
 
 TAG = "__signal__"
-_REJECTED_PREFIX = "Prometheus rejected the query"
 ExpressionsFor = Callable[[str], Mapping[Signal, str | None]]
 # Node.js runtimes reset their lag histograms at every scrape, so one sample per query step
 # would miss most stalls: these gauges are read as the peak over each step instead.
@@ -84,12 +83,14 @@ class PrometheusSignalSource:
     async def _query_batch(self, wanted: dict[str, str], window: Window, into: Fetched) -> None:
         try:
             found = await self._range(batched(wanted), window)
-        except MetricsUnavailable as error:
-            if len(wanted) == 1 or not str(error).startswith(_REJECTED_PREFIX):
-                failure = Failure(str(error), unreachable=_unreachable(error))
-                into.failures.update(dict.fromkeys(wanted, failure))
+        except QueryRejected as error:
+            if len(wanted) == 1:
+                into.failures.update(dict.fromkeys(wanted, Failure(str(error))))
                 return
             await asyncio.gather(*(self._query_one(k, e, window, into) for k, e in wanted.items()))
+            return
+        except MetricsUnavailable as error:
+            into.failures.update(dict.fromkeys(wanted, Failure(str(error), unreachable=True)))
             return
         for key, series in split(found, wanted).items():
             into.series[key] = series
@@ -98,7 +99,9 @@ class PrometheusSignalSource:
         try:
             into.series[key] = strip(await self._range(expr, window))
         except MetricsUnavailable as error:
-            into.failures[key] = Failure(str(error), unreachable=_unreachable(error))
+            # A rejected query is that query's fault; anything else means the backend is down.
+            rejected = isinstance(error, QueryRejected)
+            into.failures[key] = Failure(str(error), unreachable=not rejected)
 
     async def _range(self, expr: str, window: Window) -> list[RangeSeries]:
         self.queries_sent += 1
@@ -111,10 +114,7 @@ def batched(expressions: Mapping[str, str]) -> str:
     """One `or`-joined query whose series carry their key in the `__signal__` label."""
     if len(expressions) == 1:
         return next(iter(expressions.values()))
-    return " or ".join(
-        f"label_replace(({expr}), {go_quote(TAG)}, {go_quote(key)}, {go_quote('')}, {go_quote('')})"
-        for key, expr in expressions.items()
-    )
+    return tagged_union(expressions, TAG).text
 
 
 def split(found: list[RangeSeries], wanted: Mapping[str, str]) -> dict[str, list[RangeSeries]]:
@@ -134,11 +134,6 @@ def strip(found: list[RangeSeries]) -> list[RangeSeries]:
         RangeSeries({k: v for k, v in one.labels.items() if k not in {TAG, "__name__"}}, one.points)
         for one in found
     ]
-
-
-def _unreachable(error: MetricsUnavailable) -> bool:
-    """Prometheus answered but refused the query: that is the query's fault, not an outage."""
-    return not str(error).startswith(_REJECTED_PREFIX)
 
 
 def _peak(signal: Signal, expr: str | None, window: Window) -> str | None:

@@ -1,73 +1,75 @@
-"""Build a service's `SignalSource`: detect its metric convention, apply catalog overrides.
+"""Build a service's `SignalSource` from convention detection and the catalog's overrides.
 
-Detection asks Prometheus which metric names exist for the service's selector once, then
-picks, per signal, the first recipe of the best-matching Node.js convention whose series all
-exist. Catalog `metrics` overrides win over detection.
+    detector = ConventionDetector()              # one per runner: names cached per service
+    wired = await wire_service(client.caller(cap=4), service, detector)
+    wired.source, wired.metric_names             # names are None when Prometheus is down
+
+Detection (bot/sources/conventions.py, the one place conventions are known) asks Prometheus
+which metric names exist for the service's selector, through the triage's own querier so the
+lookup counts against its cap; catalog `metrics` overrides win over what detection picks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 
 from bot.catalog import Service
 from bot.sources.base import MetricsQuerier, MetricsUnavailable
-from bot.sources.nodejs_conventions import OTEL, OTEL_SUFFIXED, PROM_CLIENT, Convention
-from bot.sources.promql import Matcher, Selector, matchers_from
-from bot.sources.recipes import Recipe, Scope
+from bot.sources.conventions import ConventionDetector, resolve_signals
+from bot.sources.promql import Selector, matchers_from
 from bot.sources.signals import Signal
 from bot.triage.prom_source import PrometheusSignalSource
 from bot.triage.source import Failure, Fetched
 from bot.triage.window import Window
 
-CONVENTIONS = (PROM_CLIENT, OTEL, OTEL_SUFFIXED)
+# What a check that relies on Prometheus says once detection found it down; the reason itself
+# is in the report's backend errors.
+PROMETHEUS_DOWN = "Prometheus could not be reached (see the metrics backend problems)."
+
+
+@dataclass(frozen=True)
+class Wired:
+    """A triage's signal source, and the metric names detection found (None: it failed)."""
+
+    source: PrometheusSignalSource | UnreachableSource
+    metric_names: frozenset[str] | None
+
+
+async def wire_service(
+    querier: MetricsQuerier, service: Service, detector: ConventionDetector | None = None
+) -> Wired:
+    """Detect the service's names through `querier`; without a `detector`, nothing is cached."""
+    detector = detector or ConventionDetector()
+    matchers = matchers_from(service.selector)
+    try:
+        names = await detector.metric_names(service.selector, via=querier)
+    except MetricsUnavailable as error:
+        return Wired(UnreachableSource(str(Selector(None, matchers)), str(error)), None)
+    source = PrometheusSignalSource(querier, expressions_for(names, service), matchers)
+    return Wired(source, names)
 
 
 async def build_signal_source(
-    querier: MetricsQuerier, service: Service
+    querier: MetricsQuerier, service: Service, detector: ConventionDetector | None = None
 ) -> PrometheusSignalSource | UnreachableSource:
-    matchers = matchers_from(service.selector)
-    try:
-        names = await querier.series_names(dict(service.selector))
-    except MetricsUnavailable as error:
-        return UnreachableSource(str(Selector(None, matchers)), str(error))
-    chosen = choose_recipes(names)
-    overrides = {signal: _override(text, matchers) for signal, text in service.metrics.items()}
+    """The source for one triage (see `wire_service`)."""
+    return (await wire_service(querier, service, detector)).source
+
+
+def expressions_for(
+    names: frozenset[str], service: Service
+) -> Callable[[str], Mapping[Signal, str | None]]:
+    """Each signal's PromQL for a rate window, computed once per window."""
+    by_window: dict[str, Mapping[Signal, str | None]] = {}
 
     def expressions(window: str) -> Mapping[Signal, str | None]:
-        scope = Scope(matchers, window)
-        built: dict[Signal, str | None] = {
-            signal: recipe.build(scope).text for signal, recipe in chosen.items()
-        }
-        return {signal: overrides.get(signal) or built.get(signal) for signal in Signal}
+        if window not in by_window:
+            resolved = resolve_signals(names, service.selector, service.metrics, window)
+            by_window[window] = resolved.expressions
+        return by_window[window]
 
-    return PrometheusSignalSource(querier, expressions, matchers)
-
-
-def choose_recipes(names: set[str]) -> dict[Signal, Recipe]:
-    """Per signal, the first applicable recipe of the convention covering the most signals."""
-    best: dict[Signal, Recipe] = {}
-    for convention in CONVENTIONS:
-        found = _applicable(convention, names)
-        if len(found) > len(best):
-            best = found
-    return best
-
-
-def _applicable(convention: Convention, names: set[str]) -> dict[Signal, Recipe]:
-    found: dict[Signal, Recipe] = {}
-    for signal, recipes in convention.recipes.items():
-        for recipe in recipes:
-            if recipe.required <= names:
-                found[signal] = recipe
-                break
-    return found
-
-
-def _override(text: str, matchers: tuple[Matcher, ...]) -> str:
-    """A catalog override: a bare metric name becomes `max(name{selector})`, else a template."""
-    if "$" in text or "(" in text or "{" in text:
-        return text
-    return f"max({Selector(text, matchers)})"
+    return expressions
 
 
 class UnreachableSource:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 from aiohttp import web
 
-from bot.sources.base import MetricsUnavailable
+from bot.sources.base import MetricsUnavailable, QueryRejected
 from bot.sources.prometheus import PrometheusClient
 from tests.promstack import free_port, serve_app
 
@@ -162,7 +162,7 @@ async def test_credentials_are_sent_but_never_shown() -> None:
             with pytest.raises(MetricsUnavailable, match="HTTP 502") as caught:
                 await client.query("up")
         expected = "Basic " + base64.b64encode(b"alice:s3cret").decode()
-        assert stand_in.auth_headers == [expected]
+        assert stand_in.auth_headers == [expected, expected]  # a 5xx is retried once
         assert "s3cret" not in str(caught.value)
         assert "alice" not in str(caught.value)
 
@@ -181,3 +181,70 @@ async def test_refused_connection_names_host_and_port() -> None:
 def test_a_url_without_host_is_refused() -> None:
     with pytest.raises(ValueError, match="http://host:9090"):
         PrometheusClient("prometheus:9090")
+
+
+def answering(status: int, body: str, **headers: str) -> Behaviour:
+    async def answer(_n: int, _request: web.Request) -> web.StreamResponse:
+        return web.Response(status=status, text=body, headers=headers)
+
+    return answer
+
+
+async def test_a_lasting_500_is_retried_once_and_named_a_server_error() -> None:
+    async with (
+        stand_in_for(answering(500, "internal")) as (stand_in, url),
+        PrometheusClient(url) as client,
+    ):
+        with pytest.raises(MetricsUnavailable) as caught:
+            await client.query("up")
+    assert stand_in.requests == 2
+    assert "server error (HTTP 500), twice in a row" in str(caught.value)
+    assert not isinstance(caught.value, QueryRejected)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_refused_credentials_are_not_retried_and_name_the_fix(status: int) -> None:
+    async with (
+        stand_in_for(answering(status, "denied")) as (stand_in, url),
+        PrometheusClient(url.replace("http://", "http://carol:pa55@")) as client,
+    ):
+        with pytest.raises(MetricsUnavailable) as caught:
+            await client.query("up")
+    assert stand_in.requests == 1
+    message = str(caught.value)
+    assert f"refused the credentials (HTTP {status}); check the user and password" in message
+    assert "pa55" not in message
+    assert "carol" not in message
+
+
+@pytest.mark.parametrize(("retry_after", "hint"), [("30", "retry in 30 s"), ("", "a minute")])
+async def test_rate_limiting_passes_on_retry_after(retry_after: str, hint: str) -> None:
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    async with (
+        stand_in_for(answering(429, "slow down", **headers)) as (stand_in, url),
+        PrometheusClient(url) as client,
+    ):
+        with pytest.raises(MetricsUnavailable, match="is rate-limiting queries") as caught:
+            await client.query("up")
+    assert stand_in.requests == 1
+    assert hint in str(caught.value)
+
+
+async def test_an_answer_that_is_not_json_says_so() -> None:
+    async with (
+        stand_in_for(answering(200, "<html>login</html>")) as (_stand_in, url),
+        PrometheusClient(url) as client,
+    ):
+        with pytest.raises(MetricsUnavailable, match="HTTP 200 with a body that is not JSON"):
+            await client.query("up")
+
+
+async def test_a_refused_query_is_a_query_rejected() -> None:
+    body = '{"status": "error", "errorType": "bad_data", "error": "parse error at char 3"}'
+    async with (
+        stand_in_for(answering(400, body)) as (stand_in, url),
+        PrometheusClient(url) as client,
+    ):
+        with pytest.raises(QueryRejected, match="bad_data: parse error at char 3"):
+            await client.query("up(")
+    assert stand_in.requests == 1

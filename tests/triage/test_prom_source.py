@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sources.base import InstantSample, MetricsUnavailable, RangeSeries
+from bot.sources.base import InstantSample, MetricsUnavailable, QueryRejected, RangeSeries
 from bot.sources.promql import Matcher
 from bot.sources.signals import Signal
 from bot.triage.prom_source import PrometheusSignalSource, batched, split
@@ -29,7 +29,7 @@ class FakeQuerier:
         if self._down:
             raise MetricsUnavailable("Could not connect to Prometheus at 127.0.0.1:9: refused")
         if self._reject and self._reject in expr:
-            raise MetricsUnavailable("Prometheus rejected the query: parse error")
+            raise QueryRejected("parse error")
         if " or " in expr:
             return [
                 RangeSeries({"__signal__": "rss", "job": "a"}, [(start, 1.0)]),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.sources.apm import datadog, newrelic
+from bot.sources.apm import datadog, newrelic, prometheus_apm
 from bot.sources.apm.base import (
     ApmBackend,
     ApmBackendOptions,
@@ -30,8 +30,8 @@ ApmBackendFactory = Callable[[ApmBackendOptions], ApmBackend]
 BACKENDS: dict[str, ApmBackendFactory] = {
     "datadog": datadog.from_options,
     "newrelic": newrelic.from_options,
-    # "prometheus": the Prometheus-derived backend registers here; it reads
-    # `ApmBackendOptions.metrics` (a MetricsQuerier) instead of credentials.
+    # Reads `ApmBackendOptions.metrics` (a MetricsQuerier) instead of credentials.
+    "prometheus": prometheus_apm.from_options,
 }
 
 __all__ = [

@@ -7,7 +7,7 @@ rates are per second, error rates are 0..1, whatever the vendor reports natively
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -34,18 +34,21 @@ class ApmUnavailable(Exception):
 class ApmTarget:
     """Which service to ask about, in each backend's own identifiers.
 
-    `service` is the name the team uses (the Prometheus-derived backend matches it against
-    its labels; Datadog uses it as the `service` tag). Datadog also filters on `env` when set;
-    New Relic needs `account_id` and matches `app_name` (falling back to `service`).
+    `service` is the name the team uses (Datadog uses it as the `service` tag). Datadog also
+    filters on `env` when set; New Relic needs `account_id` and matches `app_name` (falling
+    back to `service`). The Prometheus-derived backend reads the series matching `selector`
+    (the catalog's label selector), or `{job="<service>"}` without one.
 
-    Example: ``ApmTarget(service="checkout", env="prod")`` or
-    ``ApmTarget(service="checkout", app_name="Checkout (prod)", account_id=1234567)``.
+    Example: ``ApmTarget(service="checkout", env="prod")``,
+    ``ApmTarget(service="checkout", app_name="Checkout (prod)", account_id=1234567)`` or
+    ``ApmTarget(service="checkout", selector={"service": "checkout"})``.
     """
 
     service: str
     env: str | None = None
     app_name: str | None = None
     account_id: int | None = None
+    selector: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,9 @@ class ApmBackendOptions:
     """Everything a backend factory may need; each factory uses the fields that concern it.
 
     The caller owns `session` and closes it. Credentials stay `SecretStr` until the moment they
-    go into a request header.
+    go into a request header. `metrics` is the PromQL endpoint the Prometheus-derived backend
+    reads; `metric_names`, when known (from convention detection), lets it skip the metric
+    families the service does not export.
     """
 
     session: aiohttp.ClientSession
@@ -62,6 +67,7 @@ class ApmBackendOptions:
     base_url: str | None = None
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     metrics: MetricsQuerier | None = None
+    metric_names: frozenset[str] | None = None
 
 
 class ApmBackend(Protocol):

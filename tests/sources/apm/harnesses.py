@@ -1,6 +1,6 @@
 """One harness per registered APM backend, so the contract suite can drive each the same way.
 
-A harness owns the backend's stand-in (a fake server or real data), seeds it from plain
+A harness owns the backend's stand-in (a fake server, or a real Prometheus), seeds it from plain
 `EndpointStat`/`DownstreamStat` truth (seconds, per second, 0..1), injects failures, and builds
 the backend through the registry. A backend added to `bot.sources.apm.BACKENDS` needs a
 harness here; the suite fails until it has one.
@@ -20,14 +20,20 @@ from tests.fakes.datadog import FakeDatadog
 from tests.fakes.newrelic import FakeNewRelic
 from tests.fakes.server import Failure
 
+from .prometheus_harness import start_prometheus
+
 
 class Harness(Protocol):
     name: str  # the registry key
     display_name: str
     target: ApmTarget
     secrets: tuple[str, ...]
+    window_seconds: int  # the window the suite asks about (what a real backend can cover)
+    rate_tolerance: float  # relative; measured rates wobble where seeded ones do not
 
-    def seed(self, endpoints: list[EndpointStat], downstreams: list[DownstreamStat]) -> None: ...
+    async def seed(
+        self, endpoints: list[EndpointStat], downstreams: list[DownstreamStat]
+    ) -> None: ...
 
     def fail_with(self, failure: Failure | None, server_errors: int = 0) -> None: ...
 
@@ -39,6 +45,9 @@ class Harness(Protocol):
 
 
 class _FakeHarness:
+    window_seconds = 900
+    rate_tolerance = 1e-6
+
     def __init__(self, fake: FakeDatadog | FakeNewRelic, session: aiohttp.ClientSession) -> None:
         self.fake = fake
         self.session = session
@@ -61,7 +70,7 @@ class DatadogHarness(_FakeHarness):
         self.datadog = fake
         self.secrets: tuple[str, ...] = (fake.api_key, fake.application_key, "dd-wrong-key-000000")
 
-    def seed(self, endpoints: list[EndpointStat], downstreams: list[DownstreamStat]) -> None:
+    async def seed(self, endpoints: list[EndpointStat], downstreams: list[DownstreamStat]) -> None:
         assert self.target.env is not None
         self.datadog.seed_endpoints(self.target.service, self.target.env, endpoints)
         self.datadog.seed_downstreams(self.target.service, self.target.env, downstreams)
@@ -95,7 +104,7 @@ class NewRelicHarness(_FakeHarness):
         self.newrelic = fake
         self.secrets: tuple[str, ...] = (fake.api_key, "NRAK-WRONGKEY000000000000")
 
-    def seed(self, endpoints: list[EndpointStat], downstreams: list[DownstreamStat]) -> None:
+    async def seed(self, endpoints: list[EndpointStat], downstreams: list[DownstreamStat]) -> None:
         assert self.target.account_id is not None
         assert self.target.app_name is not None
         self.newrelic.seed_endpoints(self.target.account_id, self.target.app_name, endpoints)
@@ -146,4 +155,5 @@ HarnessStarter = Callable[
 HARNESSES: dict[str, HarnessStarter] = {
     "datadog": _start_datadog,
     "newrelic": _start_newrelic,
+    "prometheus": start_prometheus,
 }

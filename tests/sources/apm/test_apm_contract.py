@@ -16,7 +16,6 @@ from tests.fakes.server import Failure
 
 from .harnesses import HARNESSES, Harness
 
-WINDOW = 900
 ENDPOINTS = [
     EndpointStat(name="get_/health", p95=0.004, p99=0.009, rate=12.0, error_rate=0.0),
     EndpointStat(name="post_/checkout", p95=1.8, p99=4.25, rate=3.5, error_rate=0.12),
@@ -66,46 +65,46 @@ async def test_factory_without_what_it_needs_says_so(
 
 
 async def test_endpoints_come_slowest_first_in_seconds(harness: Harness) -> None:
-    harness.seed(ENDPOINTS, DOWNSTREAMS)
-    got = await harness.build().slowest_endpoints(harness.target, WINDOW, limit=10)
+    await harness.seed(ENDPOINTS, DOWNSTREAMS)
+    got = await harness.build().slowest_endpoints(harness.target, harness.window_seconds, limit=10)
     assert [s.name for s in got] == by_p99(ENDPOINTS)
     truth = {s.name: s for s in ENDPOINTS}
     for stat in got:
         expected = truth[stat.name]
         assert stat.p95 == pytest.approx(expected.p95, rel=1e-6)
         assert stat.p99 == pytest.approx(expected.p99, rel=1e-6)
-        assert stat.rate == pytest.approx(expected.rate, rel=1e-6)
+        assert stat.rate == pytest.approx(expected.rate, rel=harness.rate_tolerance)
         assert stat.error_rate == pytest.approx(expected.error_rate, rel=1e-6, abs=1e-9)
 
 
 async def test_endpoint_limit_keeps_the_slowest(harness: Harness) -> None:
-    harness.seed(ENDPOINTS, DOWNSTREAMS)
-    got = await harness.build().slowest_endpoints(harness.target, WINDOW, limit=3)
+    await harness.seed(ENDPOINTS, DOWNSTREAMS)
+    got = await harness.build().slowest_endpoints(harness.target, harness.window_seconds, limit=3)
     assert [s.name for s in got] == by_p99(ENDPOINTS)[:3]
 
 
 async def test_downstreams_come_slowest_first_in_seconds(harness: Harness) -> None:
-    harness.seed(ENDPOINTS, DOWNSTREAMS)
-    got = await harness.build().slowest_downstreams(harness.target, WINDOW)
+    await harness.seed(ENDPOINTS, DOWNSTREAMS)
+    got = await harness.build().slowest_downstreams(harness.target, harness.window_seconds)
     assert [s.name for s in got] == by_p99(DOWNSTREAMS)
     truth = {s.name: s for s in DOWNSTREAMS}
     for stat in got:
         expected = truth[stat.name]
         assert stat.p99 == pytest.approx(expected.p99, rel=1e-6)
-        assert stat.rate == pytest.approx(expected.rate, rel=1e-6)
+        assert stat.rate == pytest.approx(expected.rate, rel=harness.rate_tolerance)
         assert stat.error_rate == pytest.approx(expected.error_rate, rel=1e-6, abs=1e-9)
 
 
 async def test_downstream_limit_keeps_the_slowest(harness: Harness) -> None:
-    harness.seed(ENDPOINTS, DOWNSTREAMS)
-    got = await harness.build().slowest_downstreams(harness.target, WINDOW, limit=2)
+    await harness.seed(ENDPOINTS, DOWNSTREAMS)
+    got = await harness.build().slowest_downstreams(harness.target, harness.window_seconds, limit=2)
     assert [s.name for s in got] == by_p99(DOWNSTREAMS)[:2]
 
 
 async def test_a_service_without_data_gives_empty_lists(harness: Harness) -> None:
     backend = harness.build()
-    assert await backend.slowest_endpoints(harness.target, WINDOW) == []
-    assert await backend.slowest_downstreams(harness.target, WINDOW) == []
+    assert await backend.slowest_endpoints(harness.target, harness.window_seconds) == []
+    assert await backend.slowest_downstreams(harness.target, harness.window_seconds) == []
 
 
 async def test_bad_arguments_are_refused_before_any_request(harness: Harness) -> None:
@@ -113,14 +112,16 @@ async def test_bad_arguments_are_refused_before_any_request(harness: Harness) ->
     with pytest.raises(ValueError, match="window_seconds"):
         await backend.slowest_endpoints(harness.target, 0)
     with pytest.raises(ValueError, match="limit"):
-        await backend.slowest_downstreams(harness.target, WINDOW, limit=0)
+        await backend.slowest_downstreams(harness.target, harness.window_seconds, limit=0)
     assert harness.request_count() == 0
 
 
 async def test_rejected_credentials_name_the_fix(harness: Harness) -> None:
-    harness.seed(ENDPOINTS, DOWNSTREAMS)
+    await harness.seed(ENDPOINTS, DOWNSTREAMS)
     with pytest.raises(ApmUnavailable) as caught:
-        await harness.build(wrong_key=True).slowest_endpoints(harness.target, WINDOW)
+        await harness.build(wrong_key=True).slowest_endpoints(
+            harness.target, harness.window_seconds
+        )
     message = assert_one_clear_sentence(caught.value, harness)
     assert "credentials" in message
     assert "check" in message
@@ -130,16 +131,16 @@ async def test_rejected_credentials_name_the_fix(harness: Harness) -> None:
 async def test_rate_limit_passes_on_the_retry_hint(harness: Harness) -> None:
     harness.fail_with(Failure.RATE_LIMITED)
     with pytest.raises(ApmUnavailable) as caught:
-        await harness.build().slowest_endpoints(harness.target, WINDOW)
+        await harness.build().slowest_endpoints(harness.target, harness.window_seconds)
     message = assert_one_clear_sentence(caught.value, harness)
     assert "rate-limiting" in message
     assert "retry in 30 s" in message
 
 
 async def test_one_server_error_is_retried(harness: Harness) -> None:
-    harness.seed(ENDPOINTS, DOWNSTREAMS)
+    await harness.seed(ENDPOINTS, DOWNSTREAMS)
     harness.fail_with(None, server_errors=1)
-    got = await harness.build().slowest_downstreams(harness.target, WINDOW)
+    got = await harness.build().slowest_downstreams(harness.target, harness.window_seconds)
     assert [s.name for s in got] == by_p99(DOWNSTREAMS)
     assert harness.request_count() == 2
 
@@ -147,7 +148,7 @@ async def test_one_server_error_is_retried(harness: Harness) -> None:
 async def test_a_lasting_server_error_is_retried_once_then_reported(harness: Harness) -> None:
     harness.fail_with(Failure.SERVER_ERROR)
     with pytest.raises(ApmUnavailable) as caught:
-        await harness.build().slowest_endpoints(harness.target, WINDOW)
+        await harness.build().slowest_endpoints(harness.target, harness.window_seconds)
     message = assert_one_clear_sentence(caught.value, harness)
     assert "server error (HTTP 500)" in message
     assert harness.request_count() == 2
@@ -157,7 +158,9 @@ async def test_a_silent_backend_is_abandoned_at_the_timeout(harness: Harness) ->
     harness.fail_with(Failure.HANG)
     started = time.monotonic()
     with pytest.raises(ApmUnavailable) as caught:
-        await harness.build(timeout_seconds=0.3).slowest_downstreams(harness.target, WINDOW)
+        await harness.build(timeout_seconds=0.3).slowest_downstreams(
+            harness.target, harness.window_seconds
+        )
     elapsed = time.monotonic() - started
     assert 0.25 <= elapsed < 1.0
     assert "did not answer within 0.3 s" in assert_one_clear_sentence(caught.value, harness)
@@ -166,7 +169,7 @@ async def test_a_silent_backend_is_abandoned_at_the_timeout(harness: Harness) ->
 async def test_an_answer_that_is_not_json_is_reported(harness: Harness) -> None:
     harness.fail_with(Failure.NOT_JSON)
     with pytest.raises(ApmUnavailable) as caught:
-        await harness.build().slowest_endpoints(harness.target, WINDOW)
+        await harness.build().slowest_endpoints(harness.target, harness.window_seconds)
     assert "not JSON" in assert_one_clear_sentence(caught.value, harness)
 
 
@@ -176,6 +179,6 @@ async def test_an_unreachable_backend_is_reported(harness: Harness) -> None:
         closed_port = probe.getsockname()[1]
     backend = harness.build_unreachable(f"http://127.0.0.1:{closed_port}")
     with pytest.raises(ApmUnavailable) as caught:
-        await backend.slowest_endpoints(harness.target, WINDOW)
+        await backend.slowest_endpoints(harness.target, harness.window_seconds)
     message = assert_one_clear_sentence(caught.value, harness)
     assert f"127.0.0.1:{closed_port}" in message

@@ -12,6 +12,7 @@ from bot.emulator.limits import RateLimited
 from bot.emulator.methods import METHODS
 from bot.emulator.methods_files import receive_upload
 from bot.emulator.records import ApiCall, JsonObject
+from bot.emulator.socket_mode import SOCKET_PATH
 from bot.emulator.state import EmulatorState
 
 STATE_KEY = web.AppKey("emulator_state", EmulatorState)
@@ -77,6 +78,8 @@ async def _answer(request: web.Request, state: EmulatorState, method: str) -> Ou
 def _dispatch(ctx: CallContext, token: str | None) -> JsonObject:
     if token is None:
         raise ApiError("not_authed")
+    if ctx.method == "apps.connections.open":
+        return _open_connection(ctx, token)
     if token != ctx.state.bot_token:
         raise ApiError("invalid_auth")
     handler = METHODS.get(ctx.method)
@@ -84,6 +87,15 @@ def _dispatch(ctx: CallContext, token: str | None) -> JsonObject:
         raise ApiError("unknown_method")
     ctx.state.limiter.check_method(ctx.method)
     return handler(ctx)
+
+
+def _open_connection(ctx: CallContext, token: str) -> JsonObject:
+    """Socket Mode needs the app-level token; a bot token is the wrong kind, as in Slack."""
+    if token == ctx.state.bot_token:
+        raise ApiError("not_allowed_token_type")
+    if ctx.state.app_token is None or token != ctx.state.app_token:
+        raise ApiError("invalid_auth")
+    return {"url": ctx.origin.replace("http", "ws", 1) + SOCKET_PATH}
 
 
 async def upload(request: web.Request) -> web.Response:

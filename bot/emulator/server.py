@@ -12,6 +12,7 @@ Example::
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 from typing import Any
 
@@ -22,16 +23,23 @@ from bot.emulator.http_api import STATE_KEY, api_method, upload
 from bot.emulator.limits import Limits
 from bot.emulator.methods_files import UPLOAD_PATH
 from bot.emulator.response_sink import response_url_post
+from bot.emulator.socket_mode import SOCKET_PATH, socket_endpoint
 from bot.emulator.state import EmulatorState
 
 RESPONSE_PATH = "/_emulator/response"
 
 
 def create_emulator_app(
-    *, bot_token: str, limits: Limits | None = None, state: EmulatorState | None = None
+    *,
+    bot_token: str,
+    app_token: str | None = None,
+    limits: Limits | None = None,
+    state: EmulatorState | None = None,
 ) -> web.Application:
     app = web.Application()
-    app[STATE_KEY] = state or EmulatorState(bot_token=bot_token, limits=limits)
+    state = state or EmulatorState(bot_token=bot_token, app_token=app_token, limits=limits)
+    app[STATE_KEY] = state
+    app.router.add_get(SOCKET_PATH, partial(socket_endpoint, hub=state.sockets))
     # Slack takes every method as POST, and as GET with a query string.
     app.router.add_post("/api/{method}", api_method)
     app.router.add_get("/api/{method}", api_method, allow_head=False)

@@ -21,6 +21,7 @@ from bot.emulator.records import (
     UserGroup,
     View,
 )
+from bot.emulator.socket_mode import SocketHub
 
 TEAM_ID = "T0EMULATED"
 TEAM_NAME = "Emulated Workspace"
@@ -40,11 +41,14 @@ class EmulatorState:
         self,
         *,
         bot_token: str,
+        app_token: str | None = None,
         limits: Limits | None = None,
         clock: Clock = time.time,
         monotonic: Clock = time.monotonic,
     ) -> None:
         self.bot_token = bot_token
+        self.app_token = app_token
+        self.sockets = SocketHub()
         self.team_id = TEAM_ID
         self.team_name = TEAM_NAME
         self.team_url = TEAM_URL

@@ -44,9 +44,16 @@ class Outcome(StrEnum):
 
 
 class DigestGuard:
-    def __init__(self, store: Store, *, lock_ttl: float = BUILD_LOCK_TTL_SECONDS) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        lock_ttl: float = BUILD_LOCK_TTL_SECONDS,
+        on_enqueue: Callable[[], None] | None = None,
+    ) -> None:
         self._store = store
         self._lock_ttl = lock_ttl
+        self._on_enqueue = on_enqueue  # wakes the outbox worker, if the app has one
 
     async def is_sent(self, period: DigestPeriod) -> bool:
         return await self._store.get_value(_sent_key(period)) is not None
@@ -80,6 +87,8 @@ class DigestGuard:
         except StoreUnavailable as error:
             log.error("digest_enqueue_failed", channel=period.channel, reason=str(error))
             return Outcome.FAILED
+        if self._on_enqueue is not None:
+            self._on_enqueue()
         record = {"at": datetime.now(UTC).isoformat(), "items": len(ops)}
         await self._store.set_value(_sent_key(period), json.dumps(record), SENT_RECORD_TTL_SECONDS)
         return Outcome.SENT

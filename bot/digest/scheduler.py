@@ -56,9 +56,10 @@ class DigestScheduler:
         clock: Clock = _utc_now,
         misfire_grace_seconds: int = MISFIRE_GRACE_SECONDS,
         recheck_seconds: float = RECHECK_SECONDS,
+        on_enqueue: Callable[[], None] | None = None,
     ) -> None:
         self._channels = digest_channels(catalog)
-        self._guard = DigestGuard(store)
+        self._guard = DigestGuard(store, on_enqueue=on_enqueue)
         self._produce = produce
         self._clock = clock
         self._misfire_grace = misfire_grace_seconds

@@ -173,9 +173,11 @@ async def test_failed_enqueue_releases_the_guard_so_a_retry_sends(
     assert isinstance(period, DigestPeriod)
     broken = FailingPushes(shared_redis.replica()._redis, shared_redis.keys)
     assert await DigestGuard(broken).run_once(period, FakeComposer()) is Outcome.FAILED
-    healthy = DigestGuard(shared_redis.replica())
+    wakes: list[str] = []
+    healthy = DigestGuard(shared_redis.replica(), on_enqueue=lambda: wakes.append("wake"))
     assert not await healthy.is_sent(period)
     assert await healthy.run_once(period, FakeComposer()) is Outcome.SENT
+    assert wakes == ["wake"]
     assert await healthy.is_sent(period)
     assert await healthy.run_once(period, FakeComposer()) is Outcome.ALREADY_SENT
 

@@ -202,3 +202,19 @@ async def test_empty_answers_and_failures_are_not_cached() -> None:
     with pytest.raises(MetricsUnavailable):
         await detector.metric_names({"job": "other"})
     assert detector.cached_selectors == 0
+
+
+async def test_a_lookup_can_go_through_another_querier_and_still_be_cached() -> None:
+    own = CountingQuerier({"a": names_in("otel.txt")})
+    capped = CountingQuerier({"a": names_in("promclient.txt")})
+    detector = ConventionDetector(own, clock=FakeClock())
+    first = await detector.signals_for({"job": "a"}, via=capped)
+    again = await detector.signals_for({"job": "a"})
+    assert (own.calls, capped.calls) == (0, 1)
+    assert first.convention == again.convention == "prom-client"
+
+
+async def test_a_detector_without_a_querier_needs_one_per_lookup() -> None:
+    detector = ConventionDetector()
+    with pytest.raises(ValueError, match="no querier"):
+        await detector.metric_names({"job": "a"})

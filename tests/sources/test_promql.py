@@ -19,6 +19,7 @@ from bot.sources.promql import (
     go_quote,
     histogram_quantile,
     label_name,
+    label_replace,
     matchers_from,
     metric_name,
     parse_duration,
@@ -26,6 +27,7 @@ from bot.sources.promql import (
     re2_escape,
     render_template,
     sum_by,
+    tagged_union,
     template_problems,
 )
 
@@ -191,3 +193,20 @@ def test_template_refuses_unknown_placeholders() -> None:
     with pytest.raises(PromQLError, match="selectr"):
         render_template("rate(x{$selectr}[5m])", (), "1m")
     assert template_problems("  ") == "expression is empty"
+
+
+@given(hostile_text)
+def test_tagged_union_parses_and_carries_each_key(key: str) -> None:
+    up = Selector("up", matchers_from({"job": "a"}))
+    union = tagged_union({key: up.expr(), "second": 'max(up{job="b"})'}, "__tag__")
+    parsed = promql_parser.parse(str(union))
+    assert isinstance(parsed, promql_parser.BinaryExpr)
+    assert str(union).count("label_replace((") == 2
+    assert go_quote(key) in str(union)
+
+
+def test_label_replace_refuses_a_bad_target_label_and_an_empty_union() -> None:
+    with pytest.raises(PromQLError):
+        label_replace("up", "bad-label", "x")
+    with pytest.raises(PromQLError, match="nothing to join"):
+        tagged_union({}, "__tag__")

@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from bot.config import BotConfig, ConfigError, load_config
+from bot.digest.cli import add_digest_parser, run_digest_cli
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.triage.cli import add_triage_parser, run_triage_args
@@ -20,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="run the bot: Slack events, alert webhooks, health, metrics")
     commands.add_parser("check-config", help="validate settings and exit")
     add_triage_parser(commands)
+    add_digest_parser(commands)
     return parser
 
 
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "triage":
         return _triage(args)
+    if args.command == "digest":
+        return asyncio.run(run_digest_cli(args))
     handlers = {"serve": _serve, "check-config": _check_config}
     return handlers[args.command]()
 

@@ -42,6 +42,7 @@ def create_app(wiring: Wiring) -> web.Application:
     app.cleanup_ctx.append(_background(watch_loop_lag, "loop-lag-watcher"))
     app.cleanup_ctx.append(_background(wiring.worker.run, "outbox-worker"))
     app.on_startup.append(_check_slack_auth)
+    app.cleanup_ctx.append(_digest_schedule)
     app.on_shutdown.append(_drain_background_work)
     app.on_cleanup.append(_close_connections)
     return app
@@ -60,6 +61,17 @@ def _background(
             await task
 
     return context
+
+
+async def _digest_schedule(app: web.Application) -> AsyncIterator[None]:
+    digests = app[WIRING_KEY].digests
+    if digests is None:
+        log.warning("no weekly digest: PROMETHEUS_URL is not set")
+        yield
+        return
+    await digests.start()
+    yield
+    await digests.stop()
 
 
 async def _check_slack_auth(app: web.Application) -> None:

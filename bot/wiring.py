@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.config import BotConfig
+from bot.digest.compose import DigestComposer
+from bot.digest.scheduler import DigestScheduler
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Router, ServiceRoute
 from bot.incidents.service import IncidentService
@@ -40,6 +43,7 @@ class Wiring:
     deps: Deps
     worker: OutboxWorker
     prometheus: PrometheusClient | None
+    digests: DigestScheduler | None
 
 
 def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
@@ -72,7 +76,22 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
         rate_limiter=RateLimiter(store),
     )
     bolt = _bolt_app(settings, client, deps)
-    return Wiring(settings, store, client, tasks, bolt, deps, worker, prometheus)
+    digests = _digests(config, store, prometheus, repository, worker.nudge)
+    return Wiring(settings, store, client, tasks, bolt, deps, worker, prometheus, digests)
+
+
+def _digests(
+    config: BotConfig,
+    store: Store,
+    prometheus: PrometheusClient | None,
+    repository: IncidentRepository,
+    wake: Callable[[], None],
+) -> DigestScheduler | None:
+    """The weekly digest needs Prometheus; without it there is nothing to report."""
+    if prometheus is None:
+        return None
+    composer = DigestComposer(config.catalog, prometheus, incidents=repository)
+    return DigestScheduler(config.catalog, store, composer, on_enqueue=wake)
 
 
 def _router(config: BotConfig) -> Router:

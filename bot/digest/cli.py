@@ -11,7 +11,9 @@ could not be reached (the digest is still printed, each section saying so).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +24,7 @@ from bot.digest.compose import DigestComposer
 from bot.digest.period import manual_period
 from bot.digest.render import digest_ops, digest_text
 from bot.digest.scheduler import digest_channels
+from bot.incidents.repository import IncidentRepository
 from bot.outbox.ops import encode
 from bot.settings import Settings, SettingsError, load_settings
 from bot.sources.prometheus import PrometheusClient
@@ -69,8 +72,8 @@ async def run_digest_cli(args: argparse.Namespace, *, out: TextIO | None = None)
         return EXIT_BAD_INPUT
     now = datetime.now(UTC)
     unreachable = False
-    async with setup.prometheus as client:
-        composer = DigestComposer(setup.catalog, client, charts=not args.dry_run)
+    async with setup.prometheus as client, _incident_history(setup.settings) as history:
+        composer = DigestComposer(setup.catalog, client, incidents=history, charts=not args.dry_run)
         digests = []
         for channel in setup.channels:
             period = manual_period(channel, setup.catalog.digest_for(channel), now)
@@ -87,6 +90,23 @@ async def run_digest_cli(args: argparse.Namespace, *, out: TextIO | None = None)
             return EXIT_BAD_INPUT
         print(f"Queued {queued} messages for {', '.join(setup.channels)}.", file=stdout)
     return EXIT_BACKEND_DOWN if unreachable else EXIT_OK
+
+
+@contextlib.asynccontextmanager
+async def _incident_history(settings: Settings) -> AsyncIterator[IncidentRepository | None]:
+    """The bot's incidents when its shared store is configured and reachable, else none."""
+    if settings.REDIS_URL is None:
+        yield None
+        return
+    try:
+        store = await open_store(settings.REDIS_URL.get_secret_value())
+    except StoreUnavailable:
+        yield None
+        return
+    try:
+        yield IncidentRepository(store)
+    finally:
+        await store.close()
 
 
 async def _enqueue(settings: Settings, ops: list[Any]) -> int:

@@ -17,7 +17,8 @@ from bot.incidents.model import Incident
 
 TOP_CAUSES = 3
 NO_HISTORY = Missing(
-    "incidents", "this bot's state store does not list past incidents, only open ones"
+    "incidents",
+    "no incident history was available (the in-memory store keeps none across runs: set REDIS_URL)",
 )
 
 

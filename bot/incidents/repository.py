@@ -67,6 +67,12 @@ class IncidentRepository:
         ]
         return [incident for incident in found if incident is not None]
 
+    async def opened_between(self, start: datetime, end: datetime) -> list[Incident]:
+        """Incidents first opened in [start, end), oldest first (for the weekly digest)."""
+        ids = await self.store.incident_ids_opened_since(start.timestamp())
+        found = [await self.get(incident_id) for incident_id in ids]
+        return [i for i in found if i is not None and start <= i.opened_at < end]
+
     async def record(self, incident_id: str, who: str, what: str, at: datetime) -> None:
         entry = TimelineEntry(at=at, who=who, what=what)
         await self.store.append_timeline(incident_id, entry.model_dump_json())

@@ -83,6 +83,13 @@ class Store(Protocol):
         """
         ...
 
+    async def incident_ids_opened_since(self, since: float) -> list[str]:
+        """Ids of incidents first opened at or after `since` (Unix seconds), oldest first.
+
+        Kept for RESOLVED_INCIDENT_TTL_SECONDS; reopening an incident does not move it.
+        """
+        ...
+
     async def append_timeline(self, incident_id: str, entry: str) -> None:
         """Append one entry to the incident's timeline."""
         ...

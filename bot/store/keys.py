@@ -63,6 +63,9 @@ class KeySpace:
     def open_incidents(self) -> str:
         return f"{self.prefix}incidents:open"
 
+    def incidents_opened(self) -> str:
+        return f"{self.prefix}incidents:opened"
+
     def incident_sequence(self) -> str:
         return f"{self.prefix}incidents:seq"
 

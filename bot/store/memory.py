@@ -43,8 +43,10 @@ class _Lease:
 class MemoryStore:
     """The Store contract kept in dictionaries."""
 
-    def __init__(self, *, clock: Clock = time.monotonic) -> None:
+    def __init__(self, *, clock: Clock = time.monotonic, wall_clock: Clock = time.time) -> None:
         self._clock = clock
+        self._wall_clock = wall_clock
+        self._opened_at: dict[str, float] = {}
         self._keys = KeySpace("memory:")
         self._strings: dict[str, _Entry] = {}
         self._timelines: dict[str, _Timeline] = {}
@@ -100,7 +102,20 @@ class MemoryStore:
         if owner is not None:
             return owner
         self._open_incident(incident_id, group_key, document)
+        self._note_opened(incident_id)
         return incident_id
+
+    def _note_opened(self, incident_id: str) -> None:
+        now = self._wall_clock()
+        self._opened_at.setdefault(incident_id, now)
+        horizon = now - RESOLVED_INCIDENT_TTL_SECONDS
+        for stale in [i for i, at in self._opened_at.items() if at < horizon]:
+            del self._opened_at[stale]
+
+    async def incident_ids_opened_since(self, since: float) -> list[str]:
+        self._check_open()
+        found = [(at, i) for i, at in self._opened_at.items() if at >= since]
+        return [incident_id for _, incident_id in sorted(found)]
 
     async def append_timeline(self, incident_id: str, entry: str) -> None:
         self._wrote()

@@ -10,6 +10,7 @@ server's clock. It also needs no consumer-group bookkeeping that vanishes with t
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -131,10 +132,30 @@ class RedisStore:
         self, group_key: str, incident_id: str, document: str
     ) -> str:
         with self._guard("create_incident_if_absent"):
-            owner = await self._create_incident(
-                keys=self._incident_keys(incident_id, group_key), args=[incident_id, document]
+            owner = str(
+                _text(
+                    await self._create_incident(
+                        keys=self._incident_keys(incident_id, group_key),
+                        args=[incident_id, document],
+                    )
+                )
             )
-        return str(_text(owner))
+            if owner == incident_id:
+                await self._note_opened(incident_id)
+        return owner
+
+    async def _note_opened(self, incident_id: str) -> None:
+        now = time.time()
+        key = self._keys.incidents_opened()
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {incident_id: now}, nx=True)
+            pipe.zremrangebyscore(key, "-inf", now - RESOLVED_INCIDENT_TTL_SECONDS)
+            await pipe.execute()
+
+    async def incident_ids_opened_since(self, since: float) -> list[str]:
+        with self._guard("incident_ids_opened_since"):
+            ids = await self._redis.zrangebyscore(self._keys.incidents_opened(), since, "+inf")
+        return [str(_text(incident_id)) for incident_id in ids]
 
     async def append_timeline(self, incident_id: str, entry: str) -> None:
         keys = [self._keys.timeline(incident_id), self._keys.incident(incident_id)]

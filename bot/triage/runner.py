@@ -46,12 +46,14 @@ class ServiceTriageRunner:
         playbook: Playbook,
         prometheus: PrometheusClient | None,
         apm: ApmSettings | None = None,
+        *,
+        detector: ConventionDetector | None = None,
     ) -> None:
         self.catalog = catalog
         self.playbook = playbook
         self._prometheus = prometheus
         self._apm_settings = apm or ApmSettings()
-        self._detector = ConventionDetector()
+        self._detector = detector or ConventionDetector()
         self._session: aiohttp.ClientSession | None = None
 
     def planned_steps(self) -> list[PlannedStep]:

@@ -97,3 +97,16 @@ async def test_timeline_keeps_entries_in_order_per_incident(store: Store) -> Non
     assert await store.timeline("inc-1") == entries
     assert await store.timeline("inc-2") == ["other incident"]
     assert await store.timeline("inc-unknown") == []
+
+
+async def test_incidents_opened_since_lists_new_incidents_oldest_first(store: Store) -> None:
+    import time
+
+    before = time.time() - 1
+    await store.create_incident_if_absent("g1", "i-1", "{}")
+    await store.create_incident_if_absent("g1", "i-other", "{}")  # group taken: not opened
+    await store.create_incident_if_absent("g2", "i-2", "{}")
+    await store.put_incident("i-1", "g1", "{}", open=False)
+    await store.create_incident_if_absent("g1", "i-1", "{}")  # reopened: not listed twice
+    assert await store.incident_ids_opened_since(before) == ["i-1", "i-2"]
+    assert await store.incident_ids_opened_since(time.time() + 60) == []

@@ -12,6 +12,7 @@ from aiohttp import web
 from slack_sdk.errors import SlackApiError
 
 from bot.alerts.http import add_alert_routes
+from bot.charts import stop_chart_worker
 from bot.http.health import READINESS_KEY, STORE_KEY, Readiness, add_health_routes
 from bot.http.middleware import count_requests
 from bot.runtime.loop_lag import watch_loop_lag
@@ -101,6 +102,7 @@ async def _close_connections(app: web.Application) -> None:
     await wiring.store.close()
     if wiring.prometheus is not None:
         await wiring.prometheus.close()
+    stop_chart_worker()
 
 
 def _secret(value: object) -> str:

@@ -1,10 +1,16 @@
-"""PNG charts of the series behind findings. CPU-bound: call `render_png` via `render_png_async`."""
+"""PNG charts of the series behind findings.
+
+Drawing a chart takes a quarter of a second of CPU and holds Python's global lock, so even a
+worker thread would stall the event loop; `render_png_async` draws in a separate process.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import io
+import multiprocessing
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +44,7 @@ def render_png(spec: ChartSpec) -> bytes:
         axes.axhline(value * scale, linestyle="--", linewidth=1, color="tab:red", label=name)
     axes.set_title(spec.title, fontsize=11)
     axes.set_ylabel(unit)
-    axes.xaxis.set_major_formatter(DateFormatter("%H:%M"))  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_formatter(DateFormatter(_time_format(spec)))  # type: ignore[no-untyped-call]
     axes.grid(alpha=0.3)
     if spec.series or spec.thresholds:
         axes.legend(fontsize=8, loc="upper left")
@@ -48,5 +54,31 @@ def render_png(spec: ChartSpec) -> bytes:
     return buffer.getvalue()
 
 
+def _time_format(spec: ChartSpec) -> str:
+    times = [p.t for points in spec.series.values() for p in points]
+    span = max(times) - min(times) if times else 0.0
+    return "%a %d %b" if span > 2 * 86400 else "%H:%M"
+
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def _chart_pool() -> ProcessPoolExecutor:
+    global _pool  # noqa: PLW0603 - one lazily started worker process per bot process
+    if _pool is None:
+        _pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("forkserver")
+        )
+    return _pool
+
+
 async def render_png_async(spec: ChartSpec) -> bytes:
-    return await asyncio.to_thread(render_png, spec)
+    """Draw in the chart worker process, so the event loop never waits for matplotlib."""
+    return await asyncio.get_running_loop().run_in_executor(_chart_pool(), render_png, spec)
+
+
+def stop_chart_worker() -> None:
+    global _pool  # noqa: PLW0603
+    if _pool is not None:
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None

@@ -19,6 +19,7 @@ import aiohttp
 from bot.catalog import Catalog, DatadogApm, NewRelicApm, Service
 from bot.models import DownstreamStat, EndpointStat, PlannedStep, TriageReport
 from bot.sources.apm import BACKENDS, ApmBackend, ApmTarget, ApmUnavailable
+from bot.sources.apm.prometheus_apm import PrometheusApm
 from bot.sources.apm.settings import ApmSettings
 from bot.sources.base import MetricsQuerier, MetricsUnavailable
 from bot.sources.conventions import ConventionDetector
@@ -89,16 +90,19 @@ class ServiceTriageRunner:
     def _apm_backend(
         self, service: Service, querier: MetricsQuerier, names: frozenset[str] | None
     ) -> ApmBackend:
-        """The backend the catalog names; one that cannot work explains why on every call."""
+        """The backend the catalog names; one that cannot work explains why on every call.
+
+        The Prometheus-derived one reads through the triage's own capped caller.
+        """
         backend = service.apm.backend
-        if backend == "prometheus" and names is None:
-            # Detection already found Prometheus down: do not wait on it twice more.
-            return UnavailableApm(backend, PROMETHEUS_DOWN)
-        options = self._apm_settings.options_for(
-            backend, self._http(), metrics=querier, metric_names=names
-        )
+        if backend == "prometheus":
+            if names is None:
+                # Detection already found Prometheus down: do not wait on it twice more.
+                return UnavailableApm(backend, PROMETHEUS_DOWN)
+            timeout = self._apm_settings.timeout_seconds
+            return PrometheusApm(querier, timeout_seconds=timeout, metric_names=names)
         try:
-            return BACKENDS[backend](options)
+            return BACKENDS[backend](self._apm_settings.options_for(backend, self._http()))
         except ApmUnavailable as error:
             return UnavailableApm(backend, str(error))
 

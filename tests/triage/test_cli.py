@@ -141,3 +141,15 @@ async def test_json_output_is_one_object_with_the_public_shape(catalog: Path) ->
     assert text.startswith("orders-api")
     assert text.index("Diagnosis:") < text.index("Checklist:")
     assert "✔ Event loop" in text
+
+
+async def test_unreachable_backend_text_names_the_error_once(catalog: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    code, out = await run("orders-api", "--services", str(catalog), "--prometheus-url", url)
+    assert code == 3
+    assert out.count("Could not connect to Prometheus") == 1
+    problems = out.index("Metrics backend problems:")
+    assert out.index("Could not connect to Prometheus") > problems
+    folded = [line for line in out.splitlines() if "not checked, backend unreachable:" in line]
+    assert len(folded) == out.count("[unknown]") >= 1  # one terse line per step
+    assert any("eventloop_lag" in line for line in folded)

@@ -53,3 +53,14 @@ def test_generic_threshold_below_direction() -> None:
     assert "cache hit ratio 0.4 ratio" in found[0].summary
     healthy = PromqlThreshold().evaluate(params, context("custom:cache_hit", [0.95] * 20))
     assert healthy[0].severity == "info"
+
+
+def test_rates_of_a_series_younger_than_its_range_are_scaled_up_never_over() -> None:
+    from bot.triage.checks.base import settled
+    from bot.triage.window import parse_window
+
+    window = parse_window("2m", end=1_000.0)  # step 15 s, rate range 1m
+    young = [(955.0, 0.25), (970.0, 0.5), (985.0, 0.75), (1_000.0, 1.0)]
+    assert [round(v, 2) for _, v in settled(young, window)] == [1.0, 1.0, 1.0, 1.0]
+    old = [(880.0, 0.5), (1_000.0, 0.5)]
+    assert settled(old, window) == old

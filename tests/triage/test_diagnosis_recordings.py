@@ -122,3 +122,15 @@ async def test_healthy_has_no_warn_or_crit_step() -> None:
     report = await triage_recording("healthy")
     assert all(step.status == "ok" for step in report.steps)
     assert report.diagnosis.cause == "healthy"
+
+
+async def test_a_heap_warming_up_after_start_is_not_a_leak() -> None:
+    report = await triage_recording("healthy_heap_warming_up")
+    assert "heap_growth" not in finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "healthy"
+
+
+async def test_a_young_process_pinning_a_core_is_seen_before_its_rate_range_fills() -> None:
+    report = await triage_recording("cpu_saturated_young_process")
+    assert "cpu_busy" in finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "cpu_saturated"

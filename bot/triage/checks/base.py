@@ -213,18 +213,20 @@ def rounded(value: float | None, digits: int = 4) -> float | None:
 
 
 def settled(points: stats.Points, window: Window) -> stats.Points:
-    """A counter's rate without the readings taken before its rate range was full.
+    """A counter's rate with the readings of a series younger than its rate range corrected.
 
     Prometheus divides a rate by the whole range even when the series began inside it, so
     for a process that started within the window the first readings understate CPU and GC
-    time. Those readings are dropped unless nothing else is left.
+    time by the share of the range it has existed. Each such reading is scaled by the range
+    over the longest the series can have existed (it may have begun up to one step before
+    its first point), which still never overstates the rate.
     """
     clean = stats.finite(points)
     if not clean or clean[0][0] <= window.start + window.step:
         return clean
-    full_from = clean[0][0] + _range_seconds(window.rate_window)
-    later = [(t, v) for t, v in clean if t >= full_from]
-    return later or clean
+    span = _range_seconds(window.rate_window)
+    born = clean[0][0] - window.step
+    return [(t, v * max(1.0, span / (t - born))) for t, v in clean]
 
 
 def _range_seconds(text: str) -> float:

@@ -100,6 +100,7 @@ async def _drain_background_work(app: web.Application) -> None:
 async def _close_connections(app: web.Application) -> None:
     wiring = app[WIRING_KEY]
     await wiring.store.close()
+    await wiring.deps.runner.close()
     if wiring.prometheus is not None:
         await wiring.prometheus.close()
     stop_chart_worker()

@@ -28,6 +28,7 @@ from bot.slack.listeners import register_listeners
 from bot.slack.permissions import Permissions
 from bot.slack.ratelimit import RateLimiter
 from bot.sources.alertmanager import AlertmanagerClient
+from bot.sources.apm.settings import ApmSettings
 from bot.sources.prometheus import PrometheusClient
 from bot.store.base import Store
 from bot.triage.runner import ServiceTriageRunner
@@ -57,7 +58,8 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
     )
     worker = OutboxWorker(store, deliveries.deliver, deliveries.channel_of)
     repository.on_enqueue(worker.nudge)
-    runner = ServiceTriageRunner(config.catalog, config.playbook, prometheus)
+    apm = ApmSettings.from_settings(settings)
+    runner = ServiceTriageRunner(config.catalog, config.playbook, prometheus, apm)
     triage = IncidentTriage(repository, runner, tasks)
     incidents = IncidentService(repository, _router(config), on_opened=triage.start)
     deps = Deps(

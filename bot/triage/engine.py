@@ -153,6 +153,9 @@ class _ApmOnce:
             return ApmView(problem=f"{apm.name}: {error}")
         except TimeoutError:
             return ApmView(problem=f"{apm.name} did not answer within {APM_TIMEOUT_SECONDS:g}s")
+        except Exception as error:  # a backend bug must not end the whole triage
+            log.exception("APM backend failed", backend=apm.name)
+            return ApmView(problem=f"{apm.name} failed: {type(error).__name__}")
         return ApmView(endpoints=endpoints, downstreams=downstreams)
 
 

@@ -76,7 +76,9 @@ async def preview(deps: Deps, call: Invocation, service: Service | None) -> None
         await tell(call.respond, "The digest needs Prometheus: set PROMETHEUS_URL for the bot.")
         return
     channel, catalog = scope_of(deps.catalog, call.channel, service)
-    composer = DigestComposer(catalog, deps.prometheus, charts=False)
+    composer = DigestComposer(
+        catalog, deps.prometheus, incidents=deps.incidents.repository, charts=False
+    )
     if not composer.services_in(channel):
         names = ", ".join(f"`{n}`" for n in sorted(deps.catalog.services)[:10]) or "none yet"
         await tell(

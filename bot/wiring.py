@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.config import BotConfig
 from bot.digest.compose import DigestComposer
 from bot.digest.scheduler import DigestScheduler
+from bot.incidents.model import Incident
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Router, ServiceRoute
 from bot.incidents.service import IncidentService
@@ -61,7 +62,13 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
     apm = ApmSettings.from_settings(settings)
     runner = ServiceTriageRunner(config.catalog, config.playbook, prometheus, apm)
     triage = IncidentTriage(repository, runner, tasks)
-    incidents = IncidentService(repository, _router(config), on_opened=triage.start)
+    home = HomeTab(client, repository, config.catalog, HealthMarks(store), tasks)
+
+    async def opened(incident: Incident) -> None:
+        await triage.start(incident)
+        home.incidents_changed()
+
+    incidents = IncidentService(repository, _router(config), on_opened=opened)
     deps = Deps(
         settings=settings,
         store=store,
@@ -74,7 +81,7 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
         alertmanager=_alertmanager(settings),
         nudge=worker.nudge,
         prometheus=prometheus,
-        home=HomeTab(client, repository, config.catalog, HealthMarks(store), tasks),
+        home=home,
         rate_limiter=RateLimiter(store),
     )
     bolt = _bolt_app(settings, client, deps)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
 import structlog
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncRespond
 
 from bot.incidents.model import Incident
 from bot.outbox.ops import ThreadNote
@@ -67,35 +66,6 @@ ACTIONS: dict[str, IncidentAction] = {
     ACTION_SILENCE: silence,
     ACTION_RESOLVE: resolve,
 }
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    for action_id, action in ACTIONS.items():
-        app.action(action_id)(_listener(deps, action))
-
-
-def _listener(deps: Deps, action: IncidentAction) -> Callable[..., Awaitable[None]]:
-    async def on_click(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        user = str(body["user"]["id"])
-        incident = await deps.incidents.repository.get(str(body["actions"][0].get("value", "")))
-        if incident is None:
-            await _tell(respond, "That incident is no longer known to the bot.")
-            return
-        owners = _owners(deps, incident)
-        decision = await deps.permissions.may_act(user, owners)
-        if not decision.allowed:
-            await _tell(respond, f"Only {decision.who_may} can do that for this incident.")
-            return
-        await action(deps, incident, user, respond)
-        deps.nudge()
-
-    return on_click
-
-
-def _owners(deps: Deps, incident: Incident) -> str | None:
-    service = deps.catalog.get(incident.service) if incident.service else None
-    return service.owners if service else None
 
 
 async def _tell(respond: AsyncRespond, text: str) -> None:

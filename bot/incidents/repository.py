@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from bot.incidents.model import Incident, TimelineEntry
-from bot.outbox.ops import AnyOp, encode
+from bot.outbox.ops import AnyOp, SyncChecklist, SyncRoot, encode
 from bot.store.base import Store, StoreUnavailable
 
 LOCK_TTL_SECONDS = 15.0
 LOCK_WAIT_SECONDS = 10.0
 REOPEN_WINDOW_SECONDS = 30 * 60.0
+# A queued sync that was never delivered stops blocking new ones after this long.
+PENDING_SYNC_TTL_SECONDS = 300.0
 
 
 class IncidentBusy(StoreUnavailable):
@@ -83,10 +85,20 @@ class IncidentRepository:
         ]
 
     async def enqueue(self, *ops: AnyOp) -> None:
+        """Queue Slack writes. A sync of a message already queued is not queued again: the
+        worker renders the incident as it is when it sends, so one sync covers every change."""
         for op in ops:
+            if isinstance(op, SyncRoot | SyncChecklist) and not await self.store.claim_once(
+                _pending_key(op), PENDING_SYNC_TTL_SECONDS
+            ):
+                continue
             await self.store.outbox_push(encode(op))
         for listener in self._listeners:
             listener()
+
+    async def begin_sync(self, op: SyncRoot | SyncChecklist) -> None:
+        """Called by the worker before it reads the incident: later changes queue a new sync."""
+        await self.store.release_claim(_pending_key(op))
 
     @contextlib.asynccontextmanager
     async def locked_incident(self, incident_id: str) -> AsyncIterator[Incident | None]:
@@ -120,6 +132,10 @@ class IncidentRepository:
             if time.monotonic() > deadline:
                 raise IncidentBusy(f"incident group {name!r} stayed locked; retry shortly")
             await asyncio.sleep(0.02)
+
+
+def _pending_key(op: SyncRoot | SyncChecklist) -> str:
+    return f"pending-sync:{op.op}:{op.incident_id}"
 
 
 def _resolved_key(group_key: str) -> str:

@@ -73,6 +73,8 @@ class SlackDelivery:
         return incident.slack.channel if incident else "_gone"
 
     async def deliver(self, op: IncidentOp) -> Outcome:
+        if isinstance(op, SyncRoot | SyncChecklist):
+            await self._repo.begin_sync(op)
         incident = await self._repo.get(op.incident_id)
         if incident is None:
             log.warning("dropping a Slack write for an unknown incident", incident=op.incident_id)

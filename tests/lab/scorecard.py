@@ -28,6 +28,8 @@ from lab import Flavour, LabStack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRIAGE_TIMEOUT_S = 30.0
+# Tables rendered in this run, for the terminal summary (see tests/lab/conftest.py).
+LAST_TABLE: list[str] = []
 
 
 @dataclass(frozen=True)

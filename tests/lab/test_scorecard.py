@@ -23,6 +23,7 @@ import pytest
 from lab import Flavour, LabStack
 from lab.packages import missing_packages
 from tests.lab.scorecard import (
+    LAST_TABLE,
     REPO_ROOT,
     Outcome,
     Scenario,
@@ -74,18 +75,14 @@ def _numbered(batch_index: int) -> list[Scenario]:
 
 
 @pytest.fixture(scope="module")
-def scorecard(request: pytest.FixtureRequest) -> Iterator[list[Outcome]]:
+def scorecard() -> Iterator[list[Outcome]]:
     yield _collected
     if not _collected:
         return
     table = render_table(_collected, suite_seconds=time.monotonic() - _suite_started)
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text("# Diagnosis scorecard\n\n" + table + "\n", encoding="utf-8")
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_sep("=", "diagnosis scorecard")
-        reporter.write_line(table)
-        reporter.write_line(f"(written to {REPORT.relative_to(REPO_ROOT)})")
+    LAST_TABLE.append(f"{table}\n(written to {REPORT.relative_to(REPO_ROOT)})")
 
 
 @pytest.mark.timeout(DEADLINE_S + 60)

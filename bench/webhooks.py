@@ -151,7 +151,8 @@ async def time_to_root(bot: str, emulator: str, groups: range) -> list[float]:
                     raise RuntimeError("no root message within 30 s")
                 await asyncio.sleep(0.01)
             delays.append(time.perf_counter() - started)
-            await asyncio.sleep(1.1)  # stay outside Slack's per-channel posting pace
+            # Each incident posts a root and a checklist reply: stay outside that posting pace.
+            await asyncio.sleep(2.2)
     return delays
 
 

@@ -53,12 +53,7 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
     tasks = TaskTracker()
     prometheus = PrometheusClient(str(settings.PROMETHEUS_URL)) if settings.PROMETHEUS_URL else None
     repository = IncidentRepository(store)
-    deliveries = Deliveries(
-        SlackDelivery(repository, client, partial(render_progress, store)),
-        ChannelDelivery(PostOnce(store, client), client),
-    )
-    worker = OutboxWorker(store, deliveries.deliver, deliveries.channel_of)
-    repository.on_enqueue(worker.nudge)
+    worker = _outbox_worker(store, client, repository)
     apm = ApmSettings.from_settings(settings)
     runner = ServiceTriageRunner(config.catalog, config.playbook, prometheus, apm)
     triage = IncidentTriage(repository, runner, tasks)
@@ -87,6 +82,18 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
     bolt = _bolt_app(settings, client, deps)
     digests = _digests(config, store, prometheus, repository, worker.nudge)
     return Wiring(settings, store, client, tasks, bolt, deps, worker, prometheus, digests)
+
+
+def _outbox_worker(
+    store: Store, client: BotWebClient, repository: IncidentRepository
+) -> OutboxWorker:
+    deliveries = Deliveries(
+        SlackDelivery(repository, client, partial(render_progress, store)),
+        ChannelDelivery(PostOnce(store, client), client),
+    )
+    worker = OutboxWorker(store, deliveries.deliver, deliveries.channel_of)
+    repository.on_enqueue(worker.nudge)
+    return worker
 
 
 def _digests(

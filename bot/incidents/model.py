@@ -72,6 +72,7 @@ class Incident(BaseModel):
         self.resolved_by = self.resolved_at = None
         self.acknowledged_by = self.acknowledged_at = None
         self.reopened_count += 1
+        self.triage = "pending"
         self.updated_at = at
 
 

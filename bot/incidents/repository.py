@@ -88,13 +88,23 @@ class IncidentRepository:
         """Queue Slack writes. A sync of a message already queued is not queued again: the
         worker renders the incident as it is when it sends, so one sync covers every change."""
         for op in ops:
-            if isinstance(op, SyncRoot | SyncChecklist) and not await self.store.claim_once(
-                _pending_key(op), PENDING_SYNC_TTL_SECONDS
-            ):
-                continue
-            await self.store.outbox_push(encode(op))
+            if isinstance(op, SyncRoot | SyncChecklist):
+                await self._enqueue_sync(op)
+            else:
+                await self.store.outbox_push(encode(op))
         for listener in self._listeners:
             listener()
+
+    async def _enqueue_sync(self, op: SyncRoot | SyncChecklist) -> None:
+        if not await self.store.claim_once(_pending_key(op), PENDING_SYNC_TTL_SECONDS):
+            return
+        try:
+            await self.store.outbox_push(encode(op))
+        except StoreUnavailable:
+            # The sync was not queued: its claim must not block the sender's retry.
+            with contextlib.suppress(StoreUnavailable):
+                await self.store.release_claim(_pending_key(op))
+            raise
 
     async def begin_sync(self, op: SyncRoot | SyncChecklist) -> None:
         """Called by the worker before it reads the incident: later changes queue a new sync."""

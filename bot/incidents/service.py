@@ -53,38 +53,35 @@ class IncidentService:
         notification = _notification_key(batch.alerts)
         if await store.get_value(notification) is not None:
             return AcceptResult(accepted=0, duplicates=len(batch.alerts))
-        opened: list[Incident] = []
+        untriaged: list[Incident] = []
         for (route, alertname), alerts in _grouped(batch.alerts, self._router).items():
-            incident, is_new = await self._apply(route, alertname, alerts)
-            if incident is not None and is_new:
-                opened.append(incident)
+            incident = await self._apply(route, alertname, alerts)
+            # Not only new incidents: a retry after a store failure finds the incident stored
+            # but its triage never started.
+            if incident is not None and incident.is_open and incident.triage == "pending":
+                untriaged.append(incident)
         await store.set_value(notification, "1", IDEMPOTENCY_TTL_SECONDS)
-        for incident in opened:
+        for incident in untriaged:
             await self._opened(incident)
         return AcceptResult(accepted=len(batch.alerts))
 
-    async def _apply(
-        self, route: Route, alertname: str, alerts: list[Alert]
-    ) -> tuple[Incident | None, bool]:
+    async def _apply(self, route: Route, alertname: str, alerts: list[Alert]) -> Incident | None:
         group_key = f"{route.service or '_unmapped'}/{alertname}"
         async with self.repository.locked(group_key):
             incident = await self.repository.open_for_group(group_key)
-            is_new = False
             if incident is None:
                 if not any(a.status == "firing" for a in alerts):
-                    return None, False
-                incident, is_new = await self._open_or_reopen(group_key, route, alerts[0])
+                    return None
+                incident = await self._open_or_reopen(group_key, route, alerts[0])
             notes = self._merge(incident, alerts)
             await self.repository.save(incident)
             await self.repository.enqueue(
                 SyncRoot(incident_id=incident.id),
                 *(ThreadNote(incident_id=incident.id, text=note) for note in notes),
             )
-            return incident, is_new
+            return incident
 
-    async def _open_or_reopen(
-        self, group_key: str, route: Route, first: Alert
-    ) -> tuple[Incident, bool]:
+    async def _open_or_reopen(self, group_key: str, route: Route, first: Alert) -> Incident:
         now = self._now()
         previous = await self.repository.recently_resolved(group_key)
         if previous is not None:
@@ -92,8 +89,7 @@ class IncidentService:
             await self.repository.record(
                 previous.id, "alerts", "reopened: the alert fired again", now
             )
-            created = await self.repository.create(previous)
-            return created, False
+            return await self.repository.create(previous)
         incident = Incident(
             id=_new_id(now),
             group_key=group_key,
@@ -110,7 +106,7 @@ class IncidentService:
         created = await self.repository.create(incident)
         if created.id == incident.id:
             await self.repository.record(incident.id, "alerts", "opened", now)
-        return created, created.id == incident.id
+        return created
 
     def _merge(self, incident: Incident, alerts: list[Alert]) -> list[str]:
         """Fold alerts into the incident; return thread notes worth posting."""
@@ -131,7 +127,7 @@ class IncidentService:
         return []
 
     async def _opened(self, incident: Incident) -> None:
-        log.info("incident opened", incident=incident.id, service=incident.service)
+        log.info("incident needs a triage", incident=incident.id, service=incident.service)
         if self._on_opened is not None:
             await self._on_opened(incident)
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import structlog
 
 from bot.charts import ChartSpec, render_png_async
-from bot.incidents.model import Incident
+from bot.incidents.model import Incident, TriageState
 from bot.incidents.repository import IncidentRepository
 from bot.models import Finding, PlannedStep, StepResult, TriageProgress, TriageReport
 from bot.outbox.ops import SyncChecklist, SyncRoot, UploadChart
@@ -45,10 +45,18 @@ class IncidentTriage:
         self._runner = runner
         self._tasks = tasks
 
-    async def start(self, incident: Incident, window: str = DEFAULT_WINDOW) -> None:
+    async def start(
+        self, incident: Incident, window: str = DEFAULT_WINDOW, *, again: bool = False
+    ) -> None:
+        """Start the incident's triage once per opening (HA twins and retries included);
+        `again` runs a fresh one, as the Re-run button asks."""
         if incident.service is None:
             log.info("no triage: the alert maps to no catalog service", incident=incident.id)
             return
+        once = f"triage-started:{incident.id}:{incident.reopened_count}"
+        if not again and not await self._repo.store.claim_once(once, PROGRESS_TTL_SECONDS):
+            return
+        await self._set_state(incident.id, "running")
         self._tasks.spawn(self.run(incident, window), name=f"triage-{incident.id}")
 
     async def run(self, incident: Incident, window: str) -> None:
@@ -68,6 +76,7 @@ class IncidentTriage:
             log.exception("triage failed", incident=incident.id)
             progress.failure = f"{type(error).__name__}: {error}"
             await self._publish(incident.id, progress)
+            await self._set_state(incident.id, "failed")
             return
         progress.results = {step.id: step for step in report.steps}
         progress.diagnosis = report.diagnosis
@@ -87,6 +96,11 @@ class IncidentTriage:
                 incident.diagnosis = report.diagnosis.cause
                 incident.triage = "done"
         await self._repo.enqueue(SyncRoot(incident_id=incident_id))
+
+    async def _set_state(self, incident_id: str, state: TriageState) -> None:
+        async with self._repo.locked_incident(incident_id) as incident:
+            if incident is not None:
+                incident.triage = state
 
     async def _attach_charts(self, incident_id: str, report: TriageReport) -> None:
         for index, spec in enumerate(chart_specs(report)[:MAX_CHARTS]):

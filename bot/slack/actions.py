@@ -35,7 +35,7 @@ async def resolve(deps: Deps, incident: Incident, user: str, respond: AsyncRespo
 
 async def rerun_triage(deps: Deps, incident: Incident, user: str, respond: AsyncRespond) -> None:
     await deps.incidents.note(incident.id, user, "asked for a fresh triage")
-    await deps.triage.start(incident)
+    await deps.triage.start(incident, again=True)
 
 
 async def silence(deps: Deps, incident: Incident, user: str, respond: AsyncRespond) -> None:

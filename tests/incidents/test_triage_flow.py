@@ -104,3 +104,34 @@ async def test_triage_progress_diagnosis_and_chart_land_in_the_thread(
     assert uploads[0].content is not None
     assert uploads[0].content.startswith(b"\x89PNG")
     assert uploads[0].shares[0].thread_ts == root.ts
+
+
+async def test_triage_starts_once_per_opening_unless_asked_again() -> None:
+    store = MemoryStore()
+    repository = IncidentRepository(store)
+    runs: list[str] = []
+
+    class CountingRunner(FakeRunner):
+        async def run(self, service: str, window: str, on_step: StepCallback) -> TriageReport:
+            runs.append(service)
+            return await super().run(service, window, on_step)
+
+    tasks = TaskTracker()
+    triage = IncidentTriage(repository, CountingRunner(), tasks)
+    router = Router([ServiceRoute("checkout", {"job": "checkout"}, CHANNEL)], "C0GENERAL")
+    service = IncidentService(repository, router, on_opened=triage.start)
+    await asyncio.gather(*(service.accept(batch(alert())) for _ in range(3)))
+    (incident_id,) = await store.open_incident_ids()
+    incident = await repository.get(incident_id)
+    assert incident is not None
+    await triage.start(incident)
+    await tasks.drain(5)
+    assert runs == ["checkout"]
+    tasks = TaskTracker()
+    again = IncidentTriage(repository, CountingRunner(), tasks)
+    await again.start(incident, again=True)
+    await tasks.drain(5)
+    assert runs == ["checkout", "checkout"]
+    finished = await repository.get(incident_id)
+    assert finished is not None
+    assert (finished.triage, finished.diagnosis) == ("done", "event_loop_blocked")

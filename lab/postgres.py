@@ -74,6 +74,20 @@ async def _database_on(host: str, port: int, *, private: bool) -> AsyncIterator[
         await _psql(host, port, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def pg_tool(name: str) -> str:
+    """A PostgreSQL server tool: on the PATH, else where Debian keeps it, else a clear error."""
+    found = shutil.which(name) or next(
+        (str(p) for p in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)),
+        None,
+    )
+    if found is None:
+        raise LabProcessError(
+            f"no PostgreSQL answers on {SHARED_HOST}:{SHARED_PORT} and `{name}` is not installed; "
+            "install it with: apt-get install -y postgresql"
+        )
+    return found
+
+
 def _as_cluster_owner(argv: list[str]) -> list[str]:
     # initdb and postgres refuse to run as root; the Debian `postgres` account owns the cluster.
     if os.geteuid() == 0:
@@ -88,9 +102,18 @@ async def _private_cluster() -> AsyncIterator[tuple[str, int]]:
     port = free_port()
     if os.geteuid() == 0:
         shutil.chown(root, user=SUPERUSER)
-    pg_ctl = ["pg_ctl", "-D", str(data_dir)]
+    pg_ctl = [pg_tool("pg_ctl"), "-D", str(data_dir)]
     try:
-        initdb = ["initdb", "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8"]
+        initdb = [
+            pg_tool("initdb"),
+            "-D",
+            str(data_dir),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "-E",
+            "UTF8",
+        ]
         await run_command(_as_cluster_owner(initdb), timeout_s=COMMAND_TIMEOUT_S)
         options = f"-p {port} -k {root} -c listen_addresses={SHARED_HOST} -c fsync=off"
         start = [*pg_ctl, "-o", options, "-l", str(root / "postgres.log"), "-w", "start"]

@@ -59,6 +59,7 @@ class DigestScheduler:
         on_enqueue: Callable[[], None] | None = None,
     ) -> None:
         self._channels = digest_channels(catalog)
+        self._store = store
         self._guard = DigestGuard(store, on_enqueue=on_enqueue)
         self._produce = produce
         self._clock = clock
@@ -110,8 +111,9 @@ class DigestScheduler:
     async def run_channel(self, channel: str) -> Outcome | None:
         """Post this week's digest for `channel` if it is due and not sent; None if not due."""
         schedule = self._channels.get(channel)
+        since = await self._in_service_since(channel)
         period = due_period(channel, schedule, self._clock()) if schedule else None
-        if period is None:
+        if period is None or period.end < since:
             return None
         try:
             outcome = await self._guard.run_once(period, self._produce)
@@ -120,6 +122,17 @@ class DigestScheduler:
             return Outcome.FAILED
         log.info("digest_run", channel=channel, week=period.week, outcome=outcome.value)
         return outcome
+
+    async def _in_service_since(self, channel: str) -> datetime:
+        """When digests for `channel` were first scheduled. A week whose digest time came
+        before that was never owed: a new install waits for the next scheduled time
+        instead of posting at once."""
+        key = f"digest-since:{channel}"
+        since = await self._store.get_value(key)
+        if since is None:
+            since = self._clock().isoformat()
+            await self._store.set_value(key, since, None)
+        return datetime.fromisoformat(since)
 
     async def _fire(self, channel: str) -> None:
         self._spawn(channel)

@@ -104,9 +104,20 @@ async def test_three_replicas_firing_at_the_scheduled_time_enqueue_one_digest(
     assert [p.channel for p in composer.calls].count(TEAM) == 1
 
 
+async def was_in_service_at(shared_redis: SharedRedis, when: datetime) -> None:
+    """A replica that ran before the scheduled time (nothing was due yet), then went away."""
+    scheduler = DigestScheduler(
+        catalog(), shared_redis.replica(), FakeComposer(), clock=SettableClock(when)
+    )
+    await scheduler.start()
+    await scheduler.wait_idle()
+    await scheduler.stop()
+
+
 async def test_three_replicas_starting_after_the_schedule_catch_up_once(
     shared_redis: SharedRedis,
 ) -> None:
+    await was_in_service_at(shared_redis, datetime(2026, 6, 1, 8, 0, tzinfo=BERLIN))
     composer = FakeComposer()
     late_morning = datetime(2026, 6, 1, 11, 0, tzinfo=BERLIN)  # both channels are due
     schedulers = replicas(shared_redis, composer, SettableClock(late_morning))
@@ -124,6 +135,7 @@ async def test_three_replicas_starting_after_the_schedule_catch_up_once(
 
 
 async def test_restart_after_a_missed_schedule_enqueues_it_once(shared_redis: SharedRedis) -> None:
+    await was_in_service_at(shared_redis, datetime(2026, 6, 1, 8, 0, tzinfo=BERLIN))
     clock = SettableClock(datetime(2026, 6, 1, 13, 0, tzinfo=BERLIN))  # down at 09:00
     composer = FakeComposer()
     for _ in range(3):  # start, stop, start again ... as a crash-looping replica would
@@ -151,6 +163,19 @@ async def test_a_later_run_in_the_same_iso_week_does_not_post_again(
     assert await scheduler.run_channel(PAYMENTS) is Outcome.SENT
     weeks = [op.key for op in top_messages(await shared_redis.outbox())]
     assert weeks == [f"digest:{PAYMENTS}:2026-W23", f"digest:{PAYMENTS}:2026-W24"]
+
+
+async def test_a_new_install_waits_for_the_next_scheduled_time(
+    shared_redis: SharedRedis,
+) -> None:
+    composer = FakeComposer()
+    clock = SettableClock(datetime(2026, 6, 3, 11, 0, tzinfo=BERLIN))  # first start: Wednesday
+    scheduler = DigestScheduler(catalog(), shared_redis.replica(), composer, clock=clock)
+    assert await scheduler.run_channel(TEAM) is None
+    clock.now = datetime(2026, 6, 8, 9, 0, tzinfo=BERLIN)  # next Monday, on time
+    assert await scheduler.run_channel(TEAM) is Outcome.SENT
+    tops = [op.key for op in top_messages(await shared_redis.outbox()) if op.channel == TEAM]
+    assert tops == [f"digest:{TEAM}:2026-W24"]
 
 
 async def test_nothing_is_sent_before_the_scheduled_time(shared_redis: SharedRedis) -> None:

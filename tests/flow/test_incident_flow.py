@@ -178,7 +178,7 @@ async def test_alert_opens_a_thread_with_a_triage_and_buttons_work(stack: Stack)
 
     assert await stack.send_alert("resolved") == 202
     await eventually(holds(lambda: stack.root().text.startswith("[resolved]")))
-    assert any("cleared" in m.text for m in stack.thread())
+    await eventually(holds(lambda: any("cleared" in m.text for m in stack.thread())))
     assert len(stack.roots()) == 1
 
 

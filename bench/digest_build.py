@@ -1,7 +1,7 @@
 """How long one channel's weekly digest takes to build for 50 services, under the query cap.
 
-    .venv/bin/python bench/digest_build.py [--services 50] [--delay 0.02] [--cap 4]
-    .venv/bin/python bench/digest_build.py --prometheus-url http://127.0.0.1:9090
+    .venv/bin/python -m bench.digest_build [--services 50] [--delay 0.02] [--cap 4]
+    .venv/bin/python -m bench.digest_build --prometheus-url http://127.0.0.1:9090
 
 By default a Prometheus stand-in (aiohttp on 127.0.0.1, a free port, on a thread of its own)
 answers every query after `--delay` seconds with plausible prom-client series, so the time is
@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import socket
 import statistics
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
+from bench.server_thread import ServerThread
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -79,38 +79,6 @@ def _matrix(form: Any) -> dict[str, Any]:
     return {"resultType": "matrix", "result": [{"metric": {}, "values": values}]}
 
 
-class StandInThread:
-    """The stand-in on its own event loop, so its work does not count as the bot's."""
-
-    def __init__(self, stand_in: StandIn) -> None:
-        self._stand_in = stand_in
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
-
-    def start(self) -> str:
-        self._thread.start()
-        return asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=10)
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            done = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
-            done.result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-
-    async def _serve(self) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/api/v1/{path:.*}", self._stand_in.answer)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        await web.SockSite(self._runner, sock).start()
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
 def bench_catalog(count: int) -> Catalog:
     services = {
         f"svc-{i:02d}": Service(name=f"svc-{i:02d}", selector={"job": f"svc-{i:02d}"})
@@ -142,7 +110,7 @@ async def timed_build(composer: DigestComposer, period: DigestPeriod) -> tuple[f
 
 async def main(args: argparse.Namespace) -> int:
     stand_in = StandIn(args.delay)
-    server = None if args.prometheus_url else StandInThread(stand_in)
+    server = None if args.prometheus_url else ServerThread(stand_in.answer, ["/api/v1/{path:.*}"])
     url = args.prometheus_url or server.start()  # type: ignore[union-attr]
     catalog = bench_catalog(args.services)
     end = datetime.now(UTC)

@@ -1,6 +1,6 @@
 """How a triage fans out to Prometheus: query count, peak concurrency, wall time, loop lag.
 
-    .venv/bin/python bench/triage_fanout.py [--delay 0.2] [--jitter 0.5] [--triages 20]
+    .venv/bin/python -m bench.triage_fanout [--delay 0.2] [--jitter 0.5] [--triages 20]
 
 A Prometheus stand-in (aiohttp on 127.0.0.1, free port, on a thread of its own) answers
 every query after a set delay (plus up to `jitter` x delay, fixed per query text) with
@@ -18,16 +18,16 @@ import argparse
 import asyncio
 import hashlib
 import re
-import socket
 import statistics
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
+from bench.server_thread import ServerThread
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -92,39 +92,6 @@ def _matrix(query: str, form: Any) -> dict[str, Any]:
     return {"resultType": "matrix", "result": result}
 
 
-class StandInThread:
-    """Runs the stand-in on its own event loop in a thread, so its work is not the bot's lag."""
-
-    def __init__(self, stand_in: StandIn) -> None:
-        self._stand_in = stand_in
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
-
-    def start(self) -> str:
-        self._thread.start()
-        return asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=10)
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            cleanup = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
-            cleanup.result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-
-    async def _serve(self) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/api/v1/query_range", self._stand_in.answer)
-        app.router.add_route("*", "/api/v1/label/__name__/values", self._stand_in.answer)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        await web.SockSite(self._runner, sock).start()
-        return f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
 PLAYBOOK = load_playbooks(ROOT / "playbooks")["nodejs"]
 
 
@@ -164,7 +131,7 @@ def _p99(lags: list[float]) -> float:
 
 async def main(args: argparse.Namespace) -> int:
     stand_in = StandIn(args.delay, args.jitter)
-    server = StandInThread(stand_in)
+    server = ServerThread(stand_in.answer, ["/api/v1/query_range", "/api/v1/label/__name__/values"])
     url = server.start()
     service = Service(name="checkout", selector={"service": "checkout"})
     try:

@@ -6,13 +6,12 @@ import argparse
 import asyncio
 import sys
 
+from bot.cli_errors import EXIT_BAD_INPUT
 from bot.config import BotConfig, ConfigError, load_config
 from bot.digest.cli import add_digest_parser, run_digest_cli
 from bot.logs import configure_logging
 from bot.settings import Settings, SettingsError, load_settings
 from bot.triage.cli import add_triage_parser, run_triage_args
-
-EXIT_BAD_INPUT = 2
 
 
 def _parser() -> argparse.ArgumentParser:

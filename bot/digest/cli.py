@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.catalog import Catalog, CatalogError, load_catalog_async
+from bot.cli_errors import EXIT_BACKEND_DOWN, EXIT_BAD_INPUT, EXIT_OK, BadInput
 from bot.digest.compose import DigestComposer
 from bot.digest.period import manual_period
 from bot.digest.render import digest_ops, digest_text
@@ -29,14 +30,6 @@ from bot.outbox.ops import encode
 from bot.settings import Settings, SettingsError, load_settings
 from bot.sources.prometheus import PrometheusClient
 from bot.store import StoreUnavailable, open_store
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_BACKEND_DOWN = 3
-
-
-class BadInput(Exception):
-    """Input the digest cannot run with; the message names the problem and the fix."""
 
 
 def add_digest_parser(subparsers: Any) -> argparse.ArgumentParser:

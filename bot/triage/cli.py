@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.catalog import Catalog, CatalogError, load_catalog_async
+from bot.cli_errors import EXIT_BACKEND_DOWN, EXIT_BAD_INPUT, EXIT_OK, BadInput
 from bot.settings import Settings, SettingsError, load_settings
 from bot.sources.apm.settings import ApmSettings
 from bot.sources.prometheus import PrometheusClient
@@ -23,14 +24,6 @@ from bot.triage.playbook import DEFAULT_PLAYBOOK, Playbook, PlaybookError, load_
 from bot.triage.runner import ServiceTriageRunner, UnknownService
 from bot.triage.text import render_report
 from bot.triage.window import WindowError, parse_window
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_BACKEND_DOWN = 3
-
-
-class BadInput(Exception):
-    """Input the triage cannot run with; the message names the problem and the fix."""
 
 
 def add_triage_parser(subparsers: Any) -> argparse.ArgumentParser:

@@ -4,25 +4,31 @@ VENV := .venv
 BIN := $(VENV)/bin
 FAULT ?= event_loop_blocked
 PYTEST_ARGS ?=
+UV_VERSION := 0.13.9
 
-.PHONY: install test lint typecheck pytest demo serve bench clean
+.PHONY: lock install test lint typecheck pytest demo serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+# Dependencies come from uv.lock (exact versions and hashes); `make lock` updates it.
+$(VENV)/.installed: uv.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/uv sync --quiet --locked --inexact --extra dev --python $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
 
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet 'uv==$(UV_VERSION)'
+	$(BIN)/uv lock
+
 lint: install
-	$(BIN)/ruff check bot tests lab bench scripts
-	$(BIN)/ruff format --check bot tests lab bench scripts
+	$(BIN)/ruff check bot emulator tests lab bench scripts
+	$(BIN)/ruff format --check bot emulator tests lab bench scripts
 
 typecheck: install
-	$(BIN)/mypy --strict bot
+	$(BIN)/mypy --strict bot emulator
 
 pytest: install
 	$(BIN)/python scripts/with_redis.py $(BIN)/pytest $(PYTEST_ARGS)

@@ -31,10 +31,10 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.emulator.driver import SlackDriver
-from bot.emulator.server import start_emulator
 from bot.settings import Settings
 from bot.store import MemoryStore
+from emulator.driver import SlackDriver
+from emulator.server import start_emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT_TOKEN = "xoxb-bench-0000-token"

@@ -194,7 +194,7 @@ async def main(requests: int, rate: float) -> None:
         process(
             py,
             "-m",
-            "bot.emulator",
+            "emulator",
             "--port",
             str(emulator_port),
             env=env,

@@ -1,4 +1,4 @@
-"""Command line: `python -m bot serve | triage | emulator | demo ...`."""
+"""Command line: `python -m bot serve | check-config | triage | digest`."""
 
 from __future__ import annotations
 

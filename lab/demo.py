@@ -27,12 +27,12 @@ from pydantic import SecretStr
 
 from bot.app import create_app
 from bot.config import load_config
-from bot.emulator.server import RunningEmulator, start_emulator
-from bot.emulator.transcript import channel_transcript
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.store import MemoryStore
 from bot.wiring import build_wiring
+from emulator.server import RunningEmulator, start_emulator
+from emulator.transcript import channel_transcript
 from lab.monitoring import Webhook
 from lab.nodeapp import FAULTS, Flavour
 from lab.stack import LabStack

@@ -12,11 +12,11 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.config import load_config
-from bot.emulator.driver import SlackDriver
-from bot.emulator.server import RunningEmulator, start_emulator
 from bot.settings import Settings
 from bot.store import MemoryStore, Store
 from bot.wiring import Wiring, build_wiring
+from emulator.driver import SlackDriver
+from emulator.server import RunningEmulator, start_emulator
 
 BOT_TOKEN = "xoxb-test-0000-bottoken"
 SIGNING_SECRET = "test-signing-secret-7f3a9c"

@@ -7,11 +7,11 @@ import aiohttp
 import pytest
 import structlog
 
-from bot.emulator.driver import Signing, SlackDriver
-from bot.emulator.server import RunningEmulator
 from bot.store import RedisStore
 from bot.store.keys import KeySpace
 from bot.store.redis_store import connect
+from emulator.driver import Signing, SlackDriver
+from emulator.server import RunningEmulator
 from tests.conftest import BOT_TOKEN, RunningBot, make_settings, start_bot
 
 

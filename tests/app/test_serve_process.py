@@ -11,7 +11,7 @@ import time
 
 import aiohttp
 
-from bot.emulator.server import RunningEmulator
+from emulator.server import RunningEmulator
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, WEBHOOK_TOKEN
 
 

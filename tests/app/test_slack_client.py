@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from bot.emulator.limits import Limits
-from bot.emulator.server import RunningEmulator
 from bot.slack.blocks import MAX_BLOCKS, fit_blocks, section
 from bot.slack.client import BotWebClient, ChannelPacer
+from emulator.limits import Limits
+from emulator.server import RunningEmulator
 from tests.conftest import BOT_TOKEN
 
 CHANNEL = "C0GENERAL"

@@ -9,8 +9,8 @@ import pytest
 from aiohttp import web
 
 from bot.config import load_config
-from bot.emulator.server import start_emulator
 from bot.serve import build_application
+from emulator.server import start_emulator
 from tests.conftest import BOT_TOKEN, make_settings
 
 APP_TOKEN = "xapp-1-A0TEST-0000-apptoken"

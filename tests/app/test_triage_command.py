@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import time
 
-from bot.emulator.driver import SlackDriver
+from emulator.driver import SlackDriver
 
 
 async def test_triage_help_answers_ephemeral_usage_within_three_seconds(

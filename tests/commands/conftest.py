@@ -17,10 +17,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.emulator.driver import SlackDriver
-from bot.emulator.records import ResponsePost
-from bot.emulator.server import RunningEmulator
 from bot.store import MemoryStore
+from emulator.driver import SlackDriver
+from emulator.records import ResponsePost
+from emulator.server import RunningEmulator
 from tests.conftest import SIGNING_SECRET, WEBHOOK_TOKEN, RunningBot, make_settings, start_bot
 from tests.promstack import (
     fixture_text,

@@ -9,8 +9,8 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.emulator.driver import APP_ID, FORM, JSON
-from bot.emulator.state import TEAM_ID
+from emulator.driver import APP_ID, FORM, JSON
+from emulator.state import TEAM_ID
 from tests.commands.conftest import (
     ADMIN,
     OWNER,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.emulator.server import RunningEmulator
 from bot.slack.ratelimit import Limit, RateLimiter
 from bot.store import Store
+from emulator.server import RunningEmulator
 from tests.commands.conftest import (
     ADMIN,
     CATALOG,

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import Limits, RunningEmulator, start_emulator
+from emulator import Limits, RunningEmulator, start_emulator
 
 TOKEN = "xoxb-emulator-test-token"
 

@@ -7,7 +7,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import RunningEmulator
+from emulator import RunningEmulator
 from tests.emulator.conftest import TOKEN
 
 

@@ -7,9 +7,9 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import Limits, RunningEmulator
-from bot.emulator.blocks import block_errors
-from bot.emulator.plain_text import blocks_to_text
+from emulator import Limits, RunningEmulator
+from emulator.blocks import block_errors
+from emulator.plain_text import blocks_to_text
 from tests.emulator.conftest import TOKEN
 
 

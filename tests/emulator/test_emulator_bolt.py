@@ -10,7 +10,7 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import RunningEmulator, Signing, SlackDriver
+from emulator import RunningEmulator, Signing, SlackDriver
 from tests.emulator.conftest import TOKEN
 
 SECRET = "a-signing-secret-for-tests"

@@ -6,7 +6,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import RunningEmulator
+from emulator import RunningEmulator
 
 SECTION = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Checkout* is slow"}}]
 

@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from bot.emulator import BotReply, RunningEmulator, Signing, SlackDriver, slack_signature
-from bot.emulator.ids import trigger_issued_at
+from emulator import BotReply, RunningEmulator, Signing, SlackDriver, slack_signature
+from emulator.ids import trigger_issued_at
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

@@ -10,8 +10,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import RunningEmulator
-from bot.emulator.faults import Fault
+from emulator import RunningEmulator
+from emulator.faults import Fault
 
 
 async def test_next_calls_answer_5xx_then_recover(

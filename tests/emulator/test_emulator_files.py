@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import RunningEmulator
+from emulator import RunningEmulator
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\nnot-really-an-image"
 

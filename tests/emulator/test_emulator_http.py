@@ -5,8 +5,8 @@ from __future__ import annotations
 import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import RunningEmulator
-from bot.emulator.driver import SlackDriver
+from emulator import RunningEmulator
+from emulator.driver import SlackDriver
 
 
 def control(emulator: RunningEmulator, path: str) -> str:

@@ -9,8 +9,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import Limits
-from bot.emulator.limits import RateLimited, RateLimiter, TokenBucket
+from emulator import Limits
+from emulator.limits import RateLimited, RateLimiter, TokenBucket
 from tests.emulator.conftest import TOKEN, StartEmulator
 
 

@@ -8,8 +8,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator import RunningEmulator
-from bot.emulator.ids import make_trigger_id
+from emulator import RunningEmulator
+from emulator.ids import make_trigger_id
 
 BLOCKS = [{"type": "section", "text": {"type": "plain_text", "text": "Pick a service"}}]
 MODAL = {

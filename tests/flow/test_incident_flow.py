@@ -14,10 +14,10 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.emulator.driver import SlackDriver
-from bot.emulator.records import Message
-from bot.emulator.server import RunningEmulator
 from bot.store import MemoryStore
+from emulator.driver import SlackDriver
+from emulator.records import Message
+from emulator.server import RunningEmulator
 from tests.conftest import SIGNING_SECRET, WEBHOOK_TOKEN, RunningBot, make_settings, start_bot
 from tests.promstack import (
     fixture_text,
@@ -198,7 +198,7 @@ def _incident_id(root: Message) -> str:
 
 
 async def test_transcript_reads_like_the_slack_thread(stack: Stack) -> None:
-    from bot.emulator.transcript import channel_transcript
+    from emulator.transcript import channel_transcript
 
     assert await stack.send_alert("firing") == 202
     await eventually(holds(lambda: diagnosis_posted(stack)))

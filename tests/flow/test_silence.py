@@ -8,8 +8,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.emulator.server import RunningEmulator
 from bot.store import MemoryStore
+from emulator.server import RunningEmulator
 from lab.monitoring import running_alertmanager
 from lab.packages import missing_packages
 from tests.conftest import make_settings, start_bot
@@ -37,7 +37,7 @@ async def alertmanager(tmp_path: Path) -> AsyncIterator[str]:
 async def test_silence_button_creates_a_silence_with_the_incidents_matchers(
     emulator: RunningEmulator, alertmanager: str, tmp_path: Path
 ) -> None:
-    from bot.emulator.driver import SlackDriver
+    from emulator.driver import SlackDriver
     from tests.conftest import SIGNING_SECRET
 
     (tmp_path / "services.yaml").write_text(CATALOG)

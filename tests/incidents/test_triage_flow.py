@@ -4,7 +4,6 @@ import asyncio
 from datetime import UTC, datetime
 from functools import partial
 
-from bot.emulator.server import RunningEmulator
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Router, ServiceRoute
 from bot.incidents.service import IncidentService
@@ -25,6 +24,7 @@ from bot.outbox.worker import OutboxWorker
 from bot.runtime.tasks import TaskTracker
 from bot.slack.client import BotWebClient, ChannelPacer
 from bot.store import MemoryStore
+from emulator.server import RunningEmulator
 from tests.conftest import BOT_TOKEN
 from tests.incidents.test_service import alert, batch
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bot.emulator.transcript import channel_transcript
+from emulator.transcript import channel_transcript
 from lab.demo import CHANNEL, demo_stack
 
 pytestmark = pytest.mark.lab

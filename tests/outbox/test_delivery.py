@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.emulator.server import RunningEmulator
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Router, ServiceRoute
 from bot.incidents.service import IncidentService
@@ -16,6 +15,7 @@ from bot.outbox.slack_delivery import Deliveries, SlackDelivery
 from bot.outbox.worker import OutboxWorker
 from bot.slack.client import BotWebClient, ChannelPacer
 from bot.store import Store
+from emulator.server import RunningEmulator
 from tests.conftest import BOT_TOKEN
 from tests.incidents.test_service import alert, batch
 

@@ -1,4 +1,4 @@
-"""Run the Slack emulator on its own, for the demo: `python -m bot.emulator --port 8090`.
+"""Run the Slack emulator on its own, for the demo: `python -m emulator --port 8090`.
 
 The bot token it accepts is SLACK_BOT_TOKEN from the bot's settings, so the bot and the
 emulator agree without the token ever appearing on a command line. `--seed` names a JSON file
@@ -15,13 +15,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.emulator.http_control import apply_seed
-from bot.emulator.server import start_emulator
 from bot.settings import SettingsError, load_settings
+from emulator.http_control import apply_seed
+from emulator.server import start_emulator
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bot.emulator", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
     parser.add_argument("--seed", type=Path, help="JSON file with channels, users, usergroups")

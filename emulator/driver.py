@@ -23,8 +23,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from bot.emulator.ids import make_response_id, make_trigger_id
-from bot.emulator.state import BOT_USER_ID, TEAM_ID
+from emulator.ids import make_response_id, make_trigger_id
+from emulator.state import BOT_USER_ID, TEAM_ID
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

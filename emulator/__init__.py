@@ -1,10 +1,10 @@
 """A local Slack Web API emulator and a signed-request driver, for tests and the demo."""
 
-from bot.emulator.driver import BotReply, Signing, SlackDriver, slack_signature
-from bot.emulator.faults import Fault, FaultPlan
-from bot.emulator.limits import Limits
-from bot.emulator.server import RunningEmulator, create_emulator_app, start_emulator
-from bot.emulator.state import EmulatorState
+from emulator.driver import BotReply, Signing, SlackDriver, slack_signature
+from emulator.faults import Fault, FaultPlan
+from emulator.limits import Limits
+from emulator.server import RunningEmulator, create_emulator_app, start_emulator
+from emulator.state import EmulatorState
 
 __all__ = [
     "BotReply",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator.blocks import block_errors
-from bot.emulator.calls import ApiError, CallContext
-from bot.emulator.ids import make_view_hash, trigger_issued_at
-from bot.emulator.limits import Limits
-from bot.emulator.records import JsonObject, View
-from bot.emulator.state import EmulatorState
+from emulator.blocks import block_errors
+from emulator.calls import ApiError, CallContext
+from emulator.ids import make_view_hash, trigger_issued_at
+from emulator.limits import Limits
+from emulator.records import JsonObject, View
+from emulator.state import EmulatorState
 
 VIEW_TYPES = frozenset({"modal", "home"})
 MAX_TITLE_CHARS = 24

@@ -8,11 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.faults import Fault
-from bot.emulator.html_page import render_page
-from bot.emulator.http_api import STATE_KEY
-from bot.emulator.records import JsonObject
-from bot.emulator.state import EmulatorState
+from emulator.faults import Fault
+from emulator.html_page import render_page
+from emulator.http_api import STATE_KEY
+from emulator.records import JsonObject
+from emulator.state import EmulatorState
 
 
 async def messages(request: web.Request) -> web.Response:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator.limits import Limits
+from emulator.limits import Limits
 
 BLOCK_TYPES = frozenset(
     {

@@ -18,13 +18,13 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator import http_control
-from bot.emulator.http_api import STATE_KEY, api_method, upload
-from bot.emulator.limits import Limits
-from bot.emulator.methods_files import UPLOAD_PATH
-from bot.emulator.response_sink import response_url_post
-from bot.emulator.socket_mode import SOCKET_PATH, socket_endpoint
-from bot.emulator.state import EmulatorState
+from emulator import http_control
+from emulator.http_api import STATE_KEY, api_method, upload
+from emulator.limits import Limits
+from emulator.methods_files import UPLOAD_PATH
+from emulator.response_sink import response_url_post
+from emulator.socket_mode import SOCKET_PATH, socket_endpoint
+from emulator.state import EmulatorState
 
 RESPONSE_PATH = "/_emulator/response"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.emulator.blocks import block_errors
-from bot.emulator.calls import ApiError, CallContext
-from bot.emulator.records import Channel, Ephemeral, JsonObject, Message
-from bot.emulator.state import EmulatorState
+from emulator.blocks import block_errors
+from emulator.calls import ApiError, CallContext
+from emulator.records import Channel, Ephemeral, JsonObject, Message
+from emulator.state import EmulatorState
 
 MESSAGE_OPTIONS = (
     "unfurl_links",

@@ -9,8 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.records import JsonObject
-from bot.emulator.state import EmulatorState
+from emulator.records import JsonObject
+from emulator.state import EmulatorState
 
 TRUE_VALUES = frozenset({"1", "true", "yes"})
 

@@ -6,9 +6,9 @@ import time
 from collections import Counter
 from typing import Any
 
-from bot.emulator.faults import FaultPlan
-from bot.emulator.limits import Clock, Limits, RateLimiter
-from bot.emulator.records import (
+from emulator.faults import FaultPlan
+from emulator.limits import Clock, Limits, RateLimiter
+from emulator.records import (
     ApiCall,
     Channel,
     Edit,
@@ -21,7 +21,7 @@ from bot.emulator.records import (
     UserGroup,
     View,
 )
-from bot.emulator.socket_mode import SocketHub
+from emulator.socket_mode import SocketHub
 
 TEAM_ID = "T0EMULATED"
 TEAM_NAME = "Emulated Workspace"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from bot.emulator import methods_chat, methods_files, methods_views
-from bot.emulator.calls import ApiError, CallContext, MethodHandler
-from bot.emulator.records import JsonObject
+from emulator import methods_chat, methods_files, methods_views
+from emulator.calls import ApiError, CallContext, MethodHandler
+from emulator.records import JsonObject
 
 
 def auth_test(ctx: CallContext) -> JsonObject:

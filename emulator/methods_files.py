@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator.calls import ApiError, CallContext
-from bot.emulator.methods_chat import channel_for, mark_thread_parent, thread_root
-from bot.emulator.records import FileShare, JsonObject, Message, UploadedFile
-from bot.emulator.state import EmulatorState
+from emulator.calls import ApiError, CallContext
+from emulator.methods_chat import channel_for, mark_thread_parent, thread_root
+from emulator.records import FileShare, JsonObject, Message, UploadedFile
+from emulator.state import EmulatorState
 
 UPLOAD_PATH = "/_emulator/upload/"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from html import escape
 
-from bot.emulator.plain_text import blocks_to_text
-from bot.emulator.records import Message
-from bot.emulator.state import EmulatorState
+from emulator.plain_text import blocks_to_text
+from emulator.records import Message
+from emulator.state import EmulatorState
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em; max-width: 60em; color: #1d1c1d; }

@@ -12,11 +12,11 @@ import json
 
 from aiohttp import web
 
-from bot.emulator.calls import ApiError
-from bot.emulator.http_api import STATE_KEY, injected_fault
-from bot.emulator.methods_chat import check_blocks
-from bot.emulator.records import Ephemeral, JsonObject, Message, ResponsePost
-from bot.emulator.state import EmulatorState
+from emulator.calls import ApiError
+from emulator.http_api import STATE_KEY, injected_fault
+from emulator.methods_chat import check_blocks
+from emulator.records import Ephemeral, JsonObject, Message, ResponsePost
+from emulator.state import EmulatorState
 
 RESPONSE_FAULT_KEY = "response_url"
 

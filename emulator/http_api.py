@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 
 from aiohttp import BodyPartReader, web
 
-from bot.emulator.calls import ApiError, CallContext, read_arguments, token_of
-from bot.emulator.limits import RateLimited
-from bot.emulator.methods import METHODS
-from bot.emulator.methods_files import receive_upload
-from bot.emulator.records import ApiCall, JsonObject
-from bot.emulator.socket_mode import SOCKET_PATH
-from bot.emulator.state import EmulatorState
+from emulator.calls import ApiError, CallContext, read_arguments, token_of
+from emulator.limits import RateLimited
+from emulator.methods import METHODS
+from emulator.methods_files import receive_upload
+from emulator.records import ApiCall, JsonObject
+from emulator.socket_mode import SOCKET_PATH
+from emulator.state import EmulatorState
 
 STATE_KEY = web.AppKey("emulator_state", EmulatorState)
 UPLOAD_FAULT_KEY = "upload"

@@ -6,9 +6,9 @@ import re
 import textwrap
 from datetime import UTC, datetime
 
-from bot.emulator.plain_text import blocks_to_text
-from bot.emulator.records import Message
-from bot.emulator.state import EmulatorState
+from emulator.plain_text import blocks_to_text
+from emulator.records import Message
+from emulator.state import EmulatorState
 
 
 def channel_transcript(state: EmulatorState, channel_id: str) -> str:

@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.sources.postgres.config import DatabaseConfig
 from bot.sources.promql import METRIC_NAME, label_name, template_problems
 from bot.sources.signals import Signal
 
@@ -148,6 +149,7 @@ class Service(_Strict):
     metrics: dict[Signal, Annotated[str, AfterValidator(_metric_override)]] = Field(
         default_factory=dict
     )
+    database: DatabaseConfig | None = None
 
     @field_validator("selector")
     @classmethod
@@ -244,6 +246,11 @@ class Catalog(_Strict):
         service = self.services.get(name)
         return (service.channel if service else None) or self.defaults.channel
 
+    def database_variables(self) -> list[str]:
+        """The environment variables the services' `database.dsn_env` name, each once."""
+        names = [s.database.dsn_env for s in self.services.values() if s.database is not None]
+        return sorted(set(names))
+
     def digest_for(self, channel: str) -> Digest:
         settings = self.channels.get(channel)
         return settings.digest if settings and settings.digest else self.defaults.digest
@@ -331,6 +338,7 @@ _FIELDS = sorted(
             DatadogApm,
             NewRelicApm,
             CommandPermissions,
+            DatabaseConfig,
         )
         for name in model.model_fields
     }

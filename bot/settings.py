@@ -6,11 +6,12 @@ per problem, naming the variable, what is wrong and a valid example, without ech
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, create_model, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -166,3 +167,24 @@ def _problem_from(detail: object) -> SettingProblem:
 def _plain(message: str) -> str:
     lowered = message[:1].lower() + message[1:]
     return lowered if lowered.startswith(("must", "is ")) else f"is not valid: {lowered}"
+
+
+class _NamedVariables(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+
+def read_secret_variables(
+    names: Iterable[str], env_file: Path | None = Path(".env")
+) -> dict[str, SecretStr]:
+    """Variables the service catalog names (database DSNs), read like every setting: the
+    environment first, then `.env`. Unset or empty ones are left out; values stay secret."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    fields: dict[str, Any] = dict.fromkeys(wanted, (SecretStr | None, None))
+    model = create_model("CatalogVariables", __base__=_NamedVariables, **fields)
+    values = model(_env_file=env_file)
+    found = {name: getattr(values, name) for name in wanted}
+    return {name: v for name, v in found.items() if v is not None and v.get_secret_value()}

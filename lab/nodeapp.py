@@ -34,6 +34,10 @@ FAULTS: tuple[str, ...] = (
     "downstream_errors",
     "unbounded_concurrency",
     "error_spike",
+    "missing_index",
+    "n_plus_one_queries",
+    "lock_contention",
+    "connection_leak",
 )
 
 

@@ -1,28 +1,45 @@
-"""A PostgreSQL database for one lab run.
+"""A private PostgreSQL cluster for one lab run, with `pg_stat_statements` and the shop's data.
 
-Reuses a server on 127.0.0.1:5432 when it accepts the `postgres` user without a password:
-a uniquely named database is created there and dropped afterwards. Otherwise a private
-cluster is initialised in a temporary directory on a free port and removed at the end.
+    async with lab_database(roles=["svc_1a2b3c4d"]) as db:
+        db.libpq_env("svc_1a2b3c4d")     # PGHOST, PGPORT, PGUSER, PGDATABASE for that service
+        db.dsn(BOT_ROLE)                 # what the bot reads evidence with
+
+`initdb` makes a cluster in a temporary directory on a free port, started with
+`shared_preload_libraries = pg_stat_statements` (which the shared server on 5432 may lack).
+The database gets `lab/node/schema.sql` (half a million orders, made by one
+`generate_series` statement), a login role per service (so `pg_stat_statements` can tell the
+services' statements apart) and `triage_bot`, a monitoring role holding only `pg_monitor` and
+`pg_read_all_data`: the least privilege the bot documents. Everything is removed on exit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lab.procs import LabProcessError, free_port, run_command
 
-SHARED_HOST = "127.0.0.1"
-SHARED_PORT = 5432
+HOST = "127.0.0.1"
 SUPERUSER = "postgres"
+DATABASE = "shop"
+BOT_ROLE = "triage_bot"
+SCHEMA_SQL = Path(__file__).parent / "node" / "schema.sql"
 COMMAND_TIMEOUT_S = 60.0
+# pg_stat_statements for the evidence; no parallel workers so a lab fault's scans cost one
+# core at most on a small shared machine.
+SERVER_SETTINGS = (
+    "shared_preload_libraries=pg_stat_statements",
+    "max_parallel_workers_per_gather=0",
+    "fsync=off",
+    "max_connections=200",
+)
 
 
 @dataclass(frozen=True)
@@ -31,47 +48,19 @@ class LabDatabase:
     port: int
     user: str
     database: str
-    private_cluster: bool
+    roles: tuple[str, ...] = ()
 
-    def libpq_env(self) -> dict[str, str]:
-        """The libpq variables `pg` (and psql) read to reach this database."""
+    def libpq_env(self, role: str | None = None) -> dict[str, str]:
+        """The libpq variables `pg` (and psql) read to reach this database as `role`."""
         return {
             "PGHOST": self.host,
             "PGPORT": str(self.port),
-            "PGUSER": self.user,
+            "PGUSER": role or self.user,
             "PGDATABASE": self.database,
         }
 
-
-async def _psql(host: str, port: int, sql: str, database: str = "postgres") -> str:
-    argv = ["psql", "-h", host, "-p", str(port), "-U", SUPERUSER, "-d", database]
-    argv += ["-v", "ON_ERROR_STOP=1", "-X", "-q", "-w", "-c", sql]
-    return await run_command(argv, timeout_s=COMMAND_TIMEOUT_S)
-
-
-async def _shared_server_usable() -> bool:
-    try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(SHARED_HOST, SHARED_PORT), 2)
-    except (OSError, TimeoutError):
-        return False
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    try:
-        await _psql(SHARED_HOST, SHARED_PORT, "SELECT 1")
-    except LabProcessError:
-        return False
-    return True
-
-
-@contextlib.asynccontextmanager
-async def _database_on(host: str, port: int, *, private: bool) -> AsyncIterator[LabDatabase]:
-    name = f"lab_{uuid.uuid4().hex[:12]}"
-    await _psql(host, port, f'CREATE DATABASE "{name}"')
-    try:
-        yield LabDatabase(host, port, SUPERUSER, name, private_cluster=private)
-    finally:
-        await _psql(host, port, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    def dsn(self, role: str | None = None) -> str:
+        return f"postgresql://{role or self.user}@{self.host}:{self.port}/{self.database}"
 
 
 def pg_tool(name: str) -> str:
@@ -82,10 +71,16 @@ def pg_tool(name: str) -> str:
     )
     if found is None:
         raise LabProcessError(
-            f"no PostgreSQL answers on {SHARED_HOST}:{SHARED_PORT} and `{name}` is not installed; "
-            "install it with: apt-get install -y postgresql"
+            f"`{name}` is not installed (the lab runs a private PostgreSQL cluster); "
+            "install it with: apt-get install -y postgresql postgresql-contrib"
         )
     return found
+
+
+async def psql(port: int, sql: str, database: str = DATABASE, *, user: str = SUPERUSER) -> str:
+    argv = ["psql", "-h", HOST, "-p", str(port), "-U", user, "-d", database]
+    argv += ["-v", "ON_ERROR_STOP=1", "-X", "-q", "-A", "-t", "-w", "-c", sql]
+    return await run_command(argv, timeout_s=COMMAND_TIMEOUT_S)
 
 
 def _as_cluster_owner(argv: list[str]) -> list[str]:
@@ -96,7 +91,8 @@ def _as_cluster_owner(argv: list[str]) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def _private_cluster() -> AsyncIterator[tuple[str, int]]:
+async def private_cluster(settings: Sequence[str] = SERVER_SETTINGS) -> AsyncIterator[int]:
+    """A started cluster in a temporary directory; yields its port, removes it on exit."""
     root = Path(tempfile.mkdtemp(prefix="lab-pg-"))
     data_dir = root / "data"
     port = free_port()
@@ -104,22 +100,14 @@ async def _private_cluster() -> AsyncIterator[tuple[str, int]]:
         shutil.chown(root, user=SUPERUSER)
     pg_ctl = [pg_tool("pg_ctl"), "-D", str(data_dir)]
     try:
-        initdb = [
-            pg_tool("initdb"),
-            "-D",
-            str(data_dir),
-            "-U",
-            SUPERUSER,
-            "--auth=trust",
-            "-E",
-            "UTF8",
-        ]
-        await run_command(_as_cluster_owner(initdb), timeout_s=COMMAND_TIMEOUT_S)
-        options = f"-p {port} -k {root} -c listen_addresses={SHARED_HOST} -c fsync=off"
+        initdb = [pg_tool("initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust"]
+        await run_command(_as_cluster_owner([*initdb, "-E", "UTF8"]), timeout_s=COMMAND_TIMEOUT_S)
+        flags = [f"-p {port} -k {root} -c listen_addresses={HOST}"]
+        options = " ".join(flags + [f"-c {setting}" for setting in settings])
         start = [*pg_ctl, "-o", options, "-l", str(root / "postgres.log"), "-w", "start"]
         await run_command(_as_cluster_owner(start), timeout_s=COMMAND_TIMEOUT_S)
         try:
-            yield SHARED_HOST, port
+            yield port
         finally:
             stop = [*pg_ctl, "-m", "immediate", "-w", "stop"]
             await run_command(_as_cluster_owner(stop), timeout_s=COMMAND_TIMEOUT_S)
@@ -127,12 +115,39 @@ async def _private_cluster() -> AsyncIterator[tuple[str, int]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def _role_sql(role: str) -> str:
+    quoted = '"' + role.replace('"', '""') + '"'
+    return (
+        f"CREATE ROLE {quoted} LOGIN; "
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}; "
+        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {quoted};"
+    )
+
+
+async def prepare_database(port: int, roles: Sequence[str]) -> None:
+    """The shop's schema and data, the service roles and the bot's monitoring role."""
+    await psql(port, f"CREATE DATABASE {DATABASE}", database="postgres")
+    await psql(port, "CREATE EXTENSION pg_stat_statements")
+    schema = await _read_text(SCHEMA_SQL)
+    await psql(port, schema)
+    grants = "".join(_role_sql(role) for role in roles)
+    bot = f"CREATE ROLE {BOT_ROLE} LOGIN; GRANT pg_monitor, pg_read_all_data TO {BOT_ROLE};"
+    await psql(port, grants + bot + "SELECT pg_stat_statements_reset();")
+
+
+async def _read_text(path: Path) -> str:
+    return await asyncio.to_thread(path.read_text, encoding="utf-8")
+
+
+def role_for(job: str) -> str:
+    """A service's database role (and application name): neutral, so neither the bot nor
+    its evidence can read the injected fault off a name."""
+    return "svc_" + hashlib.sha256(job.encode()).hexdigest()[:10]
+
+
 @contextlib.asynccontextmanager
-async def lab_database(*, force_private: bool = False) -> AsyncIterator[LabDatabase]:
-    """Yield a fresh, empty database; everything created for it is removed on exit."""
-    if not force_private and await _shared_server_usable():
-        async with _database_on(SHARED_HOST, SHARED_PORT, private=False) as database:
-            yield database
-        return
-    async with _private_cluster() as (host, port), _database_on(host, port, private=True) as db:
-        yield db
+async def lab_database(roles: Sequence[str] = ()) -> AsyncIterator[LabDatabase]:
+    """Yield the prepared database of a fresh private cluster; all of it is removed on exit."""
+    async with private_cluster() as port:
+        await prepare_database(port, roles)
+        yield LabDatabase(HOST, port, SUPERUSER, DATABASE, tuple(roles))

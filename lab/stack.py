@@ -33,7 +33,7 @@ from lab.nodeapp import (
     running_service,
 )
 from lab.packages import ensure_debian_packages
-from lab.postgres import LabDatabase, lab_database
+from lab.postgres import LabDatabase, lab_database, role_for
 from lab.promapi import PrometheusApi
 from lab.rules import RuleSettings
 
@@ -97,6 +97,10 @@ class LabStack:
     def service_job(self, flavour: Flavour, fault: str) -> str:
         return ServiceSpec(flavour, fault).job
 
+    def database_role(self, flavour: Flavour, fault: str) -> str:
+        """The role (and application name) the service connects to PostgreSQL as."""
+        return role_for(self.service_job(flavour, fault))
+
     def service(self, flavour: Flavour, fault: str) -> RunningService:
         spec = ServiceSpec(flavour, fault)
         if spec not in self._services:
@@ -135,7 +139,7 @@ class LabStack:
         if not self._keep_workdir:
             self._exit_stack.callback(shutil.rmtree, self.workdir, True)
         enter = self._exit_stack.enter_async_context
-        self._database = await enter(lab_database())
+        self._database = await enter(lab_database(roles=[role_for(s.job) for s in self.specs]))
         await self._start_services(self.workdir / "logs")
         self._alertmanager_url = await enter(
             running_alertmanager(self.workdir / "alertmanager", self._webhook)
@@ -161,9 +165,9 @@ class LabStack:
         )
 
     async def _start_services(self, log_dir: Path) -> None:
-        database_env = self.database.libpq_env()
-
         async def start(spec: ServiceSpec) -> None:
+            role = role_for(spec.job)
+            database_env = {**self.database.libpq_env(role), "PGAPPNAME": role}
             running = running_service(spec, database_env, log_dir)
             self._services[spec] = await self._exit_stack.enter_async_context(running)
 

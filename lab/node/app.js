@@ -4,12 +4,18 @@
 // Telemetry is injected so the same code runs under prom-client and OpenTelemetry.
 const http = require('node:http');
 const { performance } = require('node:perf_hooks');
+const { setTimeout: sleep } = require('node:timers/promises');
 const db = require('./db');
 const { DOWNSTREAM_MODE, FaultSwitch, burnCpu } = require('./faults');
 
 const OUTBOUND_TIMEOUT_MS = 5000;
 const FAN_OUT = 200;
 const ERROR_SPIKE_SHARE = 0.4;
+const N_PLUS_ONE_ORDERS = 50;
+const HOT_SKU = 7;
+const STOCK_SYNC_HOLD_MS = 2500;
+const STOCK_SYNC_PAUSE_MS = 500;
+const LEAK_SHARE = 0.2;
 // Pool sizes per fault: tiny to provoke waiting; roomy so slow queries alone show.
 const POOL_SIZE_FOR_FAULT = { db_pool_saturated: 2, slow_queries: 40 };
 
@@ -87,6 +93,12 @@ function buildRoutes({ pool, downstream, faults }) {
     'GET /api/orders': async () => {
       pricingTable.refreshIfStale();
       if (faults.is('db_pool_saturated')) return db.recentOrdersInTransaction(pool, 0.5);
+      if (faults.is('missing_index')) return db.ordersByEmail(pool);
+      if (faults.is('n_plus_one_queries')) return db.recentOrdersWithCustomers(pool, N_PLUS_ONE_ORDERS);
+      if (faults.is('lock_contention')) await db.reserveStock(pool, HOT_SKU);
+      if (faults.is('connection_leak')) {
+        return db.orderForEditing(pool, { invalid: Math.random() < LEAK_SHARE });
+      }
       const sleepSeconds = faults.is('slow_queries') ? randomBetween(0.3, 0.8) : 0;
       return db.recentOrders(pool, { sleepSeconds });
     },
@@ -160,12 +172,23 @@ function createHandler({ routes, faults, telemetry }) {
   };
 }
 
+// Under lock_contention, a stock sync keeps the hot SKU's row locked most of the time.
+function startStockSync(pool, state) {
+  (async () => {
+    while (state.running) {
+      await db.syncStockHoldingLock(pool, HOT_SKU, STOCK_SYNC_HOLD_MS).catch(() => {});
+      await sleep(STOCK_SYNC_PAUSE_MS);
+    }
+  })();
+}
+
 async function startApp(config, telemetry) {
   const pool = db.createPool(POOL_SIZE_FOR_FAULT[config.fault] || db.NORMAL_POOL_SIZE);
   telemetry.watchPool(pool);
   await db.ensureSchema(pool);
   const downstream = createDownstreamClient(config.downstreamUrl, telemetry);
   const faults = new FaultSwitch({
+    background: { lock_contention: (state) => startStockSync(pool, state) },
     onChange: async (name) => {
       pool.options.max = POOL_SIZE_FOR_FAULT[name] || db.NORMAL_POOL_SIZE;
       const mode = DOWNSTREAM_MODE[name] || 'normal';

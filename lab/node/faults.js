@@ -22,6 +22,10 @@ const FAULTS = [
   'downstream_errors',
   'unbounded_concurrency',
   'error_spike',
+  'missing_index',
+  'n_plus_one_queries',
+  'lock_contention',
+  'connection_leak',
 ];
 
 // What the downstream should do while a fault is active.
@@ -99,10 +103,12 @@ const BACKGROUND = {
 };
 
 class FaultSwitch {
-  constructor({ onChange } = {}) {
+  // `background` adds timers that need the app's resources (the pool, say) to BACKGROUND.
+  constructor({ onChange, background } = {}) {
     this.name = 'healthy';
     this.background = null;
     this.onChange = onChange || (async () => {});
+    this.starters = { ...BACKGROUND, ...(background || {}) };
   }
 
   is(name) {
@@ -115,9 +121,9 @@ class FaultSwitch {
     }
     this.stopBackground();
     this.name = name;
-    if (BACKGROUND[name]) {
+    if (this.starters[name]) {
       this.background = { running: true };
-      BACKGROUND[name](this.background);
+      this.starters[name](this.background);
     }
     await this.onChange(name);
   }

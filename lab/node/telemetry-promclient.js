@@ -60,7 +60,7 @@ function createPromClientTelemetry({ serviceName }) {
     },
     watchPool(pool) {
       pools.push(pool);
-      timeQueries(pool, queryDuration);
+      pool.on('connect', (client) => timeQueries(client, queryDuration));
     },
     async metricsHandler(req, res) {
       res.writeHead(200, { 'content-type': registry.contentType });
@@ -69,16 +69,24 @@ function createPromClientTelemetry({ serviceName }) {
   };
 }
 
-// Times every pool.query call; an operation is the first SQL keyword.
-function timeQueries(pool, histogram) {
-  const original = pool.query.bind(pool);
-  pool.query = async (text, values) => {
-    const end = histogram.startTimer({ operation: String(text).trim().split(/\s+/)[0].toUpperCase() });
-    try {
-      return await original(text, values);
-    } finally {
-      end();
+// Times every query a pooled client runs (pool.query goes through client.query too, and so
+// do transactions); an operation is the first SQL keyword. pg calls client.query both with
+// a callback and for a promise, so both are timed.
+function timeQueries(client, histogram) {
+  const original = client.query.bind(client);
+  client.query = (config, values, callback) => {
+    const text = typeof config === 'string' ? config : (config && config.text) || '';
+    const end = histogram.startTimer({ operation: text.trim().split(/\s+/)[0].toUpperCase() });
+    if (typeof values === 'function') return original(config, (err, res) => { end(); values(err, res); });
+    if (typeof callback === 'function') {
+      return original(config, values, (err, res) => { end(); callback(err, res); });
     }
+    const result = original(config, values);
+    if (!result || typeof result.then !== 'function') {
+      end();
+      return result;
+    }
+    return result.then((res) => { end(); return res; }, (err) => { end(); throw err; });
   };
 }
 

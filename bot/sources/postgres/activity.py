@@ -90,13 +90,34 @@ class Sessions:
         return dict(Counter(row.state for row in self.mine))
 
     def lock_waits(self) -> list[LockWait]:
-        """Waiting sessions grouped by the first session blocking each, most waiters first."""
+        """Waiting sessions grouped by the session at the head of their wait, most waiters
+        first. Sessions queued for the same lock block each other too, so a blocker that is
+        itself waiting is followed to the one holding the lock."""
         waiting: dict[int, list[SessionRow]] = defaultdict(list)
         for row in self.mine:
             if row.waiting_on_lock and row.blocked_by:
-                waiting[row.blocked_by[0]].append(row)
+                waiting[self._holder(row)].append(row)
         waits = [self._wait(pid, rows) for pid, rows in waiting.items()]
         return sorted(waits, key=lambda wait: (-wait.waiting, -wait.longest_wait_s))
+
+    def _holder(self, row: SessionRow) -> int:
+        """The blocking session that is not waiting itself (the oldest one if several)."""
+        seen: set[int] = set()
+        frontier = list(row.blocked_by)
+        heads: list[SessionRow] = []
+        while frontier:
+            pid = frontier.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            blocker = self._all.get(pid)
+            if blocker is not None and blocker.waiting_on_lock and blocker.blocked_by:
+                frontier += blocker.blocked_by
+            elif blocker is not None:
+                heads.append(blocker)
+        if not heads:
+            return row.blocked_by[0]
+        return max(heads, key=lambda blocker: blocker.transaction_s).pid
 
     def _wait(self, blocker_pid: int, waiters: list[SessionRow]) -> LockWait:
         longest = max(waiters, key=lambda row: row.state_s)

@@ -80,6 +80,14 @@ def monitor_grant_missing(where: Where) -> DatabaseProblem:
     )
 
 
+def all_connections_busy(cap: int) -> DatabaseProblem:
+    return DatabaseProblem(
+        "busy",
+        f"the bot already holds its cap of {cap} connection(s) to this database for other "
+        "triages of the service: try again in a moment",
+    )
+
+
 def deadline_passed(seconds: float) -> DatabaseProblem:
     return DatabaseProblem(
         "timeout",
@@ -103,11 +111,11 @@ def problem_from(error: BaseException, where: Where) -> DatabaseProblem:
         return error
     if isinstance(error, pg_errors.InsufficientPrivilege):
         return _permission(error, where)
-    if isinstance(error, psycopg.OperationalError) and error.sqlstate is None:
-        return _connect_problem(error, where)
     for kind, line in _KNOWN:
         if isinstance(error, kind) and (kind is not _NOT_LOADED or _mentions_preload(error)):
             return DatabaseProblem(_KIND_NAMES[kind], line.format(env=where.env))
+    if isinstance(error, psycopg.OperationalError) and error.sqlstate is None:
+        return _connect_problem(error, where)
     if isinstance(error, psycopg.Error):
         code = error.sqlstate or "no SQLSTATE"
         return DatabaseProblem(

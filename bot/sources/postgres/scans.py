@@ -44,7 +44,12 @@ async def large_table_scans(
             continue
         found += [(queryid, scan) for scan in filtered_scans(plan)]
     tables = sorted({(scan.schema_name, scan.table) for _, scan in found})
-    facts = await table_facts(session, tables)
+    try:
+        facts = await table_facts(session, tables)
+    except psycopg.Error as error:
+        problem = problem_from(error, Where(env="", user=user))
+        notes.append(f"the sizes of the scanned tables could not be read: {problem.line}")
+        return []
     scans: dict[tuple[str, str, tuple[str, ...]], ScanOnLargeTable] = {}
     for queryid, scan in found:
         fact = facts.get((scan.schema_name, scan.table))

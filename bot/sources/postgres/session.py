@@ -26,10 +26,10 @@ import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
-from psycopg_pool import AsyncNullConnectionPool
+from psycopg_pool import AsyncNullConnectionPool, PoolTimeout
 from pydantic import SecretStr
 
-from bot.sources.postgres.problems import dsn_invalid
+from bot.sources.postgres.problems import all_connections_busy, dsn_invalid
 from bot.sources.postgres.sqltext import OWN_MARKER
 
 APPLICATION_NAME = "triage-bot"
@@ -76,14 +76,28 @@ class Database:
             open=False,
         )
         self._opened = False
+        self._lent = 0
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[Session]:
         if not self._opened:
             await self._pool.open()
             self._opened = True
-        async with self._pool.connection() as connection:
-            yield Session(connection, self.limits)
+        busy = self._lent >= self.limits.max_connections
+        try:
+            connection = await self._pool.getconn()
+        except PoolTimeout:
+            # The pool says the same for a full cap and for a connect timeout; tell them apart.
+            if busy:
+                raise all_connections_busy(self.limits.max_connections) from None
+            raise psycopg.errors.ConnectionTimeout() from None
+        self._lent += 1
+        try:
+            async with connection:
+                yield Session(connection, self.limits)
+        finally:
+            self._lent -= 1
+            await self._pool.putconn(connection)
 
     async def close(self) -> None:
         if self._opened:

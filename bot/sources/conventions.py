@@ -124,6 +124,7 @@ def bare_name_recipe(signal: Signal, metric: str) -> Recipe:
         Signal.DB_OP_P99: lambda: Quantile(buckets, 0.99),
         Signal.DOWNSTREAM_P99: lambda: Quantile(buckets, 0.99, by=DOWNSTREAM_LABELS),
         Signal.REQUEST_RATE: lambda: TotalRate(metric),
+        Signal.DB_OP_RATE: lambda: TotalRate(metric),
         Signal.DOWNSTREAM_RATE: lambda: TotalRate(metric, DOWNSTREAM_LABELS),
         Signal.CPU_CORES: lambda: InstanceRate(metric),
         Signal.GC_TIME_RATIO: lambda: InstanceRate(metric),

@@ -121,6 +121,7 @@ def _prom_client() -> Convention:
         Signal.ACTIVE_HANDLES: InstanceGauge("nodejs_active_handles_total"),
         Signal.INFLIGHT_REQUESTS: TotalGauge("http_requests_in_flight"),
         Signal.DB_OP_P99: Quantile("db_client_operation_duration_seconds_bucket", 0.99),
+        Signal.DB_OP_RATE: TotalRate("db_client_operation_duration_seconds_count"),
     }
     server = HttpFamily(
         "http_request_duration_seconds", ((Matcher.regex("status_code", "5.."),),), ("route",)
@@ -161,6 +162,7 @@ def _otel(name: str, suffixed: bool) -> Convention:
         Signal.GC_TIME_RATIO: InstanceRate(f"v8js_gc_duration{sec}_sum"),
         Signal.INFLIGHT_REQUESTS: TotalGauge("http_server_active_requests"),
         Signal.DB_OP_P99: Quantile(f"db_client_operation_duration{sec}_bucket", 0.99),
+        Signal.DB_OP_RATE: TotalRate(f"db_client_operation_duration{sec}_count"),
     }
     older_runtime: dict[Signal, Recipe] = {
         Signal.HEAP_TOTAL: InstanceGauge(f"v8js_memory_heap_limit{byte}"),

@@ -30,6 +30,7 @@ class Signal(StrEnum):
     DB_POOL_MAX = "db_pool_max"  # pool size
     DB_POOL_PENDING = "db_pool_pending"  # requests waiting for a connection
     DB_OP_P99 = "db_op_p99"  # seconds
+    DB_OP_RATE = "db_op_rate"  # database operations per second, the service's total
     DOWNSTREAM_P99 = "downstream_p99"  # seconds, one series per downstream
     DOWNSTREAM_RATE = "downstream_rate"  # calls per second, one series per downstream
     DOWNSTREAM_ERROR_RATIO = "downstream_error_ratio"  # 0..1, one series per downstream

@@ -6,23 +6,12 @@ the measurements it inflates. Each rule's docstring says why it outranks the rul
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from bot.models import Cause, Diagnosis, StepResult
+from bot.triage.db_rules import DATABASE_EVIDENCE_RULES
 from bot.triage.facts import Facts
-
-
-@dataclass(frozen=True)
-class Verdict:
-    cause: Cause
-    base_confidence: float
-    summary: str
-    supporting: tuple[str, ...]
-    advice: str = ""
-
-
-Rule = Callable[[Facts], Verdict | None]
+from bot.triage.verdict import Rule, Verdict
 
 
 def diagnose(
@@ -271,6 +260,7 @@ RULES: tuple[Rule, ...] = (
     gc_pressure,
     event_loop_blocked,
     cpu_saturated,
+    *DATABASE_EVIDENCE_RULES,  # leaks, locks, missing indexes and N+1 explain the pool and latency
     db_pool_saturated,
     slow_queries,
     downstream_errors,

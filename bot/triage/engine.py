@@ -31,6 +31,7 @@ from bot.triage.checks.base import (
     Targets,
     finding,
 )
+from bot.triage.database_once import DatabaseOnce, DatabaseSource
 from bot.triage.diagnosis import diagnose
 from bot.triage.playbook import CheckSpec, Playbook, StepSpec
 from bot.triage.source import Failure, Fetched, SignalSource
@@ -53,6 +54,7 @@ class TriageRequest:
     targets: Targets = field(default_factory=Targets)
     apm: ApmBackend | None = None
     apm_target: ApmTarget | None = None
+    database: DatabaseSource | None = None
 
 
 @dataclass
@@ -75,9 +77,10 @@ async def run_triage(
     started_at = datetime.now(UTC)
     clock = time.monotonic()
     apm_view = _ApmOnce(request)
+    database = DatabaseOnce(request.database, request.window.seconds)
     groups = pack_steps(request.playbook.steps, max_queries)
     grouped = await asyncio.gather(
-        *(_run_group(group, request, apm_view, on_step) for group in groups)
+        *(_run_group(group, request, (apm_view, database), on_step) for group in groups)
     )
     by_id = {run.result.id: run for runs in grouped for run in runs}
     runs = [by_id[step.id] for step in request.playbook.steps]
@@ -162,12 +165,17 @@ class _ApmOnce:
 async def _run_group(
     steps: list[StepSpec],
     request: TriageRequest,
-    apm: _ApmOnce,
+    evidence: tuple[_ApmOnce, DatabaseOnce],
     on_step: ProgressCallback | None,
 ) -> list[_StepRun]:
-    wants_apm = any(spec.kind.uses_apm(spec.params) for step in steps for spec in step.checks)
-    fetched, apm_view = await asyncio.gather(
-        _fetch(steps, request), apm.get() if wants_apm else _nothing()
+    apm, database = evidence
+    specs = [spec for step in steps for spec in step.checks]
+    wants_apm = any(spec.kind.uses_apm(spec.params) for spec in specs)
+    wants_database = any(spec.kind.uses_database(spec.params) for spec in specs)
+    fetched, apm_view, database_view = await asyncio.gather(
+        _fetch(steps, request),
+        apm.get() if wants_apm else _nothing(),
+        database.get() if wants_database else _nothing(),
     )
     context = CheckContext(
         service=request.service,
@@ -175,6 +183,7 @@ async def _run_group(
         data=fetched,
         targets=request.targets,
         apm=apm_view,
+        database=database_view,
     )
     runs = []
     for step in steps:

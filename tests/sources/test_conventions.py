@@ -34,7 +34,13 @@ HTTP = {
     Signal.LATENCY_P95,
     Signal.LATENCY_P99,
 }
-DB = {Signal.DB_POOL_USED, Signal.DB_POOL_MAX, Signal.DB_POOL_PENDING, Signal.DB_OP_P99}
+DB = {
+    Signal.DB_POOL_USED,
+    Signal.DB_POOL_MAX,
+    Signal.DB_POOL_PENDING,
+    Signal.DB_OP_P99,
+    Signal.DB_OP_RATE,
+}
 DOWNSTREAM = {Signal.DOWNSTREAM_P99, Signal.DOWNSTREAM_RATE, Signal.DOWNSTREAM_ERROR_RATIO}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.models import DownstreamStat, EndpointStat, TriageReport
 from bot.sources.apm.base import ApmTarget
+from bot.sources.postgres.model import DatabaseEvidence
 from bot.triage.checks.base import Targets
 from bot.triage.engine import TriageRequest, run_triage
 from bot.triage.playbook import Playbook, load_playbooks
@@ -51,10 +52,23 @@ class FakeApm:
         return self.downstreams[:limit]
 
 
+class RecordedDatabase:
+    """Answers with a recording's `database` block, as if the database had just been read."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.evidence = DatabaseEvidence.model_validate(data)
+        self.calls = 0
+
+    async def collect(self, window_s: float) -> DatabaseEvidence:
+        self.calls += 1
+        return self.evidence
+
+
 async def triage_recording(name: str, targets: Targets | None = None) -> TriageReport:
     data = recording(name)
     source = RecordedSignalSource.from_dict(data)
     apm = FakeApm(data["apm"]) if "apm" in data else None
+    database = RecordedDatabase(data["database"]) if "database" in data else None
     request = TriageRequest(
         service=data["service"],
         window=parse_window("10m", end=END),
@@ -62,6 +76,7 @@ async def triage_recording(name: str, targets: Targets | None = None) -> TriageR
         source=source,
         targets=targets or Targets(p95_ms=300, p99_ms=800, availability_percent=99.5),
         apm=apm,
+        database=database,
     )
     return await run_triage(request)
 

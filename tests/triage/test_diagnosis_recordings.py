@@ -134,3 +134,67 @@ async def test_a_young_process_pinning_a_core_is_seen_before_its_rate_range_fill
     report = await triage_recording("cpu_saturated_young_process")
     assert "cpu_busy" in finding_codes(report, "warn", "crit")
     assert report.diagnosis.cause == "cpu_saturated"
+
+
+async def test_a_missing_index_names_table_column_size_and_the_index_to_build() -> None:
+    report = await triage_recording("missing_index")
+    assert report.diagnosis.cause == "missing_index"
+    assert "`public.orders` (500,000 rows, 59 MiB) filtered by customer_email" in (
+        report.diagnosis.summary
+    )
+    assert "CREATE INDEX CONCURRENTLY ON public.orders (customer_email);" in (
+        report.diagnosis.advice
+    )
+
+
+async def test_repeated_cheap_lookups_are_n_plus_one_from_both_sources() -> None:
+    report = await triage_recording("n_plus_one_queries")
+    assert report.diagnosis.cause == "n_plus_one_queries"
+    assert set(report.diagnosis.supporting) == {"db_repeated_statement", "db_calls_per_request"}
+    assert "`SELECT name, email FROM customers WHERE id = $1` runs 23 times per request" in (
+        report.diagnosis.summary
+    )
+
+
+async def test_lock_waits_beat_the_full_pool_and_slow_statements_they_cause() -> None:
+    report = await triage_recording("lock_contention")
+    assert {"db_pool_waiting", "db_op_latency"} <= finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "lock_contention"
+    summary = report.diagnosis.summary
+    assert "held by pid 4242 (checkout, idle in transaction)" in summary
+    assert "open 2.3 s; its last statement: `UPDATE inventory SET reserved = ? WHERE sku = $1`" in (
+        summary
+    )
+    assert "pg_terminate_backend(4242)" in report.diagnosis.advice
+
+
+async def test_sessions_left_in_a_transaction_beat_the_queue_and_errors_they_cause() -> None:
+    report = await triage_recording("connection_leak")
+    flagged = finding_codes(report, "warn", "crit")
+    assert {"db_pool_waiting", "service_errors", "db_idle_in_transaction"} <= flagged
+    assert report.diagnosis.cause == "connection_leak"
+    assert "10 sessions sit idle inside an open transaction, the oldest for 58 s" in (
+        report.diagnosis.summary
+    )
+
+
+async def test_a_pool_held_but_unused_under_flat_traffic_is_a_leak_without_a_database() -> None:
+    report = await triage_recording("connection_leak_pool_metrics")
+    assert report.diagnosis.cause == "connection_leak"
+    assert report.diagnosis.supporting == ("db_pool_held_idle",)
+    database = next(step for step in report.steps if step.id == "database")
+    off = [f for f in database.findings if f.code == "db_evidence_off"]
+    assert off and "would also name its heaviest statements" in off[0].summary
+
+
+async def test_a_saturated_pool_still_running_statements_is_not_a_leak() -> None:
+    report = await triage_recording("db_pool_saturated")
+    assert "db_pool_held_idle" not in finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "db_pool_saturated"
+
+
+async def test_evidence_without_a_scan_lock_or_leak_leaves_slow_queries() -> None:
+    report = await triage_recording("slow_queries_with_database")
+    flagged = finding_codes(report, "warn", "crit")
+    assert not flagged & {"db_missing_index", "db_lock_waits", "db_idle_in_transaction"}
+    assert report.diagnosis.cause == "slow_queries"

@@ -159,7 +159,6 @@ class ServiceEvidence:
             lock_waits=tuple(merge_waits(*(s.lock_waits() for s in every))),
             idle_in_transaction=tuple(latest.idle_in_transaction()),
             sessions=latest.by_state(),
-            notes=_span_note(readings.span_s, changes),
         )
 
     async def _read_twice(self, session: Session, target: Target, window_s: float) -> _Readings:
@@ -218,9 +217,3 @@ def _stat(change: Change, text: str) -> StatementStat:
         rows=change.rows,
         reads_only=is_plannable_select(text.strip().rstrip(";")),
     )
-
-
-def _span_note(span_s: float, changes: list[Change]) -> tuple[str, ...]:
-    if changes:
-        return ()
-    return (f"no statement of the service ran in the {span_s:.1f} s the bot sampled",)

@@ -10,8 +10,10 @@ from typing import Any
 from bot.triage.checks.active_handles import ActiveHandles
 from bot.triage.checks.base import CheckKind
 from bot.triage.checks.cpu_saturation import CpuSaturation
+from bot.triage.checks.db_calls import DbCallsPerRequest
 from bot.triage.checks.db_latency import DbLatency
 from bot.triage.checks.db_pool import DbPool
+from bot.triage.checks.db_pool_held import DbPoolHeld
 from bot.triage.checks.downstream_errors import DownstreamErrors
 from bot.triage.checks.downstream_latency import DownstreamLatency
 from bot.triage.checks.eventloop_lag import EventLoopLag
@@ -19,6 +21,10 @@ from bot.triage.checks.gc_time import GcTime
 from bot.triage.checks.heap_growth import HeapGrowth
 from bot.triage.checks.native_memory import NativeMemory
 from bot.triage.checks.outbound_fanout import OutboundFanout
+from bot.triage.checks.pg_locks import PgLocks
+from bot.triage.checks.pg_plans import PgPlans
+from bot.triage.checks.pg_sessions import PgSessions
+from bot.triage.checks.pg_statements import PgStatements
 from bot.triage.checks.promql_threshold import PromqlThreshold
 from bot.triage.checks.slo_errors import SloErrors
 from bot.triage.checks.slo_latency import SloLatency
@@ -34,6 +40,12 @@ _KINDS: tuple[CheckKind[Any], ...] = (
     CpuSaturation(),
     DbPool(),
     DbLatency(),
+    DbCallsPerRequest(),
+    DbPoolHeld(),
+    PgStatements(),
+    PgPlans(),
+    PgLocks(),
+    PgSessions(),
     DownstreamLatency(),
     DownstreamErrors(),
     OutboundFanout(),

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.models import DownstreamStat, EndpointStat, Evidence, Finding, SeriesPoint, Severity
 from bot.sources.base import RangeSeries
+from bot.sources.postgres.model import DatabaseEvidence
 from bot.sources.signals import Signal
 from bot.triage import series as stats
 from bot.triage.source import Fetched
@@ -81,6 +82,7 @@ class CheckContext:
     data: Fetched
     targets: Targets = field(default_factory=Targets)
     apm: ApmView | None = None
+    database: DatabaseEvidence | None = None  # None: the catalog names no database
     _combined: dict[str, stats.Points] = field(default_factory=dict, repr=False, compare=False)
 
     def series(self, signal: Signal | str) -> list[RangeSeries]:
@@ -137,6 +139,10 @@ class CheckKind(ABC, Generic[ParamsT]):
         return {}
 
     def uses_apm(self, params: ParamsT) -> bool:
+        return False
+
+    def uses_database(self, params: ParamsT) -> bool:
+        """Whether the check reads the database evidence (gathered once per triage)."""
         return False
 
     @abstractmethod

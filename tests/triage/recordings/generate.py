@@ -69,6 +69,7 @@ def healthy() -> dict[str, Shape | dict[str, Shape]]:
         "downstream_p99": {"pricing:3100": flat(0.03)},
         "downstream_rate": {"pricing:3100": flat(10.5)},
         "downstream_error_ratio": {"pricing:3100": flat(0.001, 0.5)},
+        "db_op_rate": flat(15),  # last, so adding it left the other series as they were
     }
 
 
@@ -218,6 +219,149 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 }
 
 
+ORDERS_BY_EMAIL = (
+    "SELECT id, total, created_at FROM orders WHERE customer_email = $1 ORDER BY created_at DESC"
+)
+RECENT_ORDERS = "SELECT id, customer_id, total FROM orders ORDER BY id DESC LIMIT $1"
+RESERVE = "UPDATE inventory SET reserved = reserved + ? WHERE sku = $1"
+
+
+def statement(queryid: str, text: str, calls: float, total_ms: float, rows: float) -> Any:
+    return {"queryid": queryid, "text": text, "calls": calls, "total_ms": total_ms, "rows": rows}
+
+
+def idle(pid: int, seconds: float) -> Any:
+    return {
+        "pid": pid,
+        "application": "checkout",
+        "idle_s": seconds,
+        "transaction_s": seconds,
+        "statement": "SELECT id, total FROM orders WHERE id = $1",
+    }
+
+
+# The database evidence of each scenario that has one, as `DatabaseEvidence` reads it; the
+# figures are those the fault lab's services showed (0.5 s samples of pg_stat_statements).
+LEAKING_POOL = {
+    "db_pool_used": flat(10, 0),
+    "db_pool_pending": flat(25, 0.2),
+    "db_op_rate": flat(0.05, 0.5),
+    "db_op_p99": flat(0.004),
+    "error_ratio": flat(0.3),
+    "latency_p99": flat(3.0),
+    "latency_p95": flat(2.9),
+}
+SCENARIOS |= {
+    "missing_index": {
+        "expect": "missing_index",
+        "changes": {"db_op_p99": flat(0.09), "latency_p99": flat(0.3)},
+        "database": {
+            "span_s": 0.5,
+            "statements": [
+                statement("101", ORDERS_BY_EMAIL, 4, 110.0, 100),
+                statement("102", RECENT_ORDERS, 6, 0.3, 120),
+            ],
+            "total_ms": 110.3,
+            "scans": [
+                {
+                    "queryid": "101",
+                    "schema_name": "public",
+                    "table": "orders",
+                    "columns": ["customer_email"],
+                    "rows": 500000,
+                    "size_bytes": 61849600,
+                    "create_index": "CREATE INDEX CONCURRENTLY ON public.orders (customer_email);",
+                }
+            ],
+            "sessions": {"idle": 3},
+        },
+    },
+    "n_plus_one_queries": {
+        "expect": "n_plus_one_queries",
+        "changes": {"db_op_rate": flat(690), "latency_p99": flat(0.2)},
+        "database": {
+            "span_s": 0.5,
+            "statements": [
+                statement("103", "SELECT name, email FROM customers WHERE id = $1", 345, 8.1, 345),
+                statement("104", RECENT_ORDERS, 7, 0.4, 350),
+            ],
+            "total_ms": 8.5,
+            "sessions": {"idle": 2, "active": 1},
+        },
+    },
+    "lock_contention": {
+        "expect": "lock_contention",
+        "changes": {
+            # confounders: the waiting sessions fill the pool and their statements are slow
+            "db_pool_used": flat(10, 0),
+            "db_pool_pending": flat(12, 0.3),
+            "db_op_p99": flat(2.2),
+            "db_op_rate": flat(5),
+            "latency_p99": flat(2.6),
+            "latency_p95": flat(2.2),
+        },
+        "database": {
+            "span_s": 0.5,
+            "statements": [statement("105", RESERVE, 4, 8200.0, 4)],
+            "total_ms": 8200.0,
+            "lock_waits": [
+                {
+                    "waiting": 8,
+                    "longest_wait_s": 2.1,
+                    "waiting_statement": RESERVE,
+                    "blocker_pid": 4242,
+                    "blocker_application": "checkout",
+                    "blocker_state": "idle in transaction",
+                    "blocker_held_s": 2.3,
+                    "blocker_statement": "UPDATE inventory SET reserved = ? WHERE sku = $1",
+                }
+            ],
+            "idle_in_transaction": [idle(4242, 2.3)],
+            "sessions": {"active": 9, "idle in transaction": 1},
+        },
+    },
+    "connection_leak": {
+        "expect": "connection_leak",
+        # confounders: the full pool makes requests wait and time out (5xx)
+        "changes": LEAKING_POOL,
+        "database": {
+            "span_s": 0.5,
+            "idle_in_transaction": [idle(5000 + i, 58.0 - 5 * i) for i in range(10)],
+            "sessions": {"idle in transaction": 10},
+        },
+    },
+    "connection_leak_pool_metrics": {
+        "expect": "connection_leak",
+        "note": "no database in the catalog: the pool's metrics alone show the leak",
+        "changes": LEAKING_POOL,
+    },
+    "slow_queries_with_database": {
+        "expect": "slow_queries",
+        "note": "the evidence shows a slow statement but no scan, lock or leak",
+        "changes": {
+            "db_op_p99": flat(0.78),
+            "db_pool_used": flat(6, 0.3),
+            "latency_p99": flat(0.85),
+        },
+        "database": {
+            "span_s": 0.5,
+            "statements": [
+                statement(
+                    "106",
+                    "WITH plan AS (SELECT pg_sleep($1::float8)) SELECT id, customer, total "
+                    "FROM orders, plan ORDER BY id DESC LIMIT $2",
+                    7,
+                    3900.0,
+                    140,
+                )
+            ],
+            "total_ms": 3900.0,
+            "sessions": {"active": 5, "idle": 3},
+        },
+    },
+}
+
+
 def build(name: str, spec: dict[str, Any], seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     shapes = healthy() | spec["changes"]
@@ -237,8 +381,9 @@ def build(name: str, spec: dict[str, Any], seed: int) -> dict[str, Any]:
         "expect": spec["expect"],
         "signals": signals,
     }
-    if "apm" in spec:
-        recording["apm"] = spec["apm"]
+    for extra in ("apm", "database", "note"):
+        if extra in spec:
+            recording[extra] = spec[extra]
     return recording
 
 

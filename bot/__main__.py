@@ -44,8 +44,9 @@ def _serve() -> int:
     problems = settings.problems_for_serve()
     if problems:
         _fail_settings(SettingsError(problems))
-    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT, settings.secret_values())
     config = _config_or_exit(settings)
+    secrets = settings.secret_values() + config.secret_values()
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT, secrets)
     from bot.serve import serve
 
     serve(settings, config)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from pydantic import SecretStr
 
 from bot.catalog import Catalog, CatalogError, load_catalog
-from bot.settings import Settings
+from bot.settings import Settings, read_secret_variables
+from bot.sources.postgres.config import dsn_secrets
 from bot.triage.playbook import Playbook, PlaybookError, load_playbooks
 
 DEFAULT_PLAYBOOK = "nodejs"
@@ -21,6 +24,12 @@ class ConfigError(Exception):
 class BotConfig:
     catalog: Catalog
     playbook: Playbook
+    # Values of the variables the catalog's `database.dsn_env` entries name.
+    database_urls: dict[str, SecretStr] = field(default_factory=dict)
+
+    def secret_values(self) -> list[str]:
+        """The DSNs and their passwords, for the log scrubber."""
+        return [part for dsn in self.database_urls.values() for part in dsn_secrets(dsn)]
 
 
 def load_config(settings: Settings) -> BotConfig:
@@ -41,4 +50,5 @@ def load_config(settings: Settings) -> BotConfig:
         problems.append(str(error))
     if problems or catalog is None or playbook is None:
         raise ConfigError(problems)
-    return BotConfig(catalog=catalog, playbook=playbook)
+    urls = read_secret_variables(catalog.database_variables())
+    return BotConfig(catalog=catalog, playbook=playbook, database_urls=urls)

@@ -55,7 +55,9 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
     repository = IncidentRepository(store)
     worker = _outbox_worker(store, client, repository)
     apm = ApmSettings.from_settings(settings)
-    runner = ServiceTriageRunner(config.catalog, config.playbook, prometheus, apm)
+    runner = ServiceTriageRunner(
+        config.catalog, config.playbook, prometheus, apm, database_urls=config.database_urls
+    )
     triage = IncidentTriage(repository, runner, tasks)
     home = HomeTab(client, repository, config.catalog, HealthMarks(store), tasks)
 

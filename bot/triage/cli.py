@@ -1,4 +1,5 @@
-"""`python -m bot triage SERVICE [--window 10m] [--services FILE] [--prometheus-url URL] [--json]`.
+"""`python -m bot triage SERVICE [--window 10m] [--services FILE] [--prometheus-url URL] [--db]
+[--json]`.
 
 Exit codes: 0 the triage ran (whatever it found); 2 bad input (unknown service, bad window,
 bad configuration); 3 the metrics backend could not be reached (the report is still printed,
@@ -15,13 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from pydantic import SecretStr
+
 from bot.catalog import Catalog, CatalogError, load_catalog_async
 from bot.cli_errors import EXIT_BACKEND_DOWN, EXIT_BAD_INPUT, EXIT_OK, BadInput
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings, read_secret_variables
 from bot.sources.apm.settings import ApmSettings
 from bot.sources.prometheus import PrometheusClient
+from bot.triage.db_text import render_database_report
 from bot.triage.playbook import DEFAULT_PLAYBOOK, Playbook, PlaybookError, load_playbooks
-from bot.triage.runner import ServiceTriageRunner, UnknownService
+from bot.triage.runner import DATABASE_STEP, ServiceTriageRunner, UnknownService
 from bot.triage.text import render_report
 from bot.triage.window import WindowError, parse_window
 
@@ -40,6 +44,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window", default="10m", help="look-back window, 1m..30d (default 10m)")
     parser.add_argument("--services", type=Path, help="service catalog (default: config dir)")
     parser.add_argument("--prometheus-url", help="Prometheus base URL (default: PROMETHEUS_URL)")
+    parser.add_argument(
+        "--db", action="store_true", help="only the database step, with all its evidence"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -56,13 +63,17 @@ async def run_triage_args(args: argparse.Namespace, *, out: TextIO | None = None
         setup = await _setup(args)
         async with (
             PrometheusClient(setup.prometheus_url) as client,
-            ServiceTriageRunner(setup.catalog, setup.playbook, client, setup.apm) as runner,
+            ServiceTriageRunner(
+                setup.catalog, setup.playbook, client, setup.apm, database_urls=setup.database_urls
+            ) as runner,
         ):
-            report = await runner.run(args.service, args.window)
+            steps = {DATABASE_STEP} if args.db else None
+            report = await runner.run(args.service, args.window, steps=steps)
     except (BadInput, UnknownService, WindowError) as problem:
         print(f"triage: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(report.model_dump_json() if args.json else render_report(report), file=stdout)
+    render = render_database_report if args.db else render_report
+    print(report.model_dump_json() if args.json else render(report), file=stdout)
     return EXIT_BACKEND_DOWN if report.backend_errors else EXIT_OK
 
 
@@ -72,6 +83,7 @@ class _Setup:
     playbook: Playbook
     prometheus_url: str
     apm: ApmSettings
+    database_urls: dict[str, SecretStr]
 
 
 async def _setup(args: argparse.Namespace) -> _Setup:
@@ -90,7 +102,8 @@ async def _setup(args: argparse.Namespace) -> _Setup:
     if not url.startswith(("http://", "https://")):
         raise BadInput("the Prometheus URL must look like http://host:9090")
     playbook = await asyncio.to_thread(_playbook, settings.BOT_PLAYBOOK_DIR)
-    return _Setup(catalog, playbook, url, ApmSettings.from_settings(settings))
+    urls = await asyncio.to_thread(read_secret_variables, catalog.database_variables())
+    return _Setup(catalog, playbook, url, ApmSettings.from_settings(settings), urls)
 
 
 def _settings() -> Settings:

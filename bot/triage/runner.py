@@ -11,10 +11,13 @@ shared by convention detection, the signal fetches and the Prometheus-derived AP
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Collection, Mapping
 from types import TracebackType
 
 import aiohttp
+from pydantic import SecretStr
 
 from bot.catalog import Catalog, DatadogApm, NewRelicApm, Service
 from bot.models import DownstreamStat, EndpointStat, PlannedStep, TriageReport
@@ -23,6 +26,8 @@ from bot.sources.apm.prometheus_apm import PrometheusApm
 from bot.sources.apm.settings import ApmSettings
 from bot.sources.base import MetricsQuerier, MetricsUnavailable
 from bot.sources.conventions import ConventionDetector
+from bot.sources.postgres import DatabaseEvidence, ServiceEvidence
+from bot.sources.postgres.collect import Metrics
 from bot.sources.prometheus import PrometheusClient
 from bot.triage.checks.base import Targets
 from bot.triage.engine import ProgressCallback, TriageRequest, run_triage
@@ -31,6 +36,7 @@ from bot.triage.window import parse_window
 from bot.triage.wiring import PROMETHEUS_DOWN, wire_service
 
 PER_TRIAGE_QUERY_CAP = 4
+DATABASE_STEP = "database"
 
 
 class UnknownService(LookupError):
@@ -49,6 +55,7 @@ class ServiceTriageRunner:
         apm: ApmSettings | None = None,
         *,
         detector: ConventionDetector | None = None,
+        database_urls: Mapping[str, SecretStr] | None = None,
     ) -> None:
         self.catalog = catalog
         self.playbook = playbook
@@ -56,6 +63,8 @@ class ServiceTriageRunner:
         self._apm_settings = apm or ApmSettings()
         self._detector = detector or ConventionDetector()
         self._session: aiohttp.ClientSession | None = None
+        self._database_urls = dict(database_urls or {})
+        self._evidence: dict[str, ServiceEvidence] = {}
 
     def planned_steps(self) -> list[PlannedStep]:
         return [PlannedStep(id=step.id, title=step.title) for step in self.playbook.steps]
@@ -67,9 +76,18 @@ class ServiceTriageRunner:
         return service
 
     async def run(
-        self, service_name: str, window: str, on_step: ProgressCallback | None = None
+        self,
+        service_name: str,
+        window: str,
+        on_step: ProgressCallback | None = None,
+        *,
+        steps: Collection[str] | None = None,
     ) -> TriageReport:
-        """Raises UnknownService, WindowError, or MetricsUnavailable when no Prometheus is set."""
+        """Raises UnknownService, WindowError, or MetricsUnavailable when no Prometheus is set.
+
+        `steps` runs only the playbook steps with those ids (`{"database"}` for the database
+        evidence alone); the diagnosis then rests on those steps only.
+        """
         service = self.service(service_name)
         parsed = parse_window(window, end=time.time())
         if self._prometheus is None:
@@ -79,13 +97,31 @@ class ServiceTriageRunner:
         request = TriageRequest(
             service=service.name,
             window=parsed,
-            playbook=self.playbook,
+            playbook=self._playbook(steps),
             source=wired.source,
             targets=targets_of(service),
             apm=self._apm_backend(service, querier, wired.metric_names),
             apm_target=apm_target_of(service),
+            database=self._database(service, Metrics(querier, parsed.end)),
         )
         return await run_triage(request, on_step=on_step)
+
+    def _playbook(self, steps: Collection[str] | None) -> Playbook:
+        if steps is None:
+            return self.playbook
+        kept = tuple(step for step in self.playbook.steps if step.id in steps)
+        return dataclasses.replace(self.playbook, steps=kept or self.playbook.steps)
+
+    def _database(self, service: Service, metrics: Metrics) -> _TriageDatabase | None:
+        """The service's evidence, kept across triages so a re-run can reuse its last reading."""
+        config = service.database
+        if config is None:
+            return None
+        evidence = self._evidence.get(service.name)
+        if evidence is None:
+            evidence = ServiceEvidence(config, self._database_urls.get(config.dsn_env))
+            self._evidence[service.name] = evidence
+        return _TriageDatabase(evidence, metrics)
 
     def _apm_backend(
         self, service: Service, querier: MetricsQuerier, names: frozenset[str] | None
@@ -115,6 +151,8 @@ class ServiceTriageRunner:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        for evidence in self._evidence.values():
+            await evidence.close()
 
     async def __aenter__(self) -> ServiceTriageRunner:
         return self
@@ -126,6 +164,17 @@ class ServiceTriageRunner:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+@dataclasses.dataclass(frozen=True)
+class _TriageDatabase:
+    """A service's evidence bound to one triage's Prometheus caller and window end."""
+
+    evidence: ServiceEvidence
+    metrics: Metrics
+
+    async def collect(self, window_s: float) -> DatabaseEvidence:
+        return await self.evidence.collect(window_s, self.metrics)
 
 
 class UnavailableApm:

@@ -153,3 +153,44 @@ async def test_unreachable_backend_text_names_the_error_once(catalog: Path) -> N
     folded = [line for line in out.splitlines() if "not checked, backend unreachable:" in line]
     assert len(folded) == out.count("[unknown]") >= 1  # one terse line per step
     assert any("eventloop_lag" in line for line in folded)
+
+
+DATABASE_CATALOG = """
+services:
+  orders-api:
+    selector: {service: orders-api}
+    database: {dsn_env: ORDERS_DATABASE_URL, role: orders_app}
+"""
+
+
+@pytest.mark.skipif(not prometheus_available(), reason="needs /usr/bin/prometheus")
+@pytest.mark.parametrize("dsn", [None, "closed-port"], ids=["unset", "unreachable"])
+async def test_db_prints_the_database_step_alone_and_its_problem_without_the_dsn(
+    catalog: Path, monkeypatch: pytest.MonkeyPatch, dsn: str | None
+) -> None:
+    await asyncio.to_thread(catalog.write_text, DATABASE_CATALOG)
+    secret = f"postgresql://bot:zq-cli-secret@127.0.0.1:{free_port()}/orders"
+    if dsn is None:
+        monkeypatch.delenv("ORDERS_DATABASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("ORDERS_DATABASE_URL", secret)
+    async with (
+        serve_exposition(fixture_text("promclient.txt")) as target,
+        run_prometheus({"orders": [target]}) as prom,
+    ):
+        await prom.wait_for_series('up{job="orders"} == 1')
+        args = ("orders-api", "--window", "1m", "--services", str(catalog), "--db")
+        code, text = await run(*args, "--prometheus-url", prom.url)
+        json_code, out = await run(*args, "--prometheus-url", prom.url, "--json")
+    assert (code, json_code) == (0, 0), "a database problem does not change the exit code"
+    assert text.startswith("orders-api · database step · last 1m")
+    assert "Event loop" not in text
+    expected = (
+        "ORDERS_DATABASE_URL is not set"
+        if dsn is None
+        else "cannot connect to the database in ORDERS_DATABASE_URL"
+    )
+    assert f"Database evidence unavailable: {expected}" in text
+    assert "From the database step alone:" in text
+    assert [step["id"] for step in json.loads(out)["steps"]] == ["database"]
+    assert "zq-cli-secret" not in text + out

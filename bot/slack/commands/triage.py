@@ -1,4 +1,4 @@
-"""`/triage SERVICE [WINDOW]`: run the Node.js checklist for a service now.
+"""`/triage SERVICE [WINDOW] [db]`: run the Node.js checklist for a service now.
 
 The command is acknowledged at once; the playbook then runs as a tracked background task and
 its report (checklist, diagnosis, then charts in the thread) is posted in the channel through
@@ -31,20 +31,24 @@ from bot.slack.commands.common import (
     tell,
 )
 from bot.slack.deps import Deps
+from bot.slack.render.database import database_blocks, database_text
 from bot.slack.render.triage import checklist_blocks, checklist_text
 from bot.sources.base import MetricsUnavailable
+from bot.triage.runner import DATABASE_STEP
 
 USAGE = "\n".join(
     [
-        "*`/triage SERVICE [WINDOW]`* walks the Node.js checklist for one service",
+        "*`/triage SERVICE [WINDOW] [db]`* walks the Node.js checklist for one service",
         "and posts what it finds in this channel.",
         "It looks, in order, at the APM (slowest endpoint and dependency), event-loop lag,",
-        "the database pool, downstream calls, then memory and garbage collection.",
+        "the database, downstream calls, then memory and garbage collection.",
         "",
         "• `SERVICE`: a name from the service catalog, e.g. `checkout`",
         f"• `WINDOW`: how far back to look, from `1m` to `30d` (default `{DEFAULT_WINDOW}`)",
+        "• `db`: only the database step, with all of its evidence: heaviest statements,",
+        "  missing indexes, lock waits and sessions left inside a transaction",
         "",
-        "Examples: `/triage checkout`, `/triage checkout 30m`, `/triage help`",
+        "Examples: `/triage checkout`, `/triage checkout 30m`, `/triage checkout db`",
     ]
 )
 
@@ -56,30 +60,36 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await answer(ack, USAGE)
             return
         try:
-            service, window = parse(deps, call)
+            service, window, database_only = parse(deps, call)
         except Invalid as problem:
             await answer(ack, str(problem))
             return
+        what = "Database evidence" if database_only else "Triage"
         await answer(
             ack,
-            f":hourglass_flowing_sand: Triage of `{service.name}` over the last {window}: "
+            f":hourglass_flowing_sand: {what} of `{service.name}` over the last {window}: "
             "running… the report will appear in this channel.",
         )
-        work = run_for_channel(deps, call, service, window)
+        work = run_for_channel(deps, call, service, window, database_only=database_only)
         after_ack(deps, call, work, f"The triage of {service.name}")
 
     app.command("/triage")(on_triage)
 
 
-def parse(deps: Deps, call: Invocation) -> tuple[Service, str]:
-    if len(call.words) > 2:
-        raise Invalid(f"`/triage` takes a service and a window at most.\n\n{USAGE}")
+def parse(deps: Deps, call: Invocation) -> tuple[Service, str, bool]:
+    """The service, the window and whether only the database step was asked for (`db`)."""
+    rest = [word for word in call.words[1:] if word.lower() != "db"]
+    database_only = len(rest) < len(call.words) - 1
+    if len(rest) > 1 or len(call.words) - 1 - len(rest) > 1:
+        raise Invalid(f"`/triage` takes a service, a window and `db` at most.\n\n{USAGE}")
     service = known_service(deps, call.words[0], USAGE)
-    window = checked_window(call.words[1], USAGE) if len(call.words) > 1 else DEFAULT_WINDOW
-    return service, window
+    window = checked_window(rest[0], USAGE) if rest else DEFAULT_WINDOW
+    return service, window, database_only
 
 
-async def run_for_channel(deps: Deps, call: Invocation, service: Service, window: str) -> None:
+async def run_for_channel(
+    deps: Deps, call: Invocation, service: Service, window: str, *, database_only: bool = False
+) -> None:
     if not await authorized(deps, call, "triage", service.owners):
         return
     verdict = await deps.rate_limiter.take("triage", call.user)
@@ -91,14 +101,30 @@ async def run_for_channel(deps: Deps, call: Invocation, service: Service, window
             f":stopwatch: You can start {allowance}; try again in {verdict.retry_after_seconds} s.",
         )
         return
+    steps = {DATABASE_STEP} if database_only else None
     try:
-        report = await deps.runner.run(service.name, window)
+        report = await deps.runner.run(service.name, window, steps=steps)
     except MetricsUnavailable as error:
         await tell(call.respond, f":x: The triage of `{service.name}` could not run: {error}")
         return
-    await deps.home.marks.record(service.name, worst_status(report), _mark_note(report))
-    await deps.incidents.repository.enqueue(*await report_ops(call, report))
+    if database_only:
+        await deps.incidents.repository.enqueue(database_op(call, report))
+    else:
+        await deps.home.marks.record(service.name, worst_status(report), _mark_note(report))
+        await deps.incidents.repository.enqueue(*await report_ops(call, report))
     deps.nudge()
+
+
+def database_op(call: Invocation, report: TriageReport) -> ChannelMessage:
+    """The database evidence as one channel message, its key unique to this run."""
+    key = f"triage-db:{call.channel}:{report.service}:{uuid.uuid4().hex[:12]}"
+    asked = context(f"Asked for by <@{call.user}> · took {report.duration_ms / 1000:.1f} s")
+    return ChannelMessage(
+        channel=call.channel,
+        key=key,
+        text=database_text(report),
+        blocks=to_payload([*database_blocks(report), asked]),
+    )
 
 
 async def report_ops(call: Invocation, report: TriageReport) -> list[AnyOp]:

@@ -1,4 +1,8 @@
-"""Block Kit for a triage: the checklist with a mark per step, then the diagnosis and advice."""
+"""Block Kit for a triage: the checklist with a mark per step, then the diagnosis and advice.
+
+Summaries quote what services export and what their databases hold (routes, statements,
+application names): they are escaped so none of it can ping, mention or link in Slack.
+"""
 
 from __future__ import annotations
 
@@ -51,12 +55,11 @@ def _status(results: dict[str, StepResult], step_id: str) -> Status | None:
 
 def _diagnosis_blocks(diagnosis: Diagnosis) -> list[Block]:
     cause = diagnosis.cause.replace("_", " ")
-    text = (
-        f"*Most likely cause: {cause}* (confidence {diagnosis.confidence:.0%})\n{diagnosis.summary}"
-    )
+    summary = _escaped(diagnosis.summary)
+    text = f"*Most likely cause: {cause}* (confidence {diagnosis.confidence:.0%})\n{summary}"
     blocks: list[Block] = [section(text)]
     if diagnosis.advice:
-        blocks.append(section(f"*What to do next*\n{diagnosis.advice}"))
+        blocks.append(section(f"*What to do next*\n{_escaped(diagnosis.advice)}"))
     blocks.append(DividerBlock())
     return blocks
 
@@ -64,12 +67,17 @@ def _diagnosis_blocks(diagnosis: Diagnosis) -> list[Block]:
 def _step_details(title: str, result: StepResult) -> list[Block]:
     worst = sorted(result.findings, key=_severity_rank, reverse=True)[:MAX_FINDINGS_PER_STEP]
     lines = [f"{STEP_MARK[result.status]} *{title}*"]
-    lines += [f"• {finding.summary}" for finding in worst if finding.severity != "info"]
+    lines += [f"• {_escaped(f.summary)}" for f in worst if f.severity != "info"]
     blocks: list[Block] = [section("\n".join(lines))]
     advice = [finding.advice for finding in worst if finding.advice and finding.severity != "info"]
     if advice:
-        blocks.append(context(" ".join(dict.fromkeys(advice))))
+        blocks.append(context(_escaped(" ".join(dict.fromkeys(advice)))))
     return blocks
+
+
+def _escaped(text: str) -> str:
+    """Text as Slack shows it literally (the same rule as `commands.common.slack_escaped`)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _severity_rank(finding: Finding) -> int:

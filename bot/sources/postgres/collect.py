@@ -3,11 +3,13 @@
     evidence = ServiceEvidence(service.database, dsn)        # one per service, kept
     found = await evidence.collect(window_s=600)             # a DatabaseEvidence, never raises
 
-The counters of `pg_stat_statements` are read twice. The first reading is the one a previous
-triage of this service left, when it is younger than the window; otherwise the bot reads,
-waits `sample_s`, and reads again. The session activity is sampled with each reading. The
-top statements' generic plans are read last. All of it is bounded by `Limits.deadline_s`,
-and whatever goes wrong becomes `DatabaseEvidence.problem`: one line, never an exception.
+Statement counters come from postgres_exporter's series over the whole window when the catalog
+names them (`database.exporter`) and Prometheus answers; otherwise `pg_stat_statements` is
+read twice: the first reading is the one the previous triage of this service left, when it
+is younger than the window, else the bot reads, waits `sample_s` and reads again. Sessions
+are sampled with each reading; the top statements' generic plans are read last. All of it is
+bounded by `Limits.deadline_s`, and whatever goes wrong becomes `DatabaseEvidence.problem`:
+one line, never an exception.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 import structlog
 from pydantic import SecretStr
 
+from bot.sources.base import MetricsQuerier, MetricsUnavailable
 from bot.sources.postgres.activity import (
     SessionFilter,
     SessionRow,
@@ -28,24 +31,19 @@ from bot.sources.postgres.activity import (
     read_activity,
 )
 from bot.sources.postgres.config import DatabaseConfig
-from bot.sources.postgres.model import DatabaseEvidence, StatementStat
-from bot.sources.postgres.probe import read_probe
-from bot.sources.postgres.problems import (
-    Where,
-    deadline_passed,
-    dsn_missing,
-    problem_from,
-)
+from bot.sources.postgres.exporter import exported_texts, exporter_matchers, window_changes
+from bot.sources.postgres.model import DatabaseEvidence
+from bot.sources.postgres.probe import Probe, read_probe
+from bot.sources.postgres.problems import Where, deadline_passed, dsn_missing, problem_from
+from bot.sources.postgres.ranking import rank
 from bot.sources.postgres.scans import large_table_scans
 from bot.sources.postgres.session import Database, Limits, Session
-from bot.sources.postgres.sqltext import is_plannable_select, shown
 from bot.sources.postgres.statements import (
     Change,
     Counters,
     Target,
     candidates,
     deltas,
-    is_application_statement,
     read_counters,
     read_texts,
 )
@@ -59,6 +57,14 @@ class Sampling:
     sample_s: float = 0.5
     shown_per_ranking: int = 3
     max_plans: int = 3
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Where postgres_exporter's series can be read for this triage, and up to when."""
+
+    querier: MetricsQuerier
+    end: float
 
 
 @dataclass
@@ -75,11 +81,11 @@ class _Run:
 
 
 @dataclass(frozen=True)
-class _Readings:
-    first: dict[int, Counters]
-    second: dict[int, Counters]
+class _Counted:
+    changes: list[Change]
     span_s: float
     activity: list[list[SessionRow]]
+    source: str
 
 
 class ServiceEvidence:
@@ -103,11 +109,11 @@ class ServiceEvidence:
         self._baseline: tuple[float, dict[int, Counters]] | None = None
         self._which = SessionFilter(config.application_name, config.role)
 
-    async def collect(self, window_s: float) -> DatabaseEvidence:
+    async def collect(self, window_s: float, metrics: Metrics | None = None) -> DatabaseEvidence:
         run = _Run(started=self._clock())
         try:
             async with asyncio.timeout(self.limits.deadline_s):
-                found = await self._gather(run, window_s)
+                found = await self._gather(run, window_s, metrics)
         except TimeoutError:
             found = DatabaseEvidence(problem=deadline_passed(self.limits.deadline_s).line)
         except Exception as error:  # one line for the report, whatever the driver raised
@@ -132,36 +138,69 @@ class ServiceEvidence:
             self._database = Database(self._dsn, self.config.dsn_env, self.limits)
         return self._database
 
-    async def _gather(self, run: _Run, window_s: float) -> DatabaseEvidence:
+    async def _gather(
+        self, run: _Run, window_s: float, metrics: Metrics | None
+    ) -> DatabaseEvidence:
+        if self._dsn is None and self.config.exporter and metrics is not None:
+            return await self._from_exporter_alone(run, window_s, metrics)
         database = self._open()
         async with database.session() as session:
             run.session = session
             probe = await read_probe(session, self.config.role)
             target = Target(probe.statements_schema, probe.version, probe.role_oid)
-            readings = await self._read_twice(session, target, window_s)
-            changes = deltas(readings.first, readings.second)
-            statements = await self._statements(session, target, changes, run)
+            counted = await self._count(
+                session, target, probe, window_s=window_s, metrics=metrics, run=run
+            )
+            picked = candidates(counted.changes, self.sampling.shown_per_ranking * 3)
+            async with session.reading():
+                texts = await read_texts(session, target, [c.queryid for c in picked])
+            ranked = rank(picked, texts, self.sampling.shown_per_ranking)
             scans = await large_table_scans(
                 session,
                 version=probe.version,
-                plannable=statements.plannable,
+                plannable=ranked.plannable,
                 max_plans=self.sampling.max_plans,
                 notes=run.notes,
                 user=probe.user_name,
             )
-        latest = Sessions(readings.activity[-1], self._which)
-        every = [Sessions(sample, self._which) for sample in readings.activity]
+        every = [Sessions(sample, self._which) for sample in counted.activity]
         return DatabaseEvidence(
-            span_s=round(readings.span_s, 2),
-            statements=statements.shown,
-            total_ms=round(sum(c.total_ms for c in changes if c.queryid not in statements.own), 3),
+            source=counted.source,
+            span_s=round(counted.span_s, 2),
+            statements=ranked.shown,
+            total_ms=ranked.total_ms(counted.changes),
             scans=tuple(scans),
             lock_waits=tuple(merge_waits(*(s.lock_waits() for s in every))),
-            idle_in_transaction=tuple(latest.idle_in_transaction()),
-            sessions=latest.by_state(),
+            idle_in_transaction=tuple(every[-1].idle_in_transaction()),
+            sessions=every[-1].by_state(),
         )
 
-    async def _read_twice(self, session: Session, target: Target, window_s: float) -> _Readings:
+    async def _count(
+        self,
+        session: Session,
+        target: Target,
+        probe: Probe,
+        *,
+        window_s: float,
+        metrics: Metrics | None,
+        run: _Run,
+    ) -> _Counted:
+        """Window counters from the exporter when it is configured and answers, else a sample."""
+        if self.config.exporter and metrics is not None:
+            matchers = exporter_matchers(self.config.exporter, probe.database, self.config.role)
+            try:
+                changes = await window_changes(
+                    metrics.querier, matchers, int(window_s), metrics.end
+                )
+            except MetricsUnavailable as error:
+                note = f"postgres_exporter's series could not be read ({error}); sampled instead"
+                run.notes.append(note)
+            else:
+                activity = [await read_activity(session)]
+                return _Counted(changes, window_s, activity, "postgres_exporter")
+        return await self._sample(session, target, window_s)
+
+    async def _sample(self, session: Session, target: Target, window_s: float) -> _Counted:
         now = self._clock()
         activity = [await read_activity(session)]
         baseline = self._baseline
@@ -177,43 +216,24 @@ class ServiceEvidence:
             second = await read_counters(session, target)
         ended = self._clock()
         self._baseline = (ended, second)
-        return _Readings(first, second, max(ended - started, 1e-3), activity)
+        span = max(ended - started, 1e-3)
+        return _Counted(deltas(first, second), span, activity, "pg_stat_statements")
 
-    async def _statements(
-        self, session: Session, target: Target, changes: list[Change], run: _Run
-    ) -> _Statements:
-        picked = candidates(changes, per_ranking=self.sampling.shown_per_ranking * 3)
-        async with session.reading():
-            texts = await read_texts(session, target, [c.queryid for c in picked])
-        own = {c.queryid for c in picked if not is_application_statement(texts.get(c.queryid, ""))}
-        kept = [c for c in picked if c.queryid not in own]
-        shown_ones = candidates(kept, per_ranking=self.sampling.shown_per_ranking)
-        if len(texts) < len(picked):
-            run.notes.append("some statements were evicted from pg_stat_statements mid-sample")
-        return _Statements(
-            shown=tuple(_stat(c, texts.get(c.queryid, "")) for c in shown_ones),
-            plannable=[
-                (str(c.queryid), texts[c.queryid])
-                for c in sorted(kept, key=lambda c: c.total_ms, reverse=True)
-                if is_plannable_select(texts.get(c.queryid, "").strip().rstrip(";"))
-            ],
-            own=own,
+    async def _from_exporter_alone(
+        self, run: _Run, window_s: float, metrics: Metrics
+    ) -> DatabaseEvidence:
+        """Statements from the exporter's series only: no plans and no sessions without a DSN."""
+        assert self.config.exporter is not None
+        run.notes.append(dsn_missing(self.config.dsn_env).line + " (for plans, locks and sessions)")
+        matchers = exporter_matchers(self.config.exporter, None, self.config.role)
+        changes = await window_changes(metrics.querier, matchers, int(window_s), metrics.end)
+        picked = candidates(changes, self.sampling.shown_per_ranking * 3)
+        ids = [c.queryid for c in picked]
+        texts = await exported_texts(metrics.querier, matchers, ids, metrics.end)
+        ranked = rank(picked, texts, self.sampling.shown_per_ranking)
+        return DatabaseEvidence(
+            source="postgres_exporter",
+            span_s=window_s,
+            statements=ranked.shown,
+            total_ms=ranked.total_ms(changes),
         )
-
-
-@dataclass(frozen=True)
-class _Statements:
-    shown: tuple[StatementStat, ...]
-    plannable: list[tuple[str, str]]  # (queryid, normalised text), most total time first
-    own: set[int]
-
-
-def _stat(change: Change, text: str) -> StatementStat:
-    return StatementStat(
-        queryid=str(change.queryid),
-        text=shown(text) if text else "(text no longer in pg_stat_statements)",
-        calls=change.calls,
-        total_ms=round(change.total_ms, 3),
-        rows=change.rows,
-        reads_only=is_plannable_select(text.strip().rstrip(";")),
-    )

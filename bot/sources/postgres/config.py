@@ -9,7 +9,7 @@
           role: checkout_app               # its statements in pg_stat_statements (and sessions)
           exporter: {job: postgres}        # optional: postgres_exporter's pg_stat_statements_*
 
-This module only describes the entry; it imports no database driver.
+This module only describes the entry; it imports the driver only to read a DSN's password.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from bot.sources.promql import label_name
 
@@ -64,3 +64,16 @@ class DatabaseConfig(BaseModel):
         for name in exporter or {}:
             label_name(name)
         return exporter
+
+
+def dsn_secrets(dsn: SecretStr) -> list[str]:
+    """The DSN and the password inside it, so logs can hide either wherever it appears."""
+    from psycopg.conninfo import conninfo_to_dict
+    from psycopg.errors import ProgrammingError
+
+    value = dsn.get_secret_value()
+    try:
+        password = conninfo_to_dict(value).get("password")
+    except ProgrammingError:
+        password = None
+    return [value, *([str(password)] if password else [])]

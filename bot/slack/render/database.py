@@ -1,0 +1,53 @@
+"""Block Kit for `/triage SERVICE db`: the database step alone, every finding and what to do.
+
+Statement texts and names come from the service's database: they are escaped for Slack, so a
+`<!channel>` inside a query can neither ping nor link.
+"""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block, DividerBlock
+
+from bot.models import Finding, StepResult, TriageReport
+from bot.slack.blocks import context, fit_blocks, section
+from bot.slack.commands.common import slack_escaped
+from bot.slack.render.triage import STEP_MARK
+
+_QUIET = {"not_measured"}
+_MARK = {"crit": ":red_circle:", "warn": ":warning:", "info": "•"}
+
+
+def database_text(report: TriageReport) -> str:
+    cause = report.diagnosis.cause.replace("_", " ")
+    return f"Database evidence for {report.service}: {cause}"
+
+
+def database_blocks(report: TriageReport) -> list[Block]:
+    heading = f"*Database evidence for `{report.service}` over the last {report.window}*"
+    blocks: list[Block] = [section(heading)]
+    for step in report.steps:
+        blocks += _step(step)
+    cause = report.diagnosis.cause.replace("_", " ")
+    blocks.append(DividerBlock())
+    blocks.append(
+        context(
+            f"From the database step alone: *{cause}* ({report.diagnosis.confidence:.0%}). "
+            "`/triage SERVICE` weighs it against the event loop, memory and downstream calls."
+        )
+    )
+    return fit_blocks(blocks)
+
+
+def _step(step: StepResult) -> list[Block]:
+    blocks: list[Block] = [section(f"{STEP_MARK[step.status]} *{slack_escaped(step.title)}*")]
+    for finding in step.findings:
+        if finding.code not in _QUIET:
+            blocks += _finding(finding)
+    return blocks
+
+
+def _finding(finding: Finding) -> list[Block]:
+    blocks: list[Block] = [section(f"{_MARK[finding.severity]} {slack_escaped(finding.summary)}")]
+    if finding.advice and finding.severity != "info":
+        blocks.append(context(slack_escaped(finding.advice)))
+    return blocks

@@ -183,8 +183,8 @@ async def test_a_pool_held_but_unused_under_flat_traffic_is_a_leak_without_a_dat
     assert report.diagnosis.cause == "connection_leak"
     assert report.diagnosis.supporting == ("db_pool_held_idle",)
     database = next(step for step in report.steps if step.id == "database")
-    off = [f for f in database.findings if f.code == "db_evidence_off"]
-    assert off and "would also name its heaviest statements" in off[0].summary
+    [off] = [f for f in database.findings if f.code == "db_evidence_off"]
+    assert "would also name its heaviest statements" in off.summary
 
 
 async def test_a_saturated_pool_still_running_statements_is_not_a_leak() -> None:

@@ -1,7 +1,9 @@
 """Scorecard harness: run the bot's triage CLI against lab services and time the diagnosis.
 
 Each lab service is entered in a generated catalog under a neutral name (`svc-07`) whose
-`selector` points at its Prometheus job, so the bot sees metrics only, never the fault name.
+`selector` points at its Prometheus job and whose `database` entry names the lab's PostgreSQL
+through `LAB_DATABASE_URL` (the bot's monitoring role) with the service's own neutral role, so
+the bot sees metrics and database evidence only, never the fault name.
 
     scenarios = neutral_scenarios([("otel", "heap_leak"), ("promclient", "healthy")])
     async with LabStack(flavours=..., faults=...) as lab:
@@ -14,10 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,9 +28,11 @@ from typing import Any
 import yaml
 
 from lab import Flavour, LabStack
+from lab.postgres import BOT_ROLE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRIAGE_TIMEOUT_S = 30.0
+DATABASE_ENV = "LAB_DATABASE_URL"
 # Tables rendered in this run, for the terminal summary (see tests/lab/conftest.py).
 LAST_TABLE: list[str] = []
 
@@ -100,14 +105,31 @@ def neutral_scenarios(pairs: Iterable[tuple[Flavour, str]], first: int = 1) -> l
 
 def write_catalog(path: Path, scenarios: Sequence[Scenario], lab: LabStack) -> Path:
     services = {
-        s.service: {"selector": {"job": lab.service_job(s.flavour, s.fault)}} for s in scenarios
+        s.service: {
+            "selector": {"job": lab.service_job(s.flavour, s.fault)},
+            "database": _database_entry(lab.database_role(s.flavour, s.fault)),
+        }
+        for s in scenarios
     }
     path.write_text(yaml.safe_dump({"services": services}, sort_keys=True), encoding="utf-8")
     return path
 
 
+def _database_entry(role: str) -> dict[str, str]:
+    return {"dsn_env": DATABASE_ENV, "role": role, "application_name": role}
+
+
+def database_env(lab: LabStack) -> dict[str, str]:
+    """The variable the catalog's database entries name: the bot's least-privilege DSN."""
+    return {DATABASE_ENV: lab.database.dsn(BOT_ROLE)}
+
+
 async def triage(
-    service: str, catalog: Path, prometheus_url: str, window: str = "2m"
+    service: str,
+    catalog: Path,
+    prometheus_url: str,
+    window: str = "2m",
+    env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """`python -m bot triage SERVICE --json` in a subprocess; the parsed report."""
     argv = [sys.executable, "-m", "bot", "triage", service, "--json", "--window", window]
@@ -115,6 +137,7 @@ async def triage(
     process = await asyncio.create_subprocess_exec(
         *argv,
         cwd=REPO_ROOT,
+        env={**os.environ, **(env or {})},
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -161,7 +184,8 @@ async def score_batch(
             return outcomes
         round_started = time.monotonic()
         for outcome in pending:
-            report = await triage(outcome.scenario.service, catalog, lab.prometheus_url, window)
+            service = outcome.scenario.service
+            report = await triage(service, catalog, lab.prometheus_url, window, database_env(lab))
             verdict = Verdict.from_report(report)
             seconds = time.monotonic() - started
             outcome.last = verdict

@@ -1,9 +1,10 @@
 """Diagnosis scorecard: every lab fault, both flavours, diagnosed by `python -m bot triage`.
 
 Scenarios run in batches of three services: one CPU-heavy fault with two light ones, so the
-faults that need a core never fight each other on a two-core machine. Every batch gets a
-fresh lab (PostgreSQL database, Prometheus, Alertmanager, load); the catalog the bot reads
-names services `svc-NN`, so only metrics tell it what is wrong.
+faults that need a core never fight each other on a two-core machine; the database faults
+(which also load PostgreSQL) come in batches of their own. Every batch gets a fresh lab
+(PostgreSQL cluster, Prometheus, Alertmanager, load); the catalog the bot reads names
+services `svc-NN`, so only metrics and database evidence tell it what is wrong.
 
     .venv/bin/pytest -m lab tests/lab/test_scorecard.py
 
@@ -50,6 +51,7 @@ LIGHT = (
     "downstream_errors",
     "error_spike",
 )
+DATABASE = ("missing_index", "n_plus_one_queries", "lock_contention", "connection_leak")
 FLAVOURS: tuple[Flavour, ...] = ("promclient", "otel")
 DEADLINE_S = 90.0
 REPORT = REPO_ROOT / ".run" / "scorecard.md"
@@ -57,12 +59,16 @@ MEDIAN_TARGET_S = 45.0
 
 
 def batches() -> list[list[tuple[Flavour, str]]]:
-    """Eight batches: one CPU-heavy scenario each, plus two light ones of the other flavour."""
+    """Eight batches of one CPU-heavy scenario plus two light ones of the other flavour, then
+    the database faults three at a time, no fault twice in a batch."""
     heavy = [(flavour, fault) for fault in CPU_HEAVY for flavour in FLAVOURS]
     light = [(flavour, fault) for fault in LIGHT for flavour in FLAVOURS]
     # Rotate so each batch mixes flavours and no batch holds two copies of one light fault.
     light = light[1::2] + light[0::2]
-    return [[heavy[i], light[2 * i], light[2 * i + 1]] for i in range(len(heavy))]
+    mixed = [[heavy[i], light[2 * i], light[2 * i + 1]] for i in range(len(heavy))]
+    database = [(flavour, fault) for fault in DATABASE for flavour in FLAVOURS]
+    database = database[0::2] + database[1::2]
+    return mixed + [database[i : i + 3] for i in range(0, len(database), 3)]
 
 
 BATCHES = batches()

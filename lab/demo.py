@@ -4,8 +4,9 @@
 
 Starts PostgreSQL, one lab service with the chosen fault under load, Prometheus with alert
 rules, Alertmanager delivering to the bot, the Slack emulator, and the bot itself on embedded
-defaults (in-memory store). When the alert fires the bot opens an incident thread; the demo
-prints that thread as it would read in Slack. Ctrl-C stops everything.
+defaults (in-memory store), reading the service's database as the least-privilege
+`triage_bot` role. When the alert fires the bot opens an incident thread; the demo prints
+that thread as it would read in Slack. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import secrets
 import socket
 import sys
@@ -31,10 +33,12 @@ from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.store import MemoryStore
 from bot.wiring import build_wiring
+from emulator.driver import SlackDriver
 from emulator.server import RunningEmulator, start_emulator
 from emulator.transcript import channel_transcript
 from lab.monitoring import Webhook
 from lab.nodeapp import FAULTS, Flavour
+from lab.postgres import BOT_ROLE
 from lab.stack import LabStack
 
 CHANNEL = "C0INCIDENTS"
@@ -43,7 +47,13 @@ REPO = Path(__file__).resolve().parents[1]
 DIAGNOSIS_MARK = "Most likely cause"
 
 
-def _catalog(job: str) -> str:
+DATABASE_ENV = "SHOP_DATABASE_URL"
+# Faults that slow requests too little for the lab's alert rules: after this many seconds the
+# demo types `/triage` in the channel, as on-call would.
+ASKED_FOR_AFTER_S = {"missing_index": 20.0, "n_plus_one_queries": 20.0}
+
+
+def _catalog(job: str, role: str) -> str:
     return f"""
 defaults: {{channel: {CHANNEL}}}
 services:
@@ -52,6 +62,7 @@ services:
     channel: {CHANNEL}
     owners: S0ONCALL
     slo: {{p99_ms: 500, availability_percent: 99.5, pool_size: 10}}
+    database: {{dsn_env: {DATABASE_ENV}, role: {role}, application_name: {role}}}
 """
 
 
@@ -98,6 +109,13 @@ class DemoStack:
     slack: RunningEmulator
     lab: LabStack
     bot_url: str
+    signing_secret: str
+
+    async def slash_command(self, command: str, text: str) -> None:
+        events = f"{self.bot_url}/slack/events"
+        sink = self.slack.response_sink_base
+        async with SlackDriver(events, self.signing_secret, sink) as driver:
+            await driver.slash_command(command, text, channel_id=CHANNEL)
 
 
 @contextlib.asynccontextmanager
@@ -109,11 +127,17 @@ async def demo_stack(fault: str, flavour: Flavour) -> AsyncIterator[DemoStack]:
         webhook = Webhook(f"http://127.0.0.1:{bot_port}/alerts/alertmanager", SecretStr(token))
         async with LabStack(flavours=(flavour,), faults=(fault,), webhook=webhook) as lab:
             with tempfile.TemporaryDirectory(prefix="triagebot-demo-") as config_dir:
-                catalog = _catalog(lab.service_job(flavour, fault))
+                catalog = _catalog(
+                    lab.service_job(flavour, fault), lab.database_role(flavour, fault)
+                )
                 await asyncio.to_thread(Path(config_dir, "services.yaml").write_text, catalog)
+                # The bot reads the DSN from the variable the catalog names, as in production.
+                os.environ[DATABASE_ENV] = lab.database.dsn(BOT_ROLE)
                 settings = _settings(token, slack, lab, Path(config_dir), bot_port)
+                secret = settings.SLACK_SIGNING_SECRET
+                assert secret is not None
                 async with _running_bot(settings) as bot_url:
-                    yield DemoStack(slack, lab, bot_url)
+                    yield DemoStack(slack, lab, bot_url, secret.get_secret_value())
 
 
 def _settings(
@@ -143,8 +167,23 @@ async def run_demo(
     async with demo_stack(fault, flavour) as demo:
         lab = demo.lab
         _print_where(demo.slack, demo.bot_url, lab.prometheus_url, lab.alertmanager_url)
+        asking = None
+        if fault in ASKED_FOR_AFTER_S:
+            asking = asyncio.create_task(_ask_for_triage(demo, ASKED_FOR_AFTER_S[fault]))
         found = await _watch_thread(demo.slack, until_diagnosis, give_up_after)
+        if asking is not None:
+            asking.cancel()
     return 0 if found or not until_diagnosis else 1
+
+
+async def _ask_for_triage(demo: DemoStack, after_s: float) -> None:
+    print(
+        f"This fault slows requests too little to fire an alert; in {after_s:.0f} s the demo "
+        f"types `/triage {SERVICE}` in #{CHANNEL}, as on-call would.",
+        flush=True,
+    )
+    await asyncio.sleep(after_s)
+    await demo.slash_command("/triage", f"{SERVICE} 2m")
 
 
 def _print_where(slack: RunningEmulator, bot: str, prometheus: str, alertmanager: str) -> None:

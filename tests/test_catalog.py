@@ -143,6 +143,22 @@ def test_every_problem_is_reported_at_once() -> None:
             "services.checkout.metrics.heap_used: unknown placeholder $selectors",
         ),
         ("selector: {job: c}\nname: other", "services.checkout.name: is taken from the key"),
+        (
+            "selector: {job: c}\ndatabase: {role: app}",
+            "services.checkout.database.dsn_env: is required",
+        ),
+        (
+            "selector: {job: c}\ndatabase: {dsn_env: checkout_url}",
+            "services.checkout.database.dsn_env: must name an environment variable in capitals",
+        ),
+        (
+            "selector: {job: c}\ndatabase: {dsn_env: DB_URL, rol: app}",
+            "services.checkout.database.rol: is not a known setting; did you mean role?",
+        ),
+        (
+            "selector: {job: c}\ndatabase: {dsn_env: DB_URL, exporter: {9job: pg}}",
+            "services.checkout.database.exporter: '9job' is not a valid label name",
+        ),
         ("- just a list", "services.checkout: must be a mapping of settings"),
     ],
 )
@@ -219,3 +235,21 @@ def test_channel_for_falls_back_to_the_default() -> None:
     assert catalog.channel_for("a") == "C0OWNCHAN1"
     assert catalog.channel_for("b") == "C0DEFAULT1"
     assert catalog.channel_for("unknown") == "C0DEFAULT1"
+
+
+def test_a_dsn_pasted_into_the_catalog_is_refused_without_being_echoed() -> None:
+    dsn = "postgresql://app:zq-pasted-password@db:5432/checkout"
+    found = one_problem(with_service(f"selector: {{job: c}}\ndatabase: {{dsn_env: '{dsn}'}}"))
+    assert "services.checkout.database.dsn_env: must name an environment variable" in found
+    assert "the DSN itself belongs in that variable" in found
+    assert "zq-pasted-password" not in found
+
+
+def test_database_variables_are_each_named_once() -> None:
+    catalog = parse_catalog(
+        "services:\n"
+        "  a: {selector: {job: a}, database: {dsn_env: SHOP_URL, role: a}}\n"
+        "  b: {selector: {job: b}, database: {dsn_env: SHOP_URL, role: b}}\n"
+        "  c: {selector: {job: c}}\n"
+    )
+    assert catalog.database_variables() == ["SHOP_URL"]

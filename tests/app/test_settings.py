@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings, read_secret_variables
+from bot.sources.postgres.config import dsn_secrets
 
 SECRET_SIGNING = "f00dfacef00dfacef00dface"
 
@@ -83,3 +84,24 @@ def test_serve_with_bad_settings_exits_2_without_traceback_or_secret(clean_env: 
     assert "BOT_HTTP_PORT" in result.stderr
     assert "not-a-bot-token-s3cret" not in result.stderr + result.stdout
     assert SECRET_SIGNING not in result.stderr + result.stdout
+
+
+def test_the_variables_a_catalog_names_are_read_from_the_environment_and_dotenv(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHOP_DATABASE_URL", "postgresql://bot:zq-env-pw@db/shop")
+    monkeypatch.delenv("ORDERS_DATABASE_URL", raising=False)
+    monkeypatch.delenv("EMPTY_DATABASE_URL", raising=False)
+    (clean_env / ".env").write_text(
+        "ORDERS_DATABASE_URL=host=db dbname=orders password=zq-file-pw\nEMPTY_DATABASE_URL=\n"
+    )
+    found = read_secret_variables(
+        ["SHOP_DATABASE_URL", "ORDERS_DATABASE_URL", "EMPTY_DATABASE_URL"]
+    )
+    assert sorted(found) == ["ORDERS_DATABASE_URL", "SHOP_DATABASE_URL"]
+    assert "zq-env-pw" not in repr(found)
+    assert dsn_secrets(found["SHOP_DATABASE_URL"]) == [
+        "postgresql://bot:zq-env-pw@db/shop",
+        "zq-env-pw",
+    ]
+    assert dsn_secrets(found["ORDERS_DATABASE_URL"])[1] == "zq-file-pw"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from bot.sources.postgres.model import IdleTransaction, LockWait
 from bot.sources.postgres.session import APPLICATION_NAME, Row, Session
-from bot.sources.postgres.sqltext import shown
+from bot.sources.postgres.sqltext import printable, shown
 
 _ACTIVITY = """/* triage-bot */
 SELECT pid, usename::text AS user_name, application_name, state, wait_event_type,
@@ -48,8 +48,8 @@ class SessionRow:
         return cls(
             pid=int(row["pid"]),
             user_name=str(row["user_name"] or ""),
-            application_name=str(row["application_name"] or ""),
-            state=str(row["state"] or "unknown"),
+            application_name=printable(str(row["application_name"] or "")),
+            state=printable(str(row["state"] or "unknown")),
             waiting_on_lock=row["wait_event_type"] == "Lock",
             transaction_s=float(row["transaction_s"] or 0.0),
             state_s=float(row["state_s"] or 0.0),

@@ -59,10 +59,19 @@ def tokens(sql: str) -> Iterator[Token]:
         position = match.end()
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str, limit: int = 63) -> str:
+    """A name from the database (an application name, a state) without control characters."""
+    return _CONTROL.sub("?", text)[:limit]
+
+
 def shown(sql: str, limit: int = SHOWN_CHARS) -> str:
-    """The statement with comments dropped, literals replaced by `?` and spacing collapsed."""
+    """The statement with comments dropped, literals replaced by `?` and spacing collapsed
+    (control characters, which a terminal would act on, become spaces)."""
     parts: list[str] = []
-    for token in tokens(sql):
+    for token in tokens(_CONTROL.sub(" ", sql)):
         if token.kind == "comment":
             if parts and parts[-1] != " ":
                 parts.append(" ")

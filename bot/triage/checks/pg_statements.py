@@ -53,17 +53,21 @@ class PgStatements(CheckKind[PgStatementsParams]):
         if evidence.problem is not None:
             summary = f"Database evidence unavailable: {evidence.problem}"
             return [finding("db_evidence_problem", "info", summary)]
-        found = [_overview(params, evidence)]
-        repeated = _repeated(params, evidence, _request_rate(ctx))
+        request_rate = _request_rate(ctx)
+        found = [_overview(params, evidence, request_rate)]
+        repeated = _repeated(params, evidence, request_rate)
         return found + ([repeated] if repeated else [])
 
 
-def _overview(params: PgStatementsParams, evidence: DatabaseEvidence) -> Finding:
+def _overview(
+    params: PgStatementsParams, evidence: DatabaseEvidence, request_rate: float | None
+) -> Finding:
     heaviest = sorted(evidence.statements, key=lambda s: s.total_ms, reverse=True)[: params.shown]
     over = f"over {evidence.span_s:g} s ({evidence.source})"
     if heaviest:
         listed = "; ".join(f"{quoted(s.text)} ({describe(s, evidence)})" for s in heaviest)
-        summary = f"Heaviest statements {over}: {listed}"
+        summary = f"Most database time {over}: {listed}"
+        summary += _other_rankings(evidence, request_rate, {s.queryid for s in heaviest})
     else:
         summary = f"No statement of the service ran {over}"
     if evidence.notes:
@@ -82,6 +86,23 @@ def _overview(params: PgStatementsParams, evidence: DatabaseEvidence) -> Finding
             "elapsed_ms": evidence.elapsed_ms,
         },
     )
+
+
+def _other_rankings(
+    evidence: DatabaseEvidence, request_rate: float | None, listed: set[str]
+) -> str:
+    """The slowest statement on average and the one called most per request, when those are
+    not already among the heaviest."""
+    text = ""
+    slowest = max(evidence.statements, key=lambda s: s.mean_ms)
+    if slowest.queryid not in listed:
+        text += f". Slowest on average: {quoted(slowest.text)} ({describe(slowest, evidence)})"
+    busiest = max(evidence.statements, key=lambda s: s.calls)
+    if busiest.queryid not in listed and busiest.queryid != slowest.queryid:
+        rate = busiest.calls / evidence.span_s if evidence.span_s else 0.0
+        per = f"{rate / request_rate:.1f} per request" if request_rate else f"{rate:.1f} calls/s"
+        text += f". Called most: {quoted(busiest.text)} ({per})"
+    return text
 
 
 def _request_rate(ctx: CheckContext) -> float | None:

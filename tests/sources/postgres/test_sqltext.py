@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from bot.sources.postgres.sqltext import (
     is_plannable_select,
     parameter_count,
+    printable,
     quote_ident,
     shown,
 )
@@ -75,3 +76,9 @@ def test_identifiers_are_quoted_only_when_needed() -> None:
     assert quote_ident("Orders") == '"Orders"'
     assert quote_ident("order") == '"order"'
     assert quote_ident('we"ird') == '"we""ird"'
+
+
+def test_control_characters_never_reach_a_terminal() -> None:
+    assert shown("SELECT 1\x1b[2J FROM t\x07") == "SELECT ? [? FROM t"
+    assert printable("app\x1b]0;owned\x07name") == "app?]0;owned?name"
+    assert len(printable("x" * 200)) == 63

@@ -17,10 +17,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+from bot.slack.ids import GROUP_ID, USER_ID
+
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-# Slack ids: users U…/W…, user groups S…; upper-case letters and digits.
-_USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}\Z")
-_GROUP_ID = re.compile(r"S[A-Z0-9]{2,30}\Z")
 _HOST_NAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,251}[a-z0-9])?\Z", re.ASCII)
 _IPV6 = re.compile(r"[0-9a-f:.]+\Z", re.ASCII)
 _LINK_SCHEMES = frozenset({"http", "https"})
@@ -43,12 +42,12 @@ def code(text: str, limit: int | None = None) -> str:
 
 def mention(user_id: str) -> str:
     """A mention of a Slack user, or the id shown as plain text if it is not shaped like one."""
-    return f"<@{user_id}>" if _USER_ID.match(user_id) else escape(user_id)
+    return f"<@{user_id}>" if USER_ID.match(user_id) else escape(user_id)
 
 
 def group_mention(group_id: str) -> str:
     """A user-group mention for a group id from the catalog (shape-checked like `mention`)."""
-    return f"<!subteam^{group_id}>" if _GROUP_ID.match(group_id) else escape(group_id)
+    return f"<!subteam^{group_id}>" if GROUP_ID.match(group_id) else escape(group_id)
 
 
 def link(url: str) -> str | None:

@@ -1,0 +1,22 @@
+"""Failures that are conditions, not bugs: a dependency that is down or not configured.
+
+They are logged as one line with the reason; a traceback is kept for what is unexpected.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+
+from bot.sources.base import MetricsUnavailable
+from bot.store.base import StoreUnavailable
+
+DEPENDENCY_DOWN: tuple[type[BaseException], ...] = (
+    StoreUnavailable,
+    MetricsUnavailable,
+    TimeoutError,
+    aiohttp.ClientConnectionError,
+)
+
+
+def reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+
+from bot.logs import LIBRARY_FLOORS as PRODUCTION_FLOORS
 
 
 @dataclass
@@ -57,6 +60,8 @@ def captured_logs() -> Iterator[CapturedLogs]:
     logs = CapturedLogs()
 
     def keep(_logger: Any, method: str, event: Any) -> Any:
+        if event.get("exc_info") is True:
+            event = {**event, "exception": traceback.format_exc()}
         with logs.lock:
             logs.events.append({**event, "log_level": method})
         raise structlog.DropEvent
@@ -66,6 +71,10 @@ def captured_logs() -> Iterator[CapturedLogs]:
     level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)
+    # As `bot.logs.configure_logging` sets them in production, at any LOG_LEVEL.
+    quieted = {name: logging.getLogger(name).level for name in PRODUCTION_FLOORS}
+    for name, floor in PRODUCTION_FLOORS.items():
+        logging.getLogger(name).setLevel(floor)
     previous = structlog.get_config()
     structlog.configure(processors=[keep], cache_logger_on_first_use=False)
     try:
@@ -74,3 +83,5 @@ def captured_logs() -> Iterator[CapturedLogs]:
         structlog.configure(**previous)
         root.removeHandler(handler)
         root.setLevel(level)
+        for name, old in quieted.items():
+            logging.getLogger(name).setLevel(old)

@@ -28,9 +28,21 @@ def parse_rfc3339(value: object) -> datetime:
     if fraction and len(fraction.group(1)) > 6:
         normalised = normalised.replace(fraction.group(0), "." + fraction.group(1)[:6], 1)
     try:
-        return datetime.fromisoformat(normalised)
+        moment = datetime.fromisoformat(normalised)
     except ValueError:
         raise ValueError("not an RFC 3339 timestamp") from None
+    return _within_range(moment)
+
+
+def _within_range(moment: datetime) -> datetime:
+    """A time near year 1 or 9999 whose offset would take it out of Python's range in UTC
+    (Go's zero time with an offset, say) is pinned to the end of the range it is close to."""
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        edge = datetime.min if moment.year == 1 else datetime.max
+        return edge.replace(tzinfo=UTC)
+    return moment
 
 
 def parse_epoch(value: object) -> datetime:

@@ -1,4 +1,5 @@
-"""Failures that are conditions, not bugs: a dependency that is down or not configured.
+"""Failures that are conditions, not bugs: a dependency that is down or not configured, or
+Slack refusing a call.
 
 They are logged as one line with the reason; a traceback is kept for what is unexpected.
 """
@@ -6,6 +7,7 @@ They are logged as one line with the reason; a traceback is kept for what is une
 from __future__ import annotations
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
 
 from bot.sources.base import MetricsUnavailable
 from bot.store.base import StoreUnavailable
@@ -15,6 +17,7 @@ DEPENDENCY_DOWN: tuple[type[BaseException], ...] = (
     MetricsUnavailable,
     TimeoutError,
     aiohttp.ClientConnectionError,
+    SlackApiError,
 )
 
 

@@ -2,9 +2,10 @@
 
 Bolt's own verifier logs the request body when a check fails; ours logs nothing from the request.
 Before Bolt sees a signed request it must also be small (Slack's payloads stay far below
-`MAX_EVENT_BODY_BYTES`), nest JSON no deeper than `MAX_JSON_DEPTH`, and carry `response_url`s
-only on Slack's own origin (a setting widens it for the local emulator), so a forged or
-mangled payload cannot make the bot post anywhere else.
+`MAX_EVENT_BODY_BYTES`), nest JSON no deeper than `MAX_JSON_DEPTH`, carry `response_url`s only
+on Slack's own origin (a setting widens it for the local emulator), so a forged or mangled
+payload cannot make the bot post anywhere else, and have the shape Bolt expects
+(`bot.slack.shapes`); kinds nothing listens to are acknowledged without dispatching them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from bot.http.limits import (
     too_slow,
 )
 from bot.settings import SLACK_RESPONSE_URL_ORIGIN
+from bot.slack.shapes import NotHandled, request_problem
 
 log = structlog.get_logger(__name__)
 
@@ -62,7 +64,10 @@ class SlackEndpoint:
             log.warning("rejected a Slack request with a missing, wrong or stale signature")
             return problem_response(401, "invalid signature", SIGNATURE_HEADER)
         text = body.decode("utf-8", "replace")
-        problem = self._payload_problem(text, request.content_type)
+        try:
+            problem = self._payload_problem(text, request.content_type)
+        except NotHandled:
+            return web.Response(status=200)  # acknowledged, so Slack does not retry it
         if problem is not None:
             field, message = problem
             log.warning("refused a signed Slack request", field=field, problem=message)
@@ -88,7 +93,7 @@ class SlackEndpoint:
         for field, url in _response_urls(document):
             if not self._allowed(url):
                 return field, "response_url is not on Slack's own host"
-        return None
+        return request_problem(document)
 
     def _allowed(self, url: str) -> bool:
         try:

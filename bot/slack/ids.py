@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-USER_ID = re.compile(r"[UW][A-Z0-9]{2,30}\Z")
+USER_ID_PATTERN = r"^[UW][A-Z0-9]{2,30}$"
+USER_ID = re.compile(USER_ID_PATTERN.replace("$", r"\Z"))
 GROUP_ID = re.compile(r"S[A-Z0-9]{2,30}\Z")
 EVENT_ID = re.compile(r"Ev[A-Z0-9]{4,40}\Z")
 

@@ -61,7 +61,8 @@ class LiveBot:
 
     async def _start(self) -> None:
         limits = Limits(rate_limits_enabled=False) if self._unpaced else None
-        self.emulator = await start_emulator(bot_token=BOT_TOKEN, limits=limits)
+        token = str(self._overrides.get("SLACK_BOT_TOKEN", BOT_TOKEN))
+        self.emulator = await start_emulator(bot_token=token, limits=limits)
         (self._config_dir / "services.yaml").write_text(self._catalog)
         settings = make_settings(
             self.emulator,

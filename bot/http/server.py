@@ -6,8 +6,9 @@ A client that sends its request head a byte at a time, or never, must not hold a
   after each response, and closes the connection if no complete request head has arrived when
   it fires. `keepalive_timeout` is therefore the header deadline, as in other servers that bound
   the idle wait and the head together;
-- body: each route reads its body through `bot.http.limits.read_body` with its own deadline, and
-  a body a handler left unread is discarded for at most `lingering_time`;
+- body: each route reads its body through `bot.http.limits.read_body` with its own deadline
+  (408 when it passes), and a body a handler left unread is discarded for at most
+  `LINGER_SECONDS` before the connection closes;
 - connections: past `max_connections` a new connection gets `503` with `Retry-After` and is
   closed at once, so the open ones keep their latency.
 
@@ -36,6 +37,9 @@ log = structlog.get_logger(__name__)
 
 BUSY_RETRY_AFTER_SECONDS = 1
 SHUTDOWN_TIMEOUT_SECONDS = 10.0
+# After an answer, the rest of a body the handler did not read (a refused request's) is read
+# and dropped for at most this long, then the connection is closed.
+LINGER_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class ServerLimits:
             "access_log": None,
             "shutdown_timeout": SHUTDOWN_TIMEOUT_SECONDS,
             "keepalive_timeout": self.header_timeout,
-            "lingering_time": self.body_timeout,
+            "lingering_time": LINGER_SECONDS,
             # Handlers are cancelled when their client goes away instead of running on.
             "handler_cancellation": True,
         }

@@ -22,4 +22,8 @@ DEPENDENCY_DOWN: tuple[type[BaseException], ...] = (
 
 
 def reason(error: BaseException) -> str:
+    """What went wrong, in words that carry nothing of the request: Slack's error code only,
+    since its full answer can quote what was sent."""
+    if isinstance(error, SlackApiError):
+        return f"Slack refused the call: {error.response.get('error', 'unknown error')}"
     return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -32,6 +32,7 @@ from bot.slack.commands.common import (
 )
 from bot.slack.deps import Deps
 from bot.slack.render.database import database_blocks, database_text
+from bot.slack.render.text import code, escape, mention
 from bot.slack.render.triage import checklist_blocks, checklist_text
 from bot.sources.base import MetricsUnavailable
 from bot.triage.runner import DATABASE_STEP
@@ -67,8 +68,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         what = "Database evidence" if database_only else "Triage"
         await answer(
             ack,
-            f":hourglass_flowing_sand: {what} of `{service.name}` over the last {window}: "
-            "running… the report will appear in this channel.",
+            f":hourglass_flowing_sand: {what} of {code(service.name)} over the last "
+            f"{escape(window)}: running… the report will appear in this channel.",
         )
         work = run_for_channel(deps, call, service, window, database_only=database_only)
         after_ack(deps, call, work, f"The triage of {service.name}")
@@ -105,7 +106,10 @@ async def run_for_channel(
     try:
         report = await deps.runner.run(service.name, window, steps=steps)
     except MetricsUnavailable as error:
-        await tell(call.respond, f":x: The triage of `{service.name}` could not run: {error}")
+        await tell(
+            call.respond,
+            f":x: The triage of {code(service.name)} could not run: {escape(str(error))}",
+        )
         return
     if database_only:
         await deps.incidents.repository.enqueue(database_op(call, report))
@@ -118,7 +122,7 @@ async def run_for_channel(
 def database_op(call: Invocation, report: TriageReport) -> ChannelMessage:
     """The database evidence as one channel message, its key unique to this run."""
     key = f"triage-db:{call.channel}:{report.service}:{uuid.uuid4().hex[:12]}"
-    asked = context(f"Asked for by <@{call.user}> · took {report.duration_ms / 1000:.1f} s")
+    asked = context(f"Asked for by {mention(call.user)} · took {report.duration_ms / 1000:.1f} s")
     return ChannelMessage(
         channel=call.channel,
         key=key,
@@ -137,7 +141,7 @@ async def report_ops(call: Invocation, report: TriageReport) -> list[AnyOp]:
         diagnosis=report.diagnosis,
     )
     key = f"triage:{call.channel}:{report.service}:{uuid.uuid4().hex[:12]}"
-    asked = context(f"Asked for by <@{call.user}> · took {report.duration_ms / 1000:.1f} s")
+    asked = context(f"Asked for by {mention(call.user)} · took {report.duration_ms / 1000:.1f} s")
     ops: list[AnyOp] = [
         ChannelMessage(
             channel=call.channel,

@@ -10,7 +10,7 @@ from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.models import Finding, StepResult, TriageReport
 from bot.slack.blocks import context, fit_blocks, section
-from bot.slack.commands.common import slack_escaped
+from bot.slack.render.text import code, escape
 from bot.slack.render.triage import STEP_MARK
 
 _QUIET = {"not_measured"}
@@ -19,11 +19,13 @@ _MARK = {"crit": ":red_circle:", "warn": ":warning:", "info": "•"}
 
 def database_text(report: TriageReport) -> str:
     cause = report.diagnosis.cause.replace("_", " ")
-    return f"Database evidence for {report.service}: {cause}"
+    return f"Database evidence for {escape(report.service)}: {cause}"
 
 
 def database_blocks(report: TriageReport) -> list[Block]:
-    heading = f"*Database evidence for `{report.service}` over the last {report.window}*"
+    heading = (
+        f"*Database evidence for {code(report.service)} over the last {escape(report.window)}*"
+    )
     blocks: list[Block] = [section(heading)]
     for step in report.steps:
         blocks += _step(step)
@@ -39,7 +41,7 @@ def database_blocks(report: TriageReport) -> list[Block]:
 
 
 def _step(step: StepResult) -> list[Block]:
-    blocks: list[Block] = [section(f"{STEP_MARK[step.status]} *{slack_escaped(step.title)}*")]
+    blocks: list[Block] = [section(f"{STEP_MARK[step.status]} *{escape(step.title)}*")]
     for finding in step.findings:
         if finding.code not in _QUIET:
             blocks += _finding(finding)
@@ -47,7 +49,7 @@ def _step(step: StepResult) -> list[Block]:
 
 
 def _finding(finding: Finding) -> list[Block]:
-    blocks: list[Block] = [section(f"{_MARK[finding.severity]} {slack_escaped(finding.summary)}")]
+    blocks: list[Block] = [section(f"{_MARK[finding.severity]} {escape(finding.summary)}")]
     if finding.advice and finding.severity != "info":
-        blocks.append(context(slack_escaped(finding.advice)))
+        blocks.append(context(escape(finding.advice)))
     return blocks

@@ -1,8 +1,4 @@
-"""Block Kit for a triage: the checklist with a mark per step, then the diagnosis and advice.
-
-Summaries quote what services export and what their databases hold (routes, statements,
-application names): they are escaped so none of it can ping, mention or link in Slack.
-"""
+"""Block Kit for a triage: the checklist with a mark per step, then the diagnosis and advice."""
 
 from __future__ import annotations
 
@@ -10,6 +6,7 @@ from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.models import Diagnosis, Finding, Status, StepResult, TriageProgress
 from bot.slack.blocks import context, fit_blocks, section
+from bot.slack.render.text import code, escape
 
 STEP_MARK: dict[Status | None, str] = {
     "ok": ":white_check_mark:",
@@ -24,8 +21,8 @@ MAX_FINDINGS_PER_STEP = 3
 def checklist_text(progress: TriageProgress) -> str:
     if progress.diagnosis is None:
         done, total = len(progress.results), len(progress.planned)
-        return f"Triage of {progress.service}: {done}/{total} steps done"
-    return f"Triage of {progress.service}: likely cause {_words(progress.diagnosis.cause)}"
+        return escape(f"Triage of {progress.service}: {done}/{total} steps done")
+    return escape(f"Triage of {progress.service}: likely cause {_words(progress.diagnosis.cause)}")
 
 
 def checklist_blocks(progress: TriageProgress) -> list[Block]:
@@ -33,9 +30,11 @@ def checklist_blocks(progress: TriageProgress) -> list[Block]:
     if progress.diagnosis is not None:
         blocks += _diagnosis_blocks(progress.diagnosis)
     elif progress.failure is not None:
-        blocks.append(section(f":x: The triage could not finish: {progress.failure}"))
-    marks = [f"{STEP_MARK[_status(progress.results, s.id)]} {s.title}" for s in progress.planned]
-    heading = f"*Checklist for `{progress.service}` over the last {progress.window}*"
+        blocks.append(section(f":x: The triage could not finish: {escape(progress.failure)}"))
+    marks = [
+        f"{STEP_MARK[_status(progress.results, s.id)]} {escape(s.title)}" for s in progress.planned
+    ]
+    heading = f"*Checklist for {code(progress.service)} over the last {escape(progress.window)}*"
     blocks.append(section("\n".join([heading, *marks])))
     for step in progress.planned:
         result = progress.results.get(step.id)
@@ -54,30 +53,27 @@ def _status(results: dict[str, StepResult], step_id: str) -> Status | None:
 
 
 def _diagnosis_blocks(diagnosis: Diagnosis) -> list[Block]:
-    cause = diagnosis.cause.replace("_", " ")
-    summary = _escaped(diagnosis.summary)
-    text = f"*Most likely cause: {cause}* (confidence {diagnosis.confidence:.0%})\n{summary}"
+    cause = escape(_words(diagnosis.cause))
+    text = (
+        f"*Most likely cause: {cause}* (confidence {diagnosis.confidence:.0%})\n"
+        f"{escape(diagnosis.summary)}"
+    )
     blocks: list[Block] = [section(text)]
     if diagnosis.advice:
-        blocks.append(section(f"*What to do next*\n{_escaped(diagnosis.advice)}"))
+        blocks.append(section(f"*What to do next*\n{escape(diagnosis.advice)}"))
     blocks.append(DividerBlock())
     return blocks
 
 
 def _step_details(title: str, result: StepResult) -> list[Block]:
     worst = sorted(result.findings, key=_severity_rank, reverse=True)[:MAX_FINDINGS_PER_STEP]
-    lines = [f"{STEP_MARK[result.status]} *{title}*"]
-    lines += [f"• {_escaped(f.summary)}" for f in worst if f.severity != "info"]
+    lines = [f"{STEP_MARK[result.status]} *{escape(title)}*"]
+    lines += [f"• {escape(finding.summary)}" for finding in worst if finding.severity != "info"]
     blocks: list[Block] = [section("\n".join(lines))]
     advice = [finding.advice for finding in worst if finding.advice and finding.severity != "info"]
     if advice:
-        blocks.append(context(_escaped(" ".join(dict.fromkeys(advice)))))
+        blocks.append(context(escape(" ".join(dict.fromkeys(advice)))))
     return blocks
-
-
-def _escaped(text: str) -> str:
-    """Text as Slack shows it literally (the same rule as `commands.common.slack_escaped`)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _severity_rank(finding: Finding) -> int:

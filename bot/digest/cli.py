@@ -16,7 +16,6 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from bot.catalog import Catalog, CatalogError, load_catalog_async
@@ -30,22 +29,6 @@ from bot.outbox.ops import encode
 from bot.settings import Settings, SettingsError, load_settings
 from bot.sources.prometheus import PrometheusClient
 from bot.store import StoreUnavailable, open_store
-
-
-def add_digest_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register `digest` on an argparse sub-parser collection (from `add_subparsers()`)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "digest", help="build the weekly health digest now: print it or post it"
-    )
-    configure_parser(parser)
-    return parser
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--channel", help="only this channel id (default: every channel)")
-    parser.add_argument("--dry-run", action="store_true", help="print it; send nothing")
-    parser.add_argument("--services", type=Path, help="service catalog (default: config dir)")
-    parser.add_argument("--prometheus-url", help="Prometheus base URL (default: PROMETHEUS_URL)")
 
 
 @dataclass(frozen=True)

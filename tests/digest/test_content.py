@@ -16,7 +16,8 @@ import pytest
 from aiohttp import web
 
 from bot.catalog import Catalog, parse_catalog
-from bot.digest.cli import add_digest_parser, run_digest_cli
+from bot.digest.cli import run_digest_cli
+from bot.digest.cli_args import add_digest_parser
 from bot.digest.compose import DigestComposer, DigestUnavailable
 from bot.digest.figures import (
     Availability,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot.alerts.errors import ROOT_PATH, AlertPayloadError
 from bot.alerts.model import AlertBatch
@@ -23,6 +24,7 @@ from bot.alerts.sink import AcceptResult, AlertSink
 from bot.alerts.sources import SOURCES, Parser
 from bot.alerts.sources.grafana import signature_problem
 from bot.store.base import StoreUnavailable
+from bot.telemetry import ALERT_WEBHOOKS
 
 log = structlog.get_logger(__name__)
 
@@ -120,7 +122,25 @@ def add_alert_routes(
         sources=dict(SOURCES if sources is None else sources),
         grafana_secret=grafana_secret or None,
     )
-    app.router.add_post("/alerts/{source}", handler.handle)
+    app.router.add_post("/alerts/{source}", _counted(handler))
+
+
+def _counted(webhook: AlertWebhook) -> Handler:
+    """Count each answer by source; a path no source serves counts as `unknown`, so a caller
+    cannot add label values."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        source = request.match_info["source"]
+        status = 500
+        try:
+            response = await webhook.handle(request)
+            status = response.status
+            return response
+        finally:
+            known = source if source in webhook.sources else "unknown"
+            ALERT_WEBHOOKS.labels(source=known, status=str(status)).inc()
+
+    return handle
 
 
 async def _read_body(request: web.Request) -> bytes:

@@ -11,6 +11,7 @@ from structlog.testing import capture_logs
 from bot.alerts import http as alert_http
 from bot.alerts.model import AlertBatch
 from bot.alerts.sources import SOURCES
+from bot.telemetry import REGISTRY
 from tests.alerts.conftest import TOKEN, ClientFactory, RecordingSink, bearer, example
 
 
@@ -236,3 +237,26 @@ def test_routes_need_a_token() -> None:
 
     with pytest.raises(ValueError, match="ALERT_WEBHOOK_TOKEN"):
         alert_http.add_alert_routes(web.Application(), token="", sink=RecordingSink())
+
+
+async def test_answers_are_counted_by_source_and_status(make_client: ClientFactory) -> None:
+    client = await make_client()
+    before = _webhook_counts()
+    await client.post("/alerts/grafana", json=example("grafana"), headers=bearer())
+    await client.post("/alerts/grafana", json=example("grafana"))
+    await client.post("/alerts/no-such-source-0a1b", json={}, headers=bearer())
+    after = _webhook_counts()
+
+    assert after[("grafana", "202")] - before.get(("grafana", "202"), 0) == 1
+    assert after[("grafana", "401")] - before.get(("grafana", "401"), 0) == 1
+    assert after[("unknown", "404")] - before.get(("unknown", "404"), 0) == 1
+    assert not [source for source, _status in after if source.startswith("no-such-source")]
+
+
+def _webhook_counts() -> dict[tuple[str, str], float]:
+    (family,) = [f for f in REGISTRY.collect() if f.name == "bot_alert_webhooks"]
+    return {
+        (sample.labels["source"], sample.labels["status"]): sample.value
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }

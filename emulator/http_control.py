@@ -106,6 +106,16 @@ async def page(request: web.Request) -> web.Response:
     return web.Response(text=render_page(request.app[STATE_KEY]), content_type="text/html")
 
 
+async def file_content(request: web.Request) -> web.Response:
+    """GET /_emulator/files/ID: the bytes of an uploaded file, for the page to show."""
+    state = request.app[STATE_KEY]
+    file = state.files.get(request.match_info["file_id"])
+    if file is None or file.content is None:
+        return _error(404, "file_not_found", "no uploaded file has that ID")
+    mimetype = file.to_slack(state.bot_user_id, state.team_url)["mimetype"]
+    return web.Response(body=file.content, content_type=str(mimetype))
+
+
 async def _json_object(request: web.Request) -> dict[str, Any]:
     try:
         body = json.loads(await request.text())

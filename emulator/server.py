@@ -46,6 +46,7 @@ def create_emulator_app(
     app.router.add_post(UPLOAD_PATH + "{file_id}", upload)
     app.router.add_post(RESPONSE_PATH + "/{response_id}", response_url_post)
     app.router.add_get("/_emulator/", http_control.page)
+    app.router.add_get("/_emulator/files/{file_id}", http_control.file_content)
     app.router.add_get("/_emulator/messages", http_control.messages)
     app.router.add_get("/_emulator/calls", http_control.calls)
     app.router.add_get("/_emulator/state", http_control.snapshot)

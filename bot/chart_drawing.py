@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
@@ -12,6 +13,10 @@ from matplotlib.figure import Figure
 from bot.charts import ChartSpec
 
 UNIT_SCALE = {"s": (1000.0, "ms"), "bytes": (1 / (1024 * 1024), "MiB"), "ratio": (100.0, "%")}
+# A series this short has no line to speak of: mark its points. A young incident's series may
+# hold a single point, and a time axis needs some width around it.
+MARK_POINTS_BELOW = 3
+MIN_SPAN_SECONDS = 120.0
 
 
 def render_png(spec: ChartSpec) -> bytes:
@@ -22,7 +27,9 @@ def render_png(spec: ChartSpec) -> bytes:
     axes = figure.add_subplot()
     for name, points in spec.series.items():
         times = np.array([int(p.t * 1000) for p in points], dtype="datetime64[ms]")
-        axes.plot(times, [p.v * scale for p in points], label=name, linewidth=1.6)
+        marker = "o" if len(points) < MARK_POINTS_BELOW else None
+        axes.plot(times, [p.v * scale for p in points], label=name, linewidth=1.6, marker=marker)
+    _widen_a_narrow_time_axis(axes, spec)
     for name, value in spec.thresholds.items():
         axes.axhline(value * scale, linestyle="--", linewidth=1, color="tab:red", label=name)
     axes.set_title(spec.title, fontsize=11)
@@ -37,7 +44,18 @@ def render_png(spec: ChartSpec) -> bytes:
     return buffer.getvalue()
 
 
+def _widen_a_narrow_time_axis(axes: Axes, spec: ChartSpec) -> None:
+    times = [p.t for points in spec.series.values() for p in points]
+    if times and max(times) - min(times) < MIN_SPAN_SECONDS:
+        middle = (max(times) + min(times)) / 2
+        edges = [int((middle + side * MIN_SPAN_SECONDS / 2) * 1000) for side in (-1, 1)]
+        left, right = np.array(edges, dtype="datetime64[ms]")
+        axes.set_xlim(left, right)
+
+
 def _time_format(spec: ChartSpec) -> str:
     times = [p.t for points in spec.series.values() for p in points]
     span = max(times) - min(times) if times else 0.0
-    return "%a %d %b" if span > 2 * 86400 else "%H:%M"
+    if span > 2 * 86400:
+        return "%a %d %b"
+    return "%H:%M" if span > 10 * 60 else "%H:%M:%S"

@@ -19,7 +19,7 @@ h2 { border-bottom: 1px solid #ddd; padding-bottom: .2em; }
 .message { margin: .8em 0; padding: .5em .8em; background: #f8f8f8; border-radius: 4px; }
 .thread { margin-left: 2em; border-left: 3px solid #ccc; padding-left: .8em; }
 .meta { color: #616061; font-size: .85em; }
-pre { white-space: pre-wrap; margin: .3em 0; font-family: inherit; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: .3em 0; font-family: inherit; }
 .ephemeral { background: #fff8e1; }
 img.upload { display: block; max-width: 100%; margin: .4em 0; border: 1px solid #ddd; }
 details.edits { color: #616061; font-size: .85em; }

@@ -62,3 +62,18 @@ def full_page_png(driver: webdriver.Chrome) -> bytes:
         "Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True}
     )
     return base64.b64decode(shot["data"])
+
+
+def main() -> None:
+    """`python -m tests.browser URL OUT.png`: a full-page screenshot, e.g. of the demo's page."""
+    import sys
+    import tempfile
+
+    url, out = sys.argv[1], Path(sys.argv[2])
+    with tempfile.TemporaryDirectory() as profile, headless_chromium(Path(profile)) as driver:
+        driver.get(url)
+        out.write_bytes(full_page_png(driver))
+
+
+if __name__ == "__main__":
+    main()

@@ -133,7 +133,7 @@ async def running_stack(
         serve_exposition(growing_counters(exposition_text)) as target,
         run_prometheus({"checkout": [target]}) as prometheus,
     ):
-        await prometheus.wait_for_series(ready_when)
+        await prometheus.wait_for_series(ready_when, within=60)
         settings = make_settings(
             emulator,
             PROMETHEUS_URL=prometheus.url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -127,6 +128,9 @@ def _alertmanager(settings: Settings) -> AlertmanagerClient | None:
 def _bolt_app(settings: Settings, client: BotWebClient, deps: Deps) -> AsyncApp:
     bolt = AsyncApp(
         client=client,
+        # Bolt sets its loggers' levels from this one, which the log set-up keeps at WARNING
+        # or above: below that Bolt logs request and answer bodies.
+        logger=logging.getLogger("slack_bolt"),
         signing_secret=_secret(settings.SLACK_SIGNING_SECRET),
         # Signatures are checked in bot.slack.events before Bolt sees the request.
         request_verification_enabled=False,

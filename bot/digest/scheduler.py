@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.catalog import Catalog, Digest
 from bot.digest.guard import DigestGuard, Outcome, Produce
 from bot.digest.period import due_period, trigger_for
+from bot.runtime.outages import DEPENDENCY_DOWN, reason
 from bot.store.base import Store
 
 log = structlog.get_logger(__name__)
@@ -117,6 +118,9 @@ class DigestScheduler:
             return None
         try:
             outcome = await self._guard.run_once(period, self._produce)
+        except DEPENDENCY_DOWN as error:
+            log.warning("digest_failed", channel=channel, week=period.week, reason=reason(error))
+            return Outcome.FAILED
         except Exception:
             log.exception("digest_failed", channel=channel, week=period.week)
             return Outcome.FAILED

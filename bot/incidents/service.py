@@ -25,6 +25,7 @@ from bot.incidents.model import Incident, SlackThread
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Route, Router
 from bot.outbox.ops import SyncRoot, ThreadNote
+from bot.slack.render import notes
 from bot.store.keys import IDEMPOTENCY_TTL_SECONDS
 
 log = structlog.get_logger(__name__)
@@ -123,7 +124,7 @@ class IncidentService:
         incident.matchers = _common_labels(incident.matchers, alerts)
         incident.updated_at = now
         if not incident.firing and incident.resolve("alerts", now) and not resolved_before:
-            return ["Every alert of this incident has cleared; marked resolved."]
+            return [notes.alerts_cleared()]
         return []
 
     async def _opened(self, incident: Incident) -> None:
@@ -156,7 +157,7 @@ class IncidentService:
             await self.repository.record(incident.id, who, verb, self._now())
             await self.repository.enqueue(
                 SyncRoot(incident_id=incident.id),
-                ThreadNote(incident_id=incident.id, text=f"<@{who}> {verb} this incident."),
+                ThreadNote(incident_id=incident.id, text=notes.person_acted(who, verb)),
             )
             return incident
 
@@ -166,7 +167,7 @@ class IncidentService:
             return False
         await self.repository.record(incident_id, who, f"note: {text}", self._now())
         await self.repository.enqueue(
-            ThreadNote(incident_id=incident_id, text=f"Note from <@{who}>: {text}")
+            ThreadNote(incident_id=incident_id, text=notes.person_noted(who, text))
         )
         return True
 

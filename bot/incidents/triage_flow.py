@@ -15,6 +15,7 @@ from bot.models import Finding, PlannedStep, StepResult, TriageProgress, TriageR
 from bot.outbox.ops import SyncChecklist, SyncRoot, UploadChart
 from bot.runtime.tasks import TaskTracker
 from bot.slack.render.triage import checklist_blocks, checklist_text
+from bot.sources.base import MetricsUnavailable
 from bot.store.base import Store
 
 log = structlog.get_logger(__name__)
@@ -72,17 +73,25 @@ class IncidentTriage:
 
         try:
             report = await self._runner.run(incident.service, window, on_step)
+        except MetricsUnavailable as error:
+            # Expected (no Prometheus configured, or it is down): one line, the reason shown.
+            log.warning("triage could not run", incident=incident.id, reason=str(error))
+            await self._fail(incident.id, progress, str(error))
+            return
         except Exception as error:
             log.exception("triage failed", incident=incident.id)
-            progress.failure = f"{type(error).__name__}: {error}"
-            await self._publish(incident.id, progress)
-            await self._set_state(incident.id, "failed")
+            await self._fail(incident.id, progress, f"{type(error).__name__}: {error}")
             return
         progress.results = {step.id: step for step in report.steps}
         progress.diagnosis = report.diagnosis
         await self._publish(incident.id, progress)
         await self._record_diagnosis(incident.id, report)
         await self._attach_charts(incident.id, report)
+
+    async def _fail(self, incident_id: str, progress: TriageProgress, reason: str) -> None:
+        progress.failure = reason
+        await self._publish(incident_id, progress)
+        await self._set_state(incident_id, "failed")
 
     async def _publish(self, incident_id: str, progress: TriageProgress) -> None:
         await self._repo.store.set_value(

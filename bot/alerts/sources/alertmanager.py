@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.alerts.errors import validate_payload
+from bot.alerts.fields import NonNegativeJsonInt
 from bot.alerts.model import Alert, AlertBatch, AlertStatus, SourceName, make_alert
 from bot.alerts.timestamps import Rfc3339, is_unset
 
@@ -42,7 +43,7 @@ class WebhookMessage(BaseModel):
 
     version: str = "4"
     groupKey: str = ""
-    truncatedAlerts: NonNegativeInt = 0
+    truncatedAlerts: NonNegativeJsonInt = 0
     status: AlertStatus
     receiver: str = ""
     groupLabels: dict[str, str] = Field(default_factory=dict)

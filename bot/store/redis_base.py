@@ -1,0 +1,69 @@
+"""What every part of the Redis backend shares: the client, the key space, the scripts, and the
+translation of "cannot reach Redis" into StoreUnavailable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from redis import exceptions as redis_errors
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+from bot import telemetry
+from bot.store.base import StoreUnavailable, checked_ttl
+from bot.store.keys import KeySpace
+
+# A primary demoted by a failover answers writes with READONLY until the client reconnects.
+_UNREACHABLE = (
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.ReadOnlyError,
+    redis_errors.BusyLoadingError,
+    OSError,
+)
+
+
+def milliseconds(seconds: float) -> int:
+    return max(1, round(checked_ttl(seconds) * 1000))
+
+
+def text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, int | float):
+        return str(value)
+    raise TypeError(f"unexpected reply from Redis: {type(value).__name__}")
+
+
+class RedisBase:
+    def __init__(self, client: Redis, keys: KeySpace) -> None:
+        self._redis = client
+        self._keys = keys
+        self._closed = False
+        self._scripts: dict[str, AsyncScript] = {}
+
+    def _script(self, source: str) -> AsyncScript:
+        script = self._scripts.get(source)
+        if script is None:
+            script = self._scripts[source] = self._redis.register_script(source)
+        return script
+
+    @contextmanager
+    def _guard(self, operation: str) -> Iterator[None]:
+        """Turn "cannot reach Redis" into StoreUnavailable and count it.
+
+        The message names the operation and error type only: driver messages can carry
+        connection details, and the URL may embed a password.
+        """
+        try:
+            if self._closed:
+                raise redis_errors.ConnectionError("store closed")
+            yield
+        except _UNREACHABLE as error:
+            telemetry.STORE_ERRORS.labels(operation=operation).inc()
+            raise StoreUnavailable(
+                f"Redis store unreachable during {operation} ({type(error).__name__})"
+            ) from error

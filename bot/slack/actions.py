@@ -9,7 +9,6 @@ import structlog
 from slack_bolt.async_app import AsyncRespond
 
 from bot.incidents.model import Incident
-from bot.outbox.ops import ThreadNote
 from bot.slack.deps import Deps
 from bot.slack.render.incident import (
     ACTION_ACK,
@@ -52,11 +51,8 @@ async def silence(deps: Deps, incident: Incident, user: str, respond: AsyncRespo
     except AlertmanagerError as error:
         await _tell(respond, f"The silence could not be created: {error}")
         return
-    await deps.incidents.repository.enqueue(
-        ThreadNote(
-            incident_id=incident.id,
-            text=f"<@{user}> silenced matching alerts for 1 h (silence `{silence_id}`).",
-        )
+    await deps.incidents.tell_thread(
+        incident, f"<@{user}> silenced matching alerts for 1 h (silence `{silence_id}`)."
     )
 
 

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.commands import register_commands
 from bot.slack.commands.buttons import register_buttons
 from bot.slack.deps import Deps
+from bot.store import keys
 from bot.store.base import StoreUnavailable
 from bot.store.keys import IDEMPOTENCY_TTL_SECONDS
 
@@ -37,7 +38,7 @@ def _once_per_event(deps: Deps) -> Callable[..., Awaitable[BoltResponse | None]]
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not await deps.store.claim_once(
-            f"slack-event:{event_id}", IDEMPOTENCY_TTL_SECONDS
+            keys.slack_event(str(event_id)), IDEMPOTENCY_TTL_SECONDS
         ):
             log.info("dropped a repeated Slack event", event_id=str(event_id)[:32])
             return BoltResponse(status=200, body="")
@@ -51,7 +52,6 @@ def _home_opened(deps: Deps) -> Callable[..., Awaitable[None]]:
         if event.get("tab", "home") != "home":
             return
         user = str(event.get("user") or "")
-        deps.home.opened_by(user)
         deps.tasks.spawn(_publish(deps, user), name=f"home-{user}")
 
     return on_home_opened
@@ -59,6 +59,7 @@ def _home_opened(deps: Deps) -> Callable[..., Awaitable[None]]:
 
 async def _publish(deps: Deps, user: str) -> None:
     try:
+        await deps.home.opened_by(user)
         await deps.home.publish(user)
     except (SlackApiError, StoreUnavailable, TimeoutError) as error:
         log.warning("could not publish App Home", user=user, error=type(error).__name__)

@@ -137,7 +137,6 @@ async def note(deps: Deps, call: Invocation, target: str) -> None:
     ):
         return
     await deps.incidents.note(incident.id, call.user, slack_escaped(note_text(call)))
-    deps.nudge()
     await tell(call.respond, f"Noted on incident `{incident.id}` (timeline and thread).")
 
 
@@ -158,7 +157,6 @@ async def _found(deps: Deps, call: Invocation, target: str) -> Incident | None:
 async def _report_change(
     deps: Deps, call: Invocation, before: Incident, after: Incident | None, verb: str
 ) -> None:
-    deps.nudge()
     deps.home.incidents_changed()
     if after is None or after.status == before.status:
         await tell(call.respond, _unchanged(after or before))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 ROOT_PATH = "$"
@@ -43,12 +43,56 @@ class AlertPayloadError(ValueError):
         self.problem = problem
 
 
+class RejectedAlert(BaseModel):
+    """One alert of a group that could not be understood; the rest of the group is kept.
+
+    `reason` is the kind of problem (a short, bounded word, for the metric).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    index: int
+    field: str
+    problem: str
+    reason: str
+
+
 def validate_payload(model: type[ModelT], payload: object) -> ModelT:
     """Validate decoded JSON against a source's model, reporting the first bad field."""
     try:
         return model.model_validate(payload)
     except ValidationError as error:
         raise payload_error(error) from None
+
+
+def validate_alerts(
+    model: type[ModelT], items: Sequence[object], path: str = "alerts"
+) -> tuple[list[ModelT], tuple[RejectedAlert, ...]]:
+    """Validate each alert of a group on its own: the good ones, and why the others failed.
+
+    Raises AlertPayloadError, naming the first bad alert, only when none of them is good:
+    a sender such as Alertmanager drops a whole group on any 4xx, so one malformed alert
+    must not cost the others.
+    """
+    good: list[ModelT] = []
+    rejected: list[RejectedAlert] = []
+    for index, item in enumerate(items):
+        try:
+            good.append(model.model_validate(item))
+        except ValidationError as error:
+            first = error.errors(include_url=False, include_input=False)[0]
+            rejected.append(
+                RejectedAlert(
+                    index=index,
+                    field=field_path((path, index, *first["loc"])),
+                    problem=_problem(first),
+                    reason=first["type"][:40],
+                )
+            )
+    if rejected and not good:
+        first_bad = rejected[0]
+        raise AlertPayloadError(first_bad.field, first_bad.problem)
+    return good, tuple(rejected)
 
 
 def payload_error(error: ValidationError) -> AlertPayloadError:

@@ -3,7 +3,9 @@
 Answers are chosen for senders that retry: 202 only once the sink has stored the batch, 503
 with Retry-After while the store is down (Alertmanager, Grafana and Datadog retry 5xx), and 4xx
 only for requests that no retry could fix: a wrong token (401), an unknown source (404), an
-unreadable payload (400, naming the bad field) or a body over 16 MiB (413).
+unreadable payload (400, naming the bad field) or a body over 16 MiB (413). One malformed alert
+does not cost its group: the others are stored and acknowledged (202), and the bad ones are
+named in the answer's `rejected`, the log and `bot_alerts_rejected_total`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from bot.alerts.sink import AcceptResult, AlertSink
 from bot.alerts.sources import SOURCES, Parser
 from bot.alerts.sources.grafana import signature_problem
 from bot.store.base import StoreUnavailable
+from bot.telemetry import ALERTS_REJECTED
 
 log = structlog.get_logger(__name__)
 
@@ -31,6 +34,7 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 OFFLOAD_PARSING_FROM_BYTES = 256 * 1024
 ACCEPT_TIMEOUT_SECONDS = 10.0
 RETRY_AFTER_SECONDS = 30
+LOGGED_REJECTIONS = 5
 BEARER_PREFIX = "bearer "
 
 
@@ -87,6 +91,7 @@ class AlertWebhook:
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         _log_batch(batch, result)
+        _note_rejected(batch)
         return web.json_response(_summary(batch, result), status=202)
 
     async def _store(self, batch: AlertBatch) -> AcceptResult:
@@ -150,7 +155,7 @@ def _decode_and_parse(parser: Parser, body: bytes) -> AlertBatch:
 
 
 def _summary(batch: AlertBatch, result: AcceptResult) -> dict[str, object]:
-    return {
+    summary: dict[str, object] = {
         "status": "accepted",
         "source": batch.source,
         "alerts": len(batch.alerts),
@@ -158,6 +163,26 @@ def _summary(batch: AlertBatch, result: AcceptResult) -> dict[str, object]:
         "duplicates": result.duplicates,
         "truncated_alerts": batch.truncated_alerts,
     }
+    if batch.rejected:
+        summary["rejected"] = [
+            {"index": r.index, "field": r.field, "problem": r.problem} for r in batch.rejected
+        ]
+    return summary
+
+
+def _note_rejected(batch: AlertBatch) -> None:
+    """Alerts of the group that could not be read: counted, and named in the log."""
+    if not batch.rejected:
+        return
+    for rejected in batch.rejected:
+        ALERTS_REJECTED.labels(source=batch.source, reason=rejected.reason).inc()
+    log.warning(
+        "kept an alert group but refused some of its alerts",
+        source=batch.source,
+        rejected=len(batch.rejected),
+        kept=len(batch.alerts),
+        fields=[r.field for r in batch.rejected[:LOGGED_REJECTIONS]],
+    )
 
 
 def _log_batch(batch: AlertBatch, result: AcceptResult) -> None:

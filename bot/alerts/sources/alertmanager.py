@@ -10,17 +10,19 @@ Alertmanager posts one notification per alert group::
                  "generatorURL": "http://prometheus:9090/graph?...", "fingerprint": "1a2b..."}]}
 
 It retries on 5xx and drops the notification on 4xx, which is why only a payload that cannot
-be understood is answered with 400.
+be understood is answered with 400: one malformed alert in a group is named in the answer
+(`rejected`) while the others are stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
-from bot.alerts.errors import validate_payload
+from bot.alerts.errors import validate_alerts, validate_payload
 from bot.alerts.model import Alert, AlertBatch, AlertStatus, SourceName, make_alert
 from bot.alerts.timestamps import Rfc3339, is_unset
 
@@ -49,17 +51,19 @@ class WebhookMessage(BaseModel):
     commonLabels: dict[str, str] = Field(default_factory=dict)
     commonAnnotations: dict[str, str] = Field(default_factory=dict)
     externalURL: str = ""
-    alerts: tuple[WebhookAlert, ...]
+    alerts: list[Any]  # each one is validated on its own, see `validate_alerts`
 
 
 def parse(payload: object) -> AlertBatch:
     message = validate_payload(WebhookMessage, payload)
+    alerts, rejected = validate_alerts(WebhookAlert, message.alerts)
     group_key = group_key_of(message)
     return AlertBatch(
         source="alertmanager",
         receiver=message.receiver,
-        alerts=tuple(to_alert(alert, "alertmanager", group_key) for alert in message.alerts),
+        alerts=tuple(to_alert(alert, "alertmanager", group_key) for alert in alerts),
         truncated_alerts=message.truncatedAlerts,
+        rejected=rejected,
     )
 
 

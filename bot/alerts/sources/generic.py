@@ -28,9 +28,11 @@ Alerts are grouped into incidents by service, or by name when there is no servic
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.alerts.errors import validate_payload
+from bot.alerts.errors import validate_alerts, validate_payload
 from bot.alerts.model import Alert, AlertBatch, AlertStatus, make_alert
 from bot.alerts.timestamps import Rfc3339
 
@@ -54,15 +56,17 @@ class GenericMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     receiver: str = ""
-    alerts: list[GenericAlert] = Field(min_length=1)
+    alerts: list[Any] = Field(min_length=1)  # each one is validated on its own
 
 
 def parse(payload: object) -> AlertBatch:
     message = validate_payload(GenericMessage, payload)
+    alerts, rejected = validate_alerts(GenericAlert, message.alerts)
     return AlertBatch(
         source="generic",
         receiver=message.receiver,
-        alerts=tuple(_to_alert(alert) for alert in message.alerts),
+        alerts=tuple(_to_alert(alert) for alert in alerts),
+        rejected=rejected,
     )
 
 

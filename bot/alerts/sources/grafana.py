@@ -17,7 +17,7 @@ import hmac
 import time
 from collections.abc import Callable, Mapping
 
-from bot.alerts.errors import validate_payload
+from bot.alerts.errors import validate_alerts, validate_payload
 from bot.alerts.model import Alert, AlertBatch
 from bot.alerts.sources.alertmanager import (
     WebhookAlert,
@@ -39,7 +39,6 @@ class GrafanaAlert(WebhookAlert):
 
 
 class GrafanaMessage(WebhookMessage):
-    alerts: tuple[GrafanaAlert, ...]
     orgId: int = 0
     title: str = ""
     state: str = ""
@@ -48,12 +47,14 @@ class GrafanaMessage(WebhookMessage):
 
 def parse(payload: object) -> AlertBatch:
     message = validate_payload(GrafanaMessage, payload)
+    alerts, rejected = validate_alerts(GrafanaAlert, message.alerts)
     group_key = group_key_of(message)
     return AlertBatch(
         source="grafana",
         receiver=message.receiver,
-        alerts=tuple(_to_alert(alert, group_key) for alert in message.alerts),
+        alerts=tuple(_to_alert(alert, group_key) for alert in alerts),
         truncated_alerts=message.truncatedAlerts,
+        rejected=rejected,
     )
 
 

@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     SLACK_APP_TOKEN: SecretStr | None = None
     SLACK_API_URL: AnyHttpUrl = AnyHttpUrl(DEFAULT_SLACK_API_URL)
     REDIS_URL: SecretStr | None = None
-    REDIS_SENTINELS: str | None = None
+    REDIS_SENTINELS: str | None = Field(default=None, validate_default=True)
     PROMETHEUS_URL: AnyHttpUrl | None = None
     ALERTMANAGER_URL: AnyHttpUrl | None = None
     ALERT_WEBHOOK_TOKEN: SecretStr | None = None
@@ -118,18 +118,19 @@ class Settings(BaseSettings):
         url = value.get_secret_value()
         if not url.startswith(("redis://", "rediss://", "unix://", SENTINEL_SCHEME)):
             raise ValueError(f"must start with redis://, rediss://, unix:// or {SENTINEL_SCHEME}")
-        if url.startswith(SENTINEL_SCHEME):
+        if url.startswith(SENTINEL_SCHEME) and not _sentinel_hosts_left_out(url):
             _checked_target(url, None)
         return value
 
     @field_validator("REDIS_SENTINELS")
     @classmethod
     def _sentinel_list(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or not value.strip():
-            return None
-        url = info.data.get("REDIS_URL")
-        _checked_target(url.get_secret_value() if isinstance(url, SecretStr) else None, value)
-        return value
+        value = value.strip() if value else None
+        secret = info.data.get("REDIS_URL")
+        url = secret.get_secret_value() if isinstance(secret, SecretStr) else None
+        if value or (url and _sentinel_hosts_left_out(url)):
+            _checked_target(url, value)
+        return value or None
 
     def redis_target(self) -> RedisTarget | None:
         """Where the shared store is (a URL or Sentinel), or None for the in-memory one."""
@@ -165,6 +166,12 @@ class Settings(BaseSettings):
             for name, value in required.items()
             if value is None or not value.get_secret_value()
         ]
+
+
+def _sentinel_hosts_left_out(url: str) -> bool:
+    """``redis+sentinel://:password@/service``: the sentinels come from REDIS_SENTINELS."""
+    rest = url.removeprefix(SENTINEL_SCHEME).rpartition("@")[2]
+    return url.startswith(SENTINEL_SCHEME) and rest.startswith("/")
 
 
 def _checked_target(url: str | None, sentinels: str | None) -> None:

@@ -71,7 +71,8 @@ class IncidentService:
                 untriaged.append(incident)
         for incident in untriaged:
             await self._opened(incident)
-        await values.set_value(notification, "1", IDEMPOTENCY_TTL_SECONDS)
+        # Durable: a failover must not forget what this notification did once it is answered.
+        await values.set_value(notification, "1", IDEMPOTENCY_TTL_SECONDS, durable=True)
         return AcceptResult(accepted=len(batch.alerts))
 
     async def _apply(self, route: Route, alertname: str, alerts: list[Alert]) -> Incident | None:

@@ -47,7 +47,9 @@ async def open_store(target: RedisTarget | None, *, prefix: str = DEFAULT_PREFIX
     from bot.store.connection import connect
     from bot.store.redis_store import RedisStore
 
-    store = RedisStore(connect(target), KeySpace(prefix))
+    # Behind Sentinel the primary has replicas: durable writes wait for one to confirm.
+    replicas = 1 if isinstance(target, SentinelTarget) else 0
+    store = RedisStore(connect(target), KeySpace(prefix), replicas=replicas)
     try:
         await store.ping()
     except StoreUnavailable:

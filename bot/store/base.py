@@ -54,8 +54,14 @@ class ValueStore(Protocol):
         """The value stored under `key`, or None if unset or expired."""
         ...
 
-    async def set_value(self, key: str, value: str, ttl_seconds: float | None) -> None:
-        """Store `value`; with a TTL it expires, with None it is kept until overwritten."""
+    async def set_value(
+        self, key: str, value: str, ttl_seconds: float | None, *, durable: bool = False
+    ) -> None:
+        """Store `value`; with a TTL it expires, with None it is kept until overwritten.
+
+        `durable` returns only once the store's replicas (if it has any) confirmed this write
+        and every write before it, so a failover cannot forget them; else StoreUnavailable.
+        """
         ...
 
     async def take_rate_slot(self, name: str, runs: int, per_seconds: float) -> float:

@@ -19,7 +19,10 @@ RETRIES = 1
 
 
 def connect(target: RedisTarget) -> Redis:
-    """A client with bounded timeouts. Connecting happens on first use."""
+    """A client with bounded timeouts. Connecting happens on first use.
+
+    Behind Sentinel, closing the client also closes its connections to the sentinels.
+    """
     options: dict[str, Any] = {
         "decode_responses": True,
         "socket_connect_timeout": CONNECT_TIMEOUT_SECONDS,
@@ -43,4 +46,16 @@ def connect(target: RedisTarget) -> Redis:
         username=target.username,
         **options,
     )
+    return _closing_sentinels(client, sentinel)
+
+
+def _closing_sentinels(client: Redis, sentinel: Sentinel) -> Redis:
+    close_client = client.aclose
+
+    async def aclose(close_connection_pool: bool | None = None) -> None:
+        await close_client(close_connection_pool)
+        for sentinel_client in sentinel.sentinels:
+            await sentinel_client.aclose()
+
+    client.aclose = aclose  # type: ignore[method-assign]
     return client

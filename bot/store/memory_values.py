@@ -32,7 +32,9 @@ class MemoryValues(MemoryBase):
     async def get_value(self, key: str) -> str | None:
         return self._get(self._keys.value(key))
 
-    async def set_value(self, key: str, value: str, ttl_seconds: float | None) -> None:
+    async def set_value(
+        self, key: str, value: str, ttl_seconds: float | None, *, durable: bool = False
+    ) -> None:
         ttl = None if ttl_seconds is None else checked_ttl(ttl_seconds)
         self._set(self._keys.value(key), value, ttl)
 

@@ -98,7 +98,8 @@ class OutboxStore(Protocol):
     async def op_record(self, op_id: str) -> OpRecord: ...
 
     async def mark_attempt(self, op_id: str, attempt: str) -> None:
-        """Record, before writing to Slack, that the write is being attempted."""
+        """Record, before writing to Slack, that the write is being attempted; durably, like
+        `set_value(durable=True)`, so a failover cannot forget a write that may have landed."""
         ...
 
     async def mark_done(self, op_id: str, result: str) -> None: ...

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.commands.core import AsyncScript
 
 from bot import telemetry
@@ -38,12 +40,31 @@ def text(value: object) -> str | None:
     raise TypeError(f"unexpected reply from Redis: {type(value).__name__}")
 
 
+# How long a durable write waits for its replicas to confirm it.
+CONFIRM_TIMEOUT_MS = 500
+
+
 class RedisBase:
-    def __init__(self, client: Redis, keys: KeySpace) -> None:
+    def __init__(self, client: Redis, keys: KeySpace, *, replicas: int = 0) -> None:
         self._redis = client
         self._keys = keys
+        self._replicas = replicas
         self._closed = False
         self._scripts: dict[str, AsyncScript] = {}
+
+    async def _confirm(self, pipe: Pipeline, operation: str) -> list[Any]:
+        """Run a pipeline whose last writes must survive a failover: with replicas, WAIT on
+        the same connection, so every write made before (by any connection) is confirmed."""
+        if self._replicas:
+            pipe.wait(self._replicas, CONFIRM_TIMEOUT_MS)
+        replies: list[Any] = await pipe.execute()
+        if self._replicas and int(replies[-1]) < self._replicas:
+            telemetry.STORE_ERRORS.labels(operation=operation).inc()
+            # A primary that lost its replicas may have been replaced: reconnect, so the next
+            # command asks Sentinel where the primary is now.
+            await self._redis.connection_pool.disconnect()
+            raise StoreUnavailable(f"no replica confirmed {operation} in time (failing over?)")
+        return replies
 
     def _script(self, source: str) -> AsyncScript:
         script = self._scripts.get(source)

@@ -72,7 +72,12 @@ class RedisOutbox(RedisBase):
         )
 
     async def mark_attempt(self, op_id: str, attempt: str) -> None:
-        await self._mark(op_id, "attempt", attempt)
+        key = self._keys.op(op_id)
+        with self._guard("mark_attempt"):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hset(key, mapping={"attempt": attempt})
+                pipe.pexpire(key, milliseconds(OUTBOX_RECORD_TTL_SECONDS))
+                await self._confirm(pipe, "mark_attempt")
 
     async def mark_done(self, op_id: str, result: str) -> None:
         await self._mark(op_id, "done", result)

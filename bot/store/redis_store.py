@@ -21,8 +21,9 @@ __all__ = ["RedisStore", "connect"]
 class RedisStore(RedisIncidents, RedisOutbox, RedisLeases, RedisValues):
     """The Store contract on Redis. Every key lives under `keys.prefix`."""
 
-    def __init__(self, client: Redis, keys: KeySpace) -> None:
-        super().__init__(client, keys)
+    def __init__(self, client: Redis, keys: KeySpace, *, replicas: int = 0) -> None:
+        """`replicas`: how many replicas must confirm durable writes (0: none are awaited)."""
+        super().__init__(client, keys, replicas=replicas)
 
     @property
     def name(self) -> str:

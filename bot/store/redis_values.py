@@ -22,10 +22,17 @@ class RedisValues(RedisBase):
         with self._guard("get_value"):
             return text(await self._redis.get(self._keys.value(key)))
 
-    async def set_value(self, key: str, value: str, ttl_seconds: float | None) -> None:
+    async def set_value(
+        self, key: str, value: str, ttl_seconds: float | None, *, durable: bool = False
+    ) -> None:
         ttl_ms = None if ttl_seconds is None else milliseconds(ttl_seconds)
         with self._guard("set_value"):
-            await self._redis.set(self._keys.value(key), value, px=ttl_ms)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.set(self._keys.value(key), value, px=ttl_ms)
+                if durable:
+                    await self._confirm(pipe, "set_value")
+                else:
+                    await pipe.execute()
 
     async def take_rate_slot(self, name: str, runs: int, per_seconds: float) -> float:
         args: list[str | int] = [runs, milliseconds(per_seconds), secrets.token_hex(8)]

@@ -44,8 +44,8 @@ def redis_target(url: str | None, sentinels: str | None = None) -> RedisTarget |
 def _sentinel_target(url: str, extra_sentinels: str | None) -> SentinelTarget:
     if not url.startswith(SENTINEL_SCHEME):
         raise RedisTargetError(
-            "REDIS_SENTINELS needs REDIS_URL unset or in the form "
-            "redis+sentinel://[:password@]/service[/db]"
+            "must go with REDIS_URL unset or in the form "
+            "redis+sentinel://[:password@]/service[/db] (REDIS_URL names no sentinel)"
         )
     rest = url[len(SENTINEL_SCHEME) :]
     credentials, _, rest = rest.rpartition("@")

@@ -51,7 +51,7 @@ class RedisServer:
         ]  # fmt: skip
         if self.replica_of is not None:
             args += ["--replicaof", "127.0.0.1", str(self.replica_of)]
-        self.process = subprocess.Popen(  # noqa: S603
+        self.process = subprocess.Popen(
             args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
 
@@ -135,11 +135,14 @@ class SentinelSet:
                 f"sentinel known-replica {SERVICE} 127.0.0.1 {r.port}\n" for r in self.replicas
             )
         )
-        self.sentinel = subprocess.Popen(  # noqa: S603
+        self._start_sentinel(config)
+        await self.wait_for_replica_in_sync()
+        await self._until(self._sentinel_sees_replica)
+
+    def _start_sentinel(self, config: Path) -> None:
+        self.sentinel = subprocess.Popen(
             ["redis-sentinel", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        await self.wait_for_replica_in_sync()
-        await self._until(lambda: self._sentinel_sees_replica())
 
     async def primary_port(self) -> int:
         client = Redis(port=self.sentinel_port, socket_timeout=1, decode_responses=True)
@@ -162,7 +165,7 @@ class SentinelSet:
         return await self.primary_port()
 
     async def wait_for_replica_in_sync(self) -> None:
-        await self._until(lambda: self._replica_linked(), within=20)
+        await self._until(self._replica_linked, within=20)
 
     def stop(self) -> None:
         if self.sentinel is not None and self.sentinel.poll() is None:

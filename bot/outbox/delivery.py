@@ -18,9 +18,9 @@ from bot.outbox.dead_letters import DeadLetters, Refusal
 from bot.outbox.ops import AnyOp, Post, SlotContent, SyncSlot, Upload, decode
 from bot.outbox.queue import Outbox
 from bot.outbox.refusals import refusal_for
-from bot.outbox.writes import SlackWrites, Throttled
+from bot.outbox.writes import Contended, SlackWrites, Throttled
 from bot.store.base import StoreUnavailable
-from bot.store.outbox_contract import LaneEntry, OutboxStore
+from bot.store.outbox_contract import Fence, LaneEntry, LaneLost, OutboxStore
 
 log = structlog.get_logger(__name__)
 
@@ -60,61 +60,81 @@ class Delivery:
         self._failures: dict[str, int] = {}  # by entry: for the back-off
         self._strikes: dict[str, int] = {}  # by entry: failures no retry is known to fix
 
-    async def handle(self, lane: str, entry: LaneEntry) -> float | None:
+    async def handle(self, fence: Fence, entry: LaneEntry) -> float | None:
+        """Deliver `entry` of the lane `fence` holds. Raises LaneLost when the lease is gone."""
         try:
             op = decode(entry.item)
         except ValidationError as error:
             problem = error.errors(include_url=False)[0]
             reason = f"undecodable entry ({'.'.join(map(str, problem['loc']))}: {problem['msg']})"
-            await self._dead.bury(lane, entry, None, Refusal("undecodable", reason))
+            await self._dead.bury(fence.lane, entry, None, Refusal("undecodable", reason))
             return None
         try:
-            await self._deliver(lane, entry, op)
-        except StoreUnavailable:
+            await self._deliver(fence, entry, op)
+        except (StoreUnavailable, LaneLost):
             raise
-        except Waiting:
+        except (Contended, Throttled):
+            # Fetch again: the next attempt looks a rival's write up first, or waits out
+            # the pace a 429 held for Retry-After.
+            return 0.0
+        except Exception as error:
+            return await self._failed(fence.lane, entry, op, error)
+        self._forget(entry)
+        return None
+
+    async def _failed(
+        self, lane: str, entry: LaneEntry, op: AnyOp, error: Exception
+    ) -> float | None:
+        """Settle or pause after a failed delivery: wait for the thread, bury what Slack
+        refuses for good, back off from the rest."""
+        if isinstance(error, Waiting):
             await self._wait_for_thread(lane, entry, op)
-        except ThreadFailed as failed:
-            reason = f"the message it replies to could not be posted ({failed.reason})"
+        elif isinstance(error, ThreadFailed):
+            reason = f"the message it replies to could not be posted ({error.reason})"
             await self._dead.bury(lane, entry, op, Refusal("thread_failed", reason, False))
-        except Throttled:
-            return 0.0  # the pace now holds for Retry-After
-        except SlackApiError as error:
+        elif isinstance(error, SlackApiError):
             return await self._refused(lane, entry, op, error)
-        except _TRANSPORT_ERRORS as error:
+        elif isinstance(error, _TRANSPORT_ERRORS):
             return self._retry_later(entry, type(error).__name__)
-        except Exception:
-            log.exception("delivering a Slack write failed", lane=lane, op=op.op_id)
+        else:
+            log.error("delivering a Slack write failed", lane=lane, op=op.op_id, exc_info=error)
             return await self._unexplained(lane, entry, op, "delivery_error")
         self._forget(entry)
         return None
 
-    async def _deliver(self, lane: str, entry: LaneEntry, op: AnyOp) -> None:
+    async def _deliver(self, fence: Fence, entry: LaneEntry, op: AnyOp) -> None:
         thread_ts = await self._thread_ts(op)
         if isinstance(op, SyncSlot):
-            await self._sync(lane, entry, op, thread_ts)
+            await self._sync(fence, entry, op, thread_ts)
             return
         if isinstance(op, Post):
             content = SlotContent(text=op.text, blocks=op.blocks)
-            ts = await self._writes.post_once(op.op_id, op.channel, content, thread_ts)
-            await self._outbox.posted(op.op_id, ts)
+            posted = await self._writes.post_once(op.op_id, op.channel, content, thread_ts, fence)
+            await self._outbox.posted(op.op_id, posted.result)
         elif isinstance(op, Upload):
-            await self._writes.upload_once(op, thread_ts)
-        await self._store.ack_entry(lane, entry.entry_id)
+            await self._writes.upload_once(op, thread_ts, fence)
+        await self._store.ack_entry(fence.lane, entry.entry_id)
 
-    async def _sync(self, lane: str, entry: LaneEntry, op: SyncSlot, thread_ts: str | None) -> None:
+    async def _sync(
+        self, fence: Fence, entry: LaneEntry, op: SyncSlot, thread_ts: str | None
+    ) -> None:
         slot = await self._store.read_slot(op.slot)
         if slot is None or slot.failed is not None:
-            await self._store.ack_entry(lane, entry.entry_id)
+            await self._store.ack_entry(fence.lane, entry.entry_id)
             return
         content = SlotContent.model_validate_json(slot.content)
-        posted = (await self._store.op_record(op.slot)).done
-        if posted is None:
-            ts = await self._writes.post_once(op.slot, op.channel, content, thread_ts)
-            await self._outbox.posted(op.slot, ts)
-        elif slot.version > slot.synced:
-            await self._writes.edit(op.channel, posted, content)
-        await self._store.finish_slot_sync(lane, entry.entry_id, op.slot, slot.version, entry.item)
+        ts = (await self._store.op_record(op.slot)).done
+        stale = ts is not None and slot.version > slot.synced
+        if ts is None:
+            posted = await self._writes.post_once(op.slot, op.channel, content, thread_ts, fence)
+            await self._outbox.posted(op.slot, posted.result)
+            # Found posted by an earlier attempt: it may show older content than this.
+            ts, stale = posted.result, not posted.fresh
+        if stale:
+            await self._writes.edit(op.channel, ts, content, fence)
+        await self._store.finish_slot_sync(
+            fence.lane, entry.entry_id, op.slot, slot.version, entry.item
+        )
 
     async def _thread_ts(self, op: AnyOp) -> str | None:
         if op.thread is None:

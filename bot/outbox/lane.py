@@ -18,7 +18,7 @@ import structlog
 from bot.outbox.delivery import Delivery
 from bot.store.base import StoreUnavailable
 from bot.store.keys import LANE_LEASE_SECONDS
-from bot.store.outbox_contract import LaneEntry, OutboxStore
+from bot.store.outbox_contract import Fence, LaneEntry, LaneLost, OutboxStore
 
 log = structlog.get_logger(__name__)
 
@@ -85,7 +85,7 @@ class LaneRunner:
                 return False
             if entries:
                 idle_since = None
-                await self._deliver(entries)
+                await self._deliver(token, entries)
                 continue
             idle_since = idle_since or time.monotonic()
             if time.monotonic() - idle_since >= self._linger:
@@ -95,7 +95,7 @@ class LaneRunner:
             await self._idle(min(IDLE_POLL_SECONDS, self._linger))
         return False
 
-    async def _deliver(self, entries: list[LaneEntry]) -> None:
+    async def _deliver(self, token: str, entries: list[LaneEntry]) -> None:
         for entry in entries:
             if not self._owned() or self._stopping.is_set():
                 return
@@ -103,7 +103,12 @@ class LaneRunner:
             if early > 0:
                 await self._pause(early)
                 return  # fetch again: the lane may have changed meanwhile
-            pause = await self._delivery.handle(self.lane, entry)
+            try:
+                pause = await self._delivery.handle(Fence(self.lane, token), entry)
+            except LaneLost:
+                log.warning("another replica owns this lane now; stopping it", lane=self.lane)
+                self._lost = True
+                return
             if pause is not None:
                 await self._pause(pause)
                 return

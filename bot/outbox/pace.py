@@ -30,7 +30,7 @@ class PaceRules:
     post_interval: float = 1.0
     post_burst: int = 2
     edit_interval: float = 60 / 50
-    edit_burst: int = 10
+    edit_burst: int = 20
 
     def posts(self, channel: str) -> Pace:
         return Pace(keys.post_pace(channel), self.post_interval, self.post_burst)

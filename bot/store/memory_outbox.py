@@ -11,7 +11,14 @@ from itertools import islice
 from bot.store.base import checked_ttl
 from bot.store.keys import DEAD_LETTERS_KEPT, OUTBOX_RECORD_TTL_SECONDS
 from bot.store.memory_base import Clock, MemoryBase
-from bot.store.outbox_contract import LaneEntry, OpRecord, OutboxStats, SlotState
+from bot.store.outbox_contract import (
+    Fence,
+    LaneEntry,
+    LaneLost,
+    OpRecord,
+    OutboxStats,
+    SlotState,
+)
 
 # A pending sync older than this is assumed lost and queued again (a second sync is harmless).
 _STALE_PENDING_SECONDS = 600.0
@@ -119,8 +126,17 @@ class MemoryOutbox(MemoryBase):
         fields = record.fields
         return OpRecord(fields.get("attempt"), fields.get("done"), fields.get("failed"))
 
-    async def mark_attempt(self, op_id: str, attempt: str) -> None:
+    async def mark_attempt(
+        self, op_id: str, attempt: str, *, fence: Fence, expected: str | None
+    ) -> str | None:
+        if self._get(self._keys.lane_owner(fence.lane)) != fence.token:
+            raise LaneLost(fence.lane)
+        current = (await self.op_record(op_id)).attempt or ""
+        mine = attempt.partition(" ")[2]
+        if current and current != (expected or "") and current.partition(" ")[2] != mine:
+            return current
         self._mark(op_id, "attempt", attempt)
+        return None
 
     async def mark_done(self, op_id: str, result: str) -> None:
         self._mark(op_id, "done", result)
@@ -150,6 +166,9 @@ class MemoryOutbox(MemoryBase):
 
     async def release_lane(self, lane: str, token: str) -> bool:
         return self._delete_if(self._keys.lane_owner(lane), token)
+
+    async def owns_lane(self, lane: str, token: str) -> bool:
+        return self._get(self._keys.lane_owner(lane)) == token
 
     async def fetch_lane(
         self, lane: str, token: str, consumer: str, limit: int

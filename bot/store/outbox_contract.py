@@ -62,6 +62,18 @@ class OpRecord:
     failed: str | None = None
 
 
+class LaneLost(Exception):
+    """The lane's lease is held by another token now: stop writing for it."""
+
+
+@dataclass(frozen=True)
+class Fence:
+    """The lane lease a write is made under: only its holder may mark an attempt."""
+
+    lane: str
+    token: str
+
+
 @dataclass(frozen=True)
 class OutboxStats:
     pending: int
@@ -97,9 +109,17 @@ class OutboxStore(Protocol):
 
     async def op_record(self, op_id: str) -> OpRecord: ...
 
-    async def mark_attempt(self, op_id: str, attempt: str) -> None:
-        """Record, before writing to Slack, that the write is being attempted; durably, like
-        `set_value(durable=True)`, so a failover cannot forget a write that may have landed."""
+    async def mark_attempt(
+        self, op_id: str, attempt: str, *, fence: Fence, expected: str | None
+    ) -> str | None:
+        """Record, before writing to Slack, that the write is being attempted.
+
+        `attempt` is "<unix time> <consumer>". Atomically: raises LaneLost unless `fence` still
+        holds its lane; returns the marker found instead of writing when another consumer's
+        marker is there that the caller did not expect (it did not look that attempt up);
+        else writes it and returns None. Durable, like `set_value(durable=True)`, so a
+        failover cannot forget a write that may have landed.
+        """
         ...
 
     async def mark_done(self, op_id: str, result: str) -> None: ...
@@ -117,6 +137,10 @@ class OutboxStore(Protocol):
     async def renew_lane(self, lane: str, token: str, ttl_seconds: float) -> bool: ...
 
     async def release_lane(self, lane: str, token: str) -> bool: ...
+
+    async def owns_lane(self, lane: str, token: str) -> bool:
+        """Whether `token` holds the lane's lease now."""
+        ...
 
     async def fetch_lane(
         self, lane: str, token: str, consumer: str, limit: int

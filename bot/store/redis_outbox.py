@@ -9,7 +9,14 @@ from typing import Any
 
 from bot.store import redis_scripts
 from bot.store.keys import DEAD_LETTERS_KEPT, LANE_GROUP, OUTBOX_RECORD_TTL_SECONDS
-from bot.store.outbox_contract import LaneEntry, OpRecord, OutboxStats, SlotState
+from bot.store.outbox_contract import (
+    Fence,
+    LaneEntry,
+    LaneLost,
+    OpRecord,
+    OutboxStats,
+    SlotState,
+)
 from bot.store.redis_base import RedisBase, milliseconds, text
 
 
@@ -71,13 +78,26 @@ class RedisOutbox(RedisBase):
             failed=text(fields.get("failed")),
         )
 
-    async def mark_attempt(self, op_id: str, attempt: str) -> None:
-        key = self._keys.op(op_id)
+    async def mark_attempt(
+        self, op_id: str, attempt: str, *, fence: Fence, expected: str | None
+    ) -> str | None:
+        keys = [self._keys.op(op_id), self._keys.lane_owner(fence.lane)]
+        consumer = attempt.partition(" ")[2]
+        args: list[str | int] = [
+            fence.token,
+            attempt,
+            expected or "",
+            consumer,
+            milliseconds(OUTBOX_RECORD_TTL_SECONDS),
+        ]
+        script = self._script(redis_scripts.MARK_ATTEMPT)
         with self._guard("mark_attempt"):
             async with self._redis.pipeline(transaction=False) as pipe:
-                pipe.hset(key, mapping={"attempt": attempt})
-                pipe.pexpire(key, milliseconds(OUTBOX_RECORD_TTL_SECONDS))
-                await self._confirm(pipe, "mark_attempt")
+                await script(keys=keys, args=args, client=pipe)
+                reply = (await self._confirm(pipe, "mark_attempt"))[0]
+        if int(reply[0]) == 0:
+            raise LaneLost(fence.lane)
+        return str(text(reply[1])) if int(reply[0]) == 2 else None
 
     async def mark_done(self, op_id: str, result: str) -> None:
         await self._mark(op_id, "done", result)
@@ -121,6 +141,10 @@ class RedisOutbox(RedisBase):
                     keys=[self._keys.lane_owner(lane)], args=[token]
                 )
             )
+
+    async def owns_lane(self, lane: str, token: str) -> bool:
+        with self._guard("owns_lane"):
+            return text(await self._redis.get(self._keys.lane_owner(lane))) == token
 
     async def fetch_lane(
         self, lane: str, token: str, consumer: str, limit: int

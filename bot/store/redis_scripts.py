@@ -210,6 +210,22 @@ return append(KEYS[1], KEYS[2], ARGV[1], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 """
 )
 
+# KEYS: op record, lane owner. ARGV: token, attempt, expected marker, consumer, ttl ms.
+# Returns {0} when the token lost the lane, {2, marker} for another consumer's unexpected
+# marker, {1} when written.
+MARK_ATTEMPT = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then
+  return {0}
+end
+local current = redis.call('HGET', KEYS[1], 'attempt') or ''
+if current ~= '' and current ~= ARGV[3] and string.match(current, ' (.*)$') ~= ARGV[4] then
+  return {2, current}
+end
+redis.call('HSET', KEYS[1], 'attempt', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return {1}
+"""
+
 # KEYS: stream, dead-letter list. ARGV: group, entry id, record, how many records to keep.
 DEAD_LETTER = """
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])

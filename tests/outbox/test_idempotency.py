@@ -3,6 +3,7 @@ wire, or another replica's write still in flight never yields a second message o
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import time
 
@@ -10,6 +11,7 @@ import pytest
 
 from bot.outbox.ops import EVENT_TYPE, Post, Upload
 from bot.store import Store
+from bot.store.outbox_contract import Fence
 from emulator.records import Message
 from emulator.server import RunningEmulator
 from tests.incidents.test_service import alert, batch
@@ -100,7 +102,13 @@ async def test_another_replicas_write_in_flight_is_awaited_before_looking_it_up(
     any_store: Store, quick_emulator: RunningEmulator
 ) -> None:
     replica = build_replica(any_store, quick_emulator, request_timeout=1.0)
-    await any_store.mark_attempt("p-1", f"{time.time():.3f} replica-that-died")
+    dead = await any_store.claim_lane(CHANNEL, 0.2)
+    assert dead is not None
+    marker = f"{time.time():.3f} replica-that-died"
+    assert (
+        await any_store.mark_attempt("p-1", marker, fence=Fence(CHANNEL, dead), expected=None)
+        is None
+    )
     started = time.monotonic()
     await replica.outbox.send(Post(op_id="p-1", channel=CHANNEL, text="hello"))
     await replica.drain()
@@ -129,3 +137,22 @@ async def test_an_upload_whose_answer_was_lost_is_found_by_its_name(
     assert len(shares) == 1
     assert shares[0].filename == chart.unique_filename
     assert (await any_store.op_record("chart-1")).done == shares[0].id
+
+
+async def test_a_root_found_posted_by_a_lost_attempt_is_brought_up_to_date(
+    any_store: Store, quick_emulator: RunningEmulator
+) -> None:
+    replica = build_replica(any_store, quick_emulator)
+    quick_emulator.state.lost_replies.configure(share=1.0, methods=["chat.postMessage"])
+    await replica.service.accept(batch(alert(instance="a")))
+    await replica.worker.start_lanes()
+    while not quick_emulator.state.channel_messages(CHANNEL):
+        await asyncio.sleep(0.01)
+    # Posted, answer lost; the lane backs off before looking it up. Meanwhile it changes:
+    await replica.service.accept(batch(alert(instance="b")))
+    quick_emulator.state.lost_replies.configure(share=0.0)
+    await replica.drain()
+    (root,) = quick_emulator.state.channel_messages(CHANNEL)
+    assert "1 alert(s) firing" not in str(root.blocks)
+    assert "2 alert(s) firing" in str(root.blocks)
+    assert len(quick_emulator.state.calls_to("conversations.history")) == 1

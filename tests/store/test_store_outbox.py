@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from bot.store.base import Store
+from bot.store.outbox_contract import Fence, LaneLost
 from tests.store.conftest import Backend
 
 LANE = "C0INCIDENTS"
@@ -175,7 +176,11 @@ async def test_a_failed_slot_queues_nothing_more(store: Store) -> None:
 
 async def test_op_records_keep_attempt_result_and_failure(store: Store) -> None:
     assert await store.op_record("note-1") == type(await store.op_record("x"))()
-    await store.mark_attempt("note-1", "1700000000.5 replica-a")
+    fence = Fence(LANE, await owned(store))
+    assert (
+        await store.mark_attempt("note-1", "1700000000.5 replica-a", fence=fence, expected=None)
+        is None
+    )
     await store.mark_done("note-1", "1700000000.000100")
     await store.mark_failed("chart-1", "invalid_blocks")
     record = await store.op_record("note-1")
@@ -211,3 +216,23 @@ async def test_peeking_shows_queued_entries_without_taking_them(store: Store) ->
     assert [e.item for e in await store.peek_lane(LANE, 2)] == ["m0", "m1"]
     assert await store.peek_lane("C0NOBODY", 10) == []
     assert [e.item for e in await store.fetch_lane(LANE, token, "a", 10) or []] == ["m0"]
+
+
+async def test_only_the_lane_owner_marks_an_attempt_and_never_over_a_rival(
+    store: Store,
+) -> None:
+    token = await owned(store)
+    fence = Fence(LANE, token)
+    with pytest.raises(LaneLost):
+        await store.mark_attempt("op", "1.0 a", fence=Fence(LANE, "stale-token"), expected=None)
+    assert await store.mark_attempt("op", "1.0 a", fence=fence, expected=None) is None
+    assert await store.mark_attempt("op", "2.0 a", fence=fence, expected=None) is None, "mine"
+    assert await store.mark_attempt("op", "3.0 b", fence=fence, expected=None) == "2.0 a"
+    assert (await store.op_record("op")).attempt == "2.0 a"
+    assert await store.mark_attempt("op", "3.0 b", fence=fence, expected="2.0 a") is None
+    assert (await store.op_record("op")).attempt == "3.0 b"
+    assert await store.owns_lane(LANE, token)
+    await store.release_lane(LANE, token)
+    assert not await store.owns_lane(LANE, token)
+    with pytest.raises(LaneLost):
+        await store.mark_attempt("op", "4.0 b", fence=fence, expected="3.0 b")

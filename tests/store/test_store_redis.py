@@ -11,6 +11,7 @@ from bot import telemetry
 from bot.store import open_store
 from bot.store.base import StoreUnavailable
 from bot.store.keys import RESOLVED_INCIDENT_TTL_SECONDS, KeySpace
+from bot.store.outbox_contract import Fence
 from bot.store.redis_store import RedisStore, connect
 from tests.store.conftest import Backend, closed_port, delete_keys, redis_url
 
@@ -119,8 +120,9 @@ async def test_every_key_lives_under_the_prefix(
     await store.update_firing("inc-1", {"fp": "t0"}, [])
     await store.enqueue("C0INCIDENTS", "a")
     await store.write_slot("C0INCIDENTS", "root:1", "content", "sync")
-    await store.claim_lane("C0INCIDENTS", 60)
-    await store.mark_attempt("op-1", "now")
+    token = await store.claim_lane("C0INCIDENTS", 60)
+    assert token is not None
+    await store.mark_attempt("op-1", "1.0 me", fence=Fence("C0INCIDENTS", token), expected=None)
     await store.acquire_lock("l", 60)
     await store.register_work("triage", "inc-1", "{}", once="o", once_ttl=60)
     await store.set_value("v", "1", None)

@@ -146,7 +146,9 @@ async def test_a_root_found_posted_by_a_lost_attempt_is_brought_up_to_date(
     quick_emulator.state.lost_replies.configure(share=1.0, methods=["chat.postMessage"])
     await replica.service.accept(batch(alert(instance="a")))
     await replica.worker.start_lanes()
+    deadline = time.monotonic() + 10
     while not quick_emulator.state.channel_messages(CHANNEL):
+        assert time.monotonic() < deadline, "the root was never posted"
         await asyncio.sleep(0.01)
     # Posted, answer lost; the lane backs off before looking it up. Meanwhile it changes:
     await replica.service.accept(batch(alert(instance="b")))

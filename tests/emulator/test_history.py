@@ -87,3 +87,13 @@ async def test_reading_a_private_channel_needs_groups_history(
     assert caught.value.response["needed"] == "groups:history"
     emulator.state.scopes = frozenset({"chat:write", "channels:history", "groups:history"})
     assert (await client.conversations_history(channel="G0SECRET"))["messages"] == []
+
+
+def test_the_apps_manifest_grants_history_in_public_and_private_channels() -> None:
+    from pathlib import Path
+
+    from emulator.manifest import manifest_scopes
+
+    manifest = Path(__file__).resolve().parents[2] / "config" / "slack-app-manifest.yaml"
+    scopes = manifest_scopes(manifest)
+    assert {"chat:write", "files:write", "channels:history", "groups:history"} <= scopes

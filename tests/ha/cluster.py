@@ -20,6 +20,7 @@ import aiohttp
 import yaml
 
 from bot.outbox.ops import op_of
+from emulator.manifest import manifest_scopes
 from emulator.records import Message
 from emulator.server import RunningEmulator
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, WEBHOOK_TOKEN
@@ -30,17 +31,12 @@ CHANNELS = ["C0HAONE", "C0HATWO", "C0HATHREE", "G0HAPRIVATE"]
 MANIFEST = REPO / "config" / "slack-app-manifest.yaml"
 
 
-def manifest_scopes() -> frozenset[str]:
-    manifest = yaml.safe_load(MANIFEST.read_text())
-    return frozenset(manifest["oauth_config"]["scopes"]["bot"])
-
-
 def prepare_emulator(emulator: RunningEmulator, lost_share: float = 0.1) -> None:
     """Slack's pace (the emulator's defaults), the app's scopes, a private channel, and a share
     of posts whose answer is lost after Slack kept them."""
     for channel in CHANNELS:
         emulator.state.add_channel(channel, channel.lower(), is_private=channel.startswith("G"))
-    emulator.state.scopes = manifest_scopes()
+    emulator.state.scopes = manifest_scopes(MANIFEST)
     emulator.state.lost_replies.configure(share=lost_share, seed=23)
 
 

@@ -7,7 +7,7 @@ import secrets
 import time
 from typing import Any
 
-from bot.store import redis_scripts
+from bot.store import redis_outbox_scripts, redis_scripts
 from bot.store.keys import DEAD_LETTERS_KEPT, LANE_GROUP, OUTBOX_RECORD_TTL_SECONDS
 from bot.store.outbox_contract import (
     Fence,
@@ -24,7 +24,7 @@ class RedisOutbox(RedisBase):
     async def enqueue(self, lane: str, item: str) -> str:
         keys = [self._keys.lane(lane), self._keys.lanes()]
         with self._guard("enqueue"):
-            entry_id = await self._script(redis_scripts.ENQUEUE)(
+            entry_id = await self._script(redis_outbox_scripts.ENQUEUE)(
                 keys=keys, args=[LANE_GROUP, item, lane]
             )
         return str(text(entry_id))
@@ -39,7 +39,7 @@ class RedisOutbox(RedisBase):
             milliseconds(OUTBOX_RECORD_TTL_SECONDS),
         ]
         with self._guard("write_slot"):
-            return bool(await self._script(redis_scripts.WRITE_SLOT)(keys=keys, args=args))
+            return bool(await self._script(redis_outbox_scripts.WRITE_SLOT)(keys=keys, args=args))
 
     async def read_slot(self, slot: str) -> SlotState | None:
         with self._guard("read_slot"):
@@ -59,7 +59,9 @@ class RedisOutbox(RedisBase):
         keys = [self._keys.slot(slot), self._keys.lane(lane), self._keys.lanes()]
         args: list[str | int] = [LANE_GROUP, entry_id, version, item, lane]
         with self._guard("finish_slot_sync"):
-            return bool(await self._script(redis_scripts.FINISH_SLOT_SYNC)(keys=keys, args=args))
+            return bool(
+                await self._script(redis_outbox_scripts.FINISH_SLOT_SYNC)(keys=keys, args=args)
+            )
 
     async def fail_slot(self, slot: str, reason: str) -> None:
         with self._guard("fail_slot"):
@@ -90,7 +92,7 @@ class RedisOutbox(RedisBase):
             consumer,
             milliseconds(OUTBOX_RECORD_TTL_SECONDS),
         ]
-        script = self._script(redis_scripts.MARK_ATTEMPT)
+        script = self._script(redis_outbox_scripts.MARK_ATTEMPT)
         with self._guard("mark_attempt"):
             async with self._redis.pipeline(transaction=False) as pipe:
                 await script(keys=keys, args=args, client=pipe)
@@ -152,7 +154,7 @@ class RedisOutbox(RedisBase):
         keys = [self._keys.lane(lane), self._keys.lane_owner(lane)]
         args: list[str | int] = [token, LANE_GROUP, consumer, max(1, limit)]
         with self._guard("fetch_lane"):
-            reply = await self._script(redis_scripts.FETCH_LANE)(keys=keys, args=args)
+            reply = await self._script(redis_outbox_scripts.FETCH_LANE)(keys=keys, args=args)
         if reply is None:
             return None
         taken_over, raw_entries = reply
@@ -181,20 +183,20 @@ class RedisOutbox(RedisBase):
         keys = [self._keys.lane(lane), self._keys.lanes()]
         args: list[str | int] = [LANE_GROUP, entry_id, item, requeues, f"{not_before:.3f}", lane]
         with self._guard("requeue_entry"):
-            new_id = await self._script(redis_scripts.REQUEUE_ENTRY)(keys=keys, args=args)
+            new_id = await self._script(redis_outbox_scripts.REQUEUE_ENTRY)(keys=keys, args=args)
         return str(text(new_id))
 
     async def dead_letter(self, lane: str, entry_id: str, record: str) -> None:
         keys = [self._keys.lane(lane), self._keys.dead_letters()]
         args: list[str | int] = [LANE_GROUP, entry_id, record, DEAD_LETTERS_KEPT]
         with self._guard("dead_letter"):
-            await self._script(redis_scripts.DEAD_LETTER)(keys=keys, args=args)
+            await self._script(redis_outbox_scripts.DEAD_LETTER)(keys=keys, args=args)
 
     async def retire_lane(self, lane: str, token: str) -> bool:
         keys = [self._keys.lane(lane), self._keys.lanes(), self._keys.lane_owner(lane)]
         with self._guard("retire_lane"):
             return bool(
-                await self._script(redis_scripts.RETIRE_LANE)(keys=keys, args=[token, lane])
+                await self._script(redis_outbox_scripts.RETIRE_LANE)(keys=keys, args=[token, lane])
             )
 
     async def dead_letters(self, limit: int) -> list[str]:

@@ -6,7 +6,7 @@ FAULT ?= event_loop_blocked
 PYTEST_ARGS ?=
 UV_VERSION := 0.13.9
 
-.PHONY: lock install test lint typecheck pytest demo serve bench clean
+.PHONY: lock install test lint typecheck audit pytest demo serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,10 +30,14 @@ lint: install
 typecheck: install
 	$(BIN)/mypy --strict bot emulator
 
+# Known vulnerabilities with a fix in the locked Python set and every Node package (lab/, agent/).
+audit: install
+	$(BIN)/python scripts/audit_deps.py
+
 pytest: install
 	$(BIN)/python scripts/with_redis.py $(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+test: lint typecheck audit pytest
 
 demo: install
 	$(BIN)/python -m lab.demo --fault $(FAULT)

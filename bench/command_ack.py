@@ -212,6 +212,7 @@ async def bench_bot(args: argparse.Namespace, urls: dict[str, str]) -> None:
             SLACK_SIGNING_SECRET=SIGNING_SECRET,
             ALERT_WEBHOOK_TOKEN=WEBHOOK_TOKEN,
             SLACK_API_URL=urls["slack"],
+            SLACK_RESPONSE_URL_ORIGINS=urls["slack"].removesuffix("/api/"),
             PROMETHEUS_URL=urls["prom"],
             BOT_CONFIG_DIR=config_dir,
             BOT_PLAYBOOK_DIR=ROOT / "playbooks",

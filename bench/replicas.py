@@ -52,9 +52,7 @@ async def private_redis() -> AsyncIterator[str]:
 
 def _redis_server(port: int, workdir: str) -> subprocess.Popen[bytes]:
     args = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
-    return subprocess.Popen(
-        [*args, "--dir", workdir], stdout=subprocess.DEVNULL
-    )
+    return subprocess.Popen([*args, "--dir", workdir], stdout=subprocess.DEVNULL)
 
 
 def _write_catalog(config: str) -> None:

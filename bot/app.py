@@ -15,6 +15,7 @@ from bot.alerts.http import add_alert_routes
 from bot.charts import stop_chart_worker
 from bot.http.health import READINESS_KEY, STORE_KEY, Readiness, add_health_routes
 from bot.http.middleware import count_requests
+from bot.http.openapi import add_openapi_route
 from bot.runtime.loop_lag import watch_loop_lag
 from bot.slack.events import add_slack_routes
 from bot.wiring import Wiring
@@ -23,23 +24,33 @@ log = structlog.get_logger(__name__)
 
 SHUTDOWN_GRACE_SECONDS = 10.0
 WIRING_KEY = web.AppKey("wiring", Wiring)
-MAX_BODY_BYTES = 16 * 1024 * 1024
+# Routes read their bodies themselves, each with its own limit; nothing else takes a body.
+MAX_OTHER_BODY_BYTES = 64 * 1024
 
 
 def create_app(wiring: Wiring) -> web.Application:
-    app = web.Application(middlewares=[count_requests], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[count_requests], client_max_size=MAX_OTHER_BODY_BYTES)
     app[WIRING_KEY] = wiring
     app[READINESS_KEY] = Readiness()
     app[STORE_KEY] = wiring.store
     settings = wiring.settings
-    add_health_routes(app)
-    add_slack_routes(app, wiring.bolt, _secret(settings.SLACK_SIGNING_SECRET))
+    add_health_routes(app, settings.metrics_tokens)
+    add_slack_routes(
+        app,
+        wiring.bolt,
+        _secret(settings.SLACK_SIGNING_SECRET),
+        response_origins=settings.response_url_origins,
+        body_timeout=settings.BOT_HTTP_BODY_TIMEOUT,
+    )
     add_alert_routes(
         app,
-        token=_secret(settings.ALERT_WEBHOOK_TOKEN),
+        token=settings.alert_tokens,
+        source_tokens=settings.alert_source_tokens,
         sink=wiring.deps.incidents,
         grafana_secret=_secret(settings.GRAFANA_WEBHOOK_SECRET) or None,
+        body_timeout=settings.BOT_HTTP_BODY_TIMEOUT,
     )
+    add_openapi_route(app)
     app[READINESS_KEY].checks.append(_worker_check(wiring))
     app.cleanup_ctx.append(_background(watch_loop_lag, "loop-lag-watcher"))
     app.cleanup_ctx.append(_outbox_worker)

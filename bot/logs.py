@@ -10,6 +10,13 @@ from typing import Any
 
 import structlog
 
+# Libraries that log what goes over the wire below these levels: Bolt the request bodies of
+# failed signature checks, slack_sdk every Web API call's arguments (message text included).
+LIBRARY_FLOORS = {
+    "slack_bolt": logging.WARNING,
+    "slack_sdk": logging.INFO,
+    "aiohttp.access": logging.WARNING,
+}
 _TOKEN_PATTERN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
 _REDACTED = "[redacted]"
 
@@ -71,6 +78,5 @@ def _route_stdlib_logging(level: str, shared: list[Any], renderer: Any) -> None:
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
-    # Bolt logs request bodies at INFO when a signature check fails; we verify before Bolt does.
-    logging.getLogger("slack_bolt").setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    for name, floor in LIBRARY_FLOORS.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLevelName(level)))

@@ -8,8 +8,9 @@ import structlog
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot.app import SHUTDOWN_GRACE_SECONDS, create_app
+from bot.app import create_app
 from bot.config import BotConfig
+from bot.http.server import ServerLimits, run_until_stopped
 from bot.settings import Settings
 from bot.store import open_store
 from bot.wiring import Wiring, build_wiring
@@ -46,11 +47,9 @@ def serve(settings: Settings, config: BotConfig) -> None:
         port=settings.BOT_HTTP_PORT,
         socket_mode=settings.socket_mode,
     )
-    web.run_app(
+    run_until_stopped(
         build_application(settings, config),
-        host=settings.BOT_HTTP_HOST,
-        port=settings.BOT_HTTP_PORT,
-        shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
-        access_log=None,
-        print=None,
+        settings.BOT_HTTP_HOST,
+        settings.BOT_HTTP_PORT,
+        ServerLimits.from_settings(settings),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AnyHttpUrl,
@@ -20,9 +21,11 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.credentials import source_tokens, token_list
 from bot.store.target import SENTINEL_SCHEME, RedisTarget, RedisTargetError, redis_target
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+SLACK_RESPONSE_URL_ORIGIN = "https://hooks.slack.com"
 
 EXAMPLES: dict[str, str] = {
     "SLACK_BOT_TOKEN": "xoxb-1234-5678-abcdef",
@@ -33,7 +36,13 @@ EXAMPLES: dict[str, str] = {
     "REDIS_SENTINELS": "sentinel-1:26379,sentinel-2:26379",
     "PROMETHEUS_URL": "http://127.0.0.1:9090",
     "ALERTMANAGER_URL": "http://127.0.0.1:9093",
-    "ALERT_WEBHOOK_TOKEN": "a-long-random-string",
+    "ALERT_WEBHOOK_TOKEN": "a-long-random-string (or two, comma-separated, while rotating)",
+    "ALERT_SOURCE_TOKENS": "grafana:a-long-random-string,datadog:another-long-string",
+    "METRICS_TOKEN": "a-long-random-string",
+    "SLACK_RESPONSE_URL_ORIGINS": "https://hooks.slack.com,http://127.0.0.1:8090",
+    "BOT_HTTP_HEADER_TIMEOUT": "10",
+    "BOT_HTTP_BODY_TIMEOUT": "30",
+    "BOT_HTTP_MAX_CONNECTIONS": "512",
     "BOT_CONFIG_DIR": "config",
     "BOT_PLAYBOOK_DIR": "playbooks",
     "BOT_HTTP_HOST": "127.0.0.1",
@@ -82,10 +91,16 @@ class Settings(BaseSettings):
     PROMETHEUS_URL: AnyHttpUrl | None = None
     ALERTMANAGER_URL: AnyHttpUrl | None = None
     ALERT_WEBHOOK_TOKEN: SecretStr | None = None
+    ALERT_SOURCE_TOKENS: SecretStr | None = None
+    METRICS_TOKEN: SecretStr | None = None
+    SLACK_RESPONSE_URL_ORIGINS: str = SLACK_RESPONSE_URL_ORIGIN
     BOT_CONFIG_DIR: Path = Path("config")
     BOT_PLAYBOOK_DIR: Path = Path("playbooks")
     BOT_HTTP_HOST: str = Field(default="0.0.0.0", min_length=1)  # noqa: S104 - in a container
     BOT_HTTP_PORT: int = Field(default=3000, ge=0, le=65535)
+    BOT_HTTP_HEADER_TIMEOUT: float = Field(default=10.0, gt=0, le=300)
+    BOT_HTTP_BODY_TIMEOUT: float = Field(default=30.0, gt=0, le=600)
+    BOT_HTTP_MAX_CONNECTIONS: int = Field(default=512, ge=1, le=100_000)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     LOG_FORMAT: Literal["json", "console"] = "json"
     GRAFANA_WEBHOOK_SECRET: SecretStr | None = None
@@ -109,6 +124,33 @@ class Settings(BaseSettings):
     @classmethod
     def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         return _require_prefix(value, "xapp-", "an app-level token")
+
+    @field_validator("ALERT_WEBHOOK_TOKEN", "METRICS_TOKEN")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        token_list(value.get_secret_value())
+        return value
+
+    @field_validator("ALERT_SOURCE_TOKENS")
+    @classmethod
+    def _source_tokens_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        from bot.alerts.sources import SOURCES
+
+        source_tokens(value.get_secret_value(), list(SOURCES))
+        return value
+
+    @field_validator("SLACK_RESPONSE_URL_ORIGINS")
+    @classmethod
+    def _origins_shape(cls, value: str) -> str:
+        for origin in _split(value):
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.path:
+                raise ValueError("must be origins like https://hooks.slack.com, comma-separated")
+        return value
 
     @field_validator("REDIS_URL")
     @classmethod
@@ -143,23 +185,52 @@ class Settings(BaseSettings):
         return url if url.endswith("/") else url + "/"
 
     @property
+    def alert_tokens(self) -> tuple[str, ...]:
+        """The shared alert webhook tokens (one, or two while rotating)."""
+        value = self.ALERT_WEBHOOK_TOKEN
+        return token_list(value.get_secret_value()) if value is not None else ()
+
+    @property
+    def alert_source_tokens(self) -> dict[str, tuple[str, ...]]:
+        """Tokens that only one source may use; such a source no longer takes the shared one."""
+        from bot.alerts.sources import SOURCES
+
+        value = self.ALERT_SOURCE_TOKENS
+        return source_tokens(value.get_secret_value(), list(SOURCES)) if value is not None else {}
+
+    @property
+    def metrics_tokens(self) -> tuple[str, ...]:
+        value = self.METRICS_TOKEN
+        return token_list(value.get_secret_value()) if value is not None else ()
+
+    @property
+    def response_url_origins(self) -> tuple[str, ...]:
+        return tuple(
+            origin.rstrip("/").lower() for origin in _split(self.SLACK_RESPONSE_URL_ORIGINS)
+        )
+
+    @property
     def socket_mode(self) -> bool:
         return self.SLACK_APP_TOKEN is not None
 
     def secret_values(self) -> list[str]:
         """Every secret's value, so the log scrubber can hide them wherever they appear."""
-        return [
+        values = [
             value.get_secret_value()
             for value in vars(self).values()
             if isinstance(value, SecretStr) and value.get_secret_value()
         ]
+        listed = [*self.alert_tokens, *self.metrics_tokens]
+        listed += [token for tokens in self.alert_source_tokens.values() for token in tokens]
+        return values + listed
 
     def problems_for_serve(self) -> list[SettingProblem]:
         """Settings that `serve` cannot run without."""
         required = {
             "SLACK_BOT_TOKEN": self.SLACK_BOT_TOKEN,
             "SLACK_SIGNING_SECRET": self.SLACK_SIGNING_SECRET,
-            "ALERT_WEBHOOK_TOKEN": self.ALERT_WEBHOOK_TOKEN,
+            # Per-source tokens alone are enough: sources without one are then refused.
+            "ALERT_WEBHOOK_TOKEN": self.ALERT_WEBHOOK_TOKEN or self.ALERT_SOURCE_TOKENS,
         }
         return [
             SettingProblem(name, "is required to serve but is not set")
@@ -179,6 +250,10 @@ def _checked_target(url: str | None, sentinels: str | None) -> None:
         redis_target(url, sentinels)
     except RedisTargetError as error:
         raise ValueError(str(error)) from None
+
+
+def _split(values: str) -> list[str]:
+    return [value.strip() for value in values.split(",") if value.strip()]
 
 
 def _require_prefix(value: SecretStr | None, prefix: str, what: str) -> SecretStr | None:

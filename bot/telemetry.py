@@ -12,6 +12,11 @@ HTTP_REQUESTS = Counter(
     ["route", "status"],
     registry=REGISTRY,
 )
+HTTP_CONNECTIONS_REFUSED = Counter(
+    "bot_http_connections_refused_total",
+    "Connections answered 503 and closed because BOT_HTTP_MAX_CONNECTIONS were already open.",
+    registry=REGISTRY,
+)
 SLACK_API_CALLS = Counter(
     "bot_slack_api_calls_total",
     "Slack Web API calls made by the bot, by method and outcome.",

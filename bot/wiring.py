@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from slack_bolt.async_app import AsyncApp
@@ -47,6 +48,7 @@ class Wiring:
     bolt: AsyncApp
     deps: Deps
     outbox: Outbox
+    pacer: Pacer
     worker: OutboxWorker
     supervised_worker: Supervised
     triage: IncidentTriage
@@ -60,7 +62,8 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
     tasks = TaskTracker()
     prometheus = PrometheusClient(str(settings.PROMETHEUS_URL)) if settings.PROMETHEUS_URL else None
     outbox = Outbox(store)
-    worker = _outbox_worker(store, outbox, make_outbox_client(token, settings.slack_api_url))
+    pacer = Pacer(store)
+    worker = _outbox_worker(store, outbox, pacer, make_outbox_client(token, settings.slack_api_url))
     repository = IncidentRepository(store)
     outbox.when_posted(repository.remember_root)
     thread = IncidentThread(outbox)
@@ -100,6 +103,7 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
         bolt=bolt,
         deps=deps,
         outbox=outbox,
+        pacer=pacer,
         worker=worker,
         supervised_worker=supervised,
         triage=triage,
@@ -108,9 +112,11 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
     )
 
 
-def _outbox_worker(store: Store, outbox: Outbox, client: BotWebClient) -> OutboxWorker:
+def _outbox_worker(
+    store: Store, outbox: Outbox, pacer: Pacer, client: BotWebClient
+) -> OutboxWorker:
     consumer = consumer_name()
-    writes = SlackWrites(client, store, Pacer(store), consumer)
+    writes = SlackWrites(client, store, pacer, consumer)
     delivery = Delivery(store, writes, outbox, DeadLetters(store, outbox))
     worker = OutboxWorker(store, delivery, consumer=consumer)
     outbox.on_enqueue(worker.nudge)
@@ -148,6 +154,9 @@ def _alertmanager(settings: Settings) -> AlertmanagerClient | None:
 def _bolt_app(settings: Settings, client: BotWebClient, deps: Deps) -> AsyncApp:
     bolt = AsyncApp(
         client=client,
+        # Bolt sets its loggers' levels from this one, which the log set-up keeps at WARNING
+        # or above: below that Bolt logs request and answer bodies.
+        logger=logging.getLogger("slack_bolt"),
         signing_secret=_secret(settings.SLACK_SIGNING_SECRET),
         # Signatures are checked in bot.slack.events before Bolt sees the request.
         request_verification_enabled=False,

@@ -22,11 +22,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiohttp import web
 from pydantic import SecretStr
 
 from bot.app import create_app
 from bot.config import load_config
+from bot.http.server import ServerLimits, start_site
 from bot.logs import configure_logging
 from bot.settings import Settings
 from bot.store import MemoryStore
@@ -67,10 +67,8 @@ def _free_port(preferred: int = 0) -> int:
 @contextlib.asynccontextmanager
 async def _running_bot(settings: Settings) -> AsyncIterator[str]:
     app = create_app(build_wiring(settings, MemoryStore(), load_config(settings)))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.BOT_HTTP_HOST, settings.BOT_HTTP_PORT)
-    await site.start()
+    limits = ServerLimits.from_settings(settings)
+    runner, _site = await start_site(app, settings.BOT_HTTP_HOST, settings.BOT_HTTP_PORT, limits)
     try:
         yield f"http://{settings.BOT_HTTP_HOST}:{settings.BOT_HTTP_PORT}"
     finally:
@@ -125,6 +123,7 @@ def _settings(
         SLACK_SIGNING_SECRET=SecretStr(secrets.token_hex(16)),
         ALERT_WEBHOOK_TOKEN=SecretStr(token),
         SLACK_API_URL=slack.url,
+        SLACK_RESPONSE_URL_ORIGINS=slack.origin,
         PROMETHEUS_URL=lab.prometheus_url,
         ALERTMANAGER_URL=lab.alertmanager_url,
         BOT_CONFIG_DIR=config_dir,

@@ -57,7 +57,7 @@ def start_private_redis(workdir: str) -> tuple[subprocess.Popen[bytes], str]:
         )
     port = free_port()
     args = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen([*args, "--dir", workdir], stdout=subprocess.DEVNULL)  # noqa: S603
+    process = subprocess.Popen([*args, "--dir", workdir], stdout=subprocess.DEVNULL)
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
     while not answers_ping(url):
@@ -79,7 +79,7 @@ def main(command: list[str]) -> int:
             private, url = start_private_redis(workdir)
             print(f"Started a private Redis for this run at {url}", file=sys.stderr)
         try:
-            return subprocess.call(command, env={**os.environ, "REDIS_URL": url})  # noqa: S603
+            return subprocess.call(command, env={**os.environ, "REDIS_URL": url})
         finally:
             if private is not None:
                 private.terminate()

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.config import load_config
+from bot.http.server import ServerLimits, start_site
 from bot.settings import Settings
 from bot.store import MemoryStore, Store
 from bot.wiring import Wiring, build_wiring
@@ -51,6 +52,7 @@ def make_settings(emulator: RunningEmulator, **overrides: object) -> Settings:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "ALERT_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
         "SLACK_API_URL": emulator.url,
+        "SLACK_RESPONSE_URL_ORIGINS": emulator.origin,
         "BOT_HTTP_HOST": "127.0.0.1",
         "BOT_HTTP_PORT": 0,
         "LOG_FORMAT": "console",
@@ -73,12 +75,8 @@ class RunningBot:
 async def start_bot(settings: Settings, store: Store) -> tuple[RunningBot, web.AppRunner]:
     wiring = build_wiring(settings, store, load_config(settings))
     app = create_app(wiring)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return RunningBot(url=f"http://{host}:{port}", wiring=wiring, app=app), runner
+    runner, site = await start_site(app, "127.0.0.1", 0, ServerLimits.from_settings(settings))
+    return RunningBot(url=f"http://127.0.0.1:{site.bound_port}", wiring=wiring, app=app), runner
 
 
 @pytest.fixture

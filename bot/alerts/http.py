@@ -3,18 +3,21 @@
 Answers are chosen for senders that retry: 202 only once the sink has stored the batch, 503
 with Retry-After while the store is down (Alertmanager, Grafana and Datadog retry 5xx), and 4xx
 only for requests that no retry could fix: a wrong token (401), an unknown source (404), an
-unreadable payload (400, naming the bad field) or a body over 16 MiB (413). One malformed alert
+unreadable payload (400, naming the bad field), a body over 16 MiB (413) or one that did not
+arrive in time (408). Every error names the field or header it is about. One malformed alert
 does not cost its group: the others are stored and acknowledged (202), and the bad ones are
 named in the answer's `rejected`, the log and `bot_alerts_rejected_total`.
+
+Each source takes the shared token, or only its own when `source_tokens` gives it one; either
+may list two tokens while senders move to a new one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import structlog
 from aiohttp import web
@@ -23,7 +26,18 @@ from bot.alerts.errors import ROOT_PATH, AlertPayloadError
 from bot.alerts.model import AlertBatch
 from bot.alerts.sink import AcceptResult, AlertSink
 from bot.alerts.sources import SOURCES, Parser
-from bot.alerts.sources.grafana import signature_problem
+from bot.alerts.sources.grafana import SIGNATURE_HEADER, signature_problem
+from bot.credentials import bearer_token, matches_any
+from bot.http.limits import (
+    BodyTooLarge,
+    BodyTooSlow,
+    nesting_problem,
+    problem_response,
+    read_body,
+    too_large,
+    too_slow,
+)
+from bot.http.schemas import AlertsAccepted, RejectedAlertAnswer
 from bot.store.base import StoreUnavailable
 from bot.telemetry import ALERTS_REJECTED
 
@@ -34,40 +48,65 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 OFFLOAD_PARSING_FROM_BYTES = 256 * 1024
 ACCEPT_TIMEOUT_SECONDS = 10.0
 RETRY_AFTER_SECONDS = 30
+BODY_TIMEOUT_SECONDS = 30.0
 LOGGED_REJECTIONS = 5
-BEARER_PREFIX = "bearer "
 
 
-class BodyTooLarge(Exception):
-    pass
+@dataclass(frozen=True)
+class WebhookTokens:
+    """Which bearer tokens each source accepts."""
+
+    shared: tuple[bytes, ...]
+    per_source: Mapping[str, tuple[bytes, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, shared: str | Sequence[str], per_source: Mapping[str, Sequence[str]] | None = None
+    ) -> WebhookTokens:
+        listed = (shared,) if isinstance(shared, str) else tuple(shared)
+        return cls(
+            shared=tuple(token.encode() for token in listed if token),
+            per_source={
+                source: tuple(token.encode() for token in tokens)
+                for source, tokens in (per_source or {}).items()
+            },
+        )
+
+    def accepts(self, source: str, authorization: str) -> bool:
+        return matches_any(bearer_token(authorization), self.per_source.get(source, self.shared))
 
 
 @dataclass(frozen=True)
 class AlertWebhook:
     """The request handler, holding what every request needs."""
 
-    token: bytes
+    tokens: WebhookTokens
     sink: AlertSink
     sources: Mapping[str, Parser]
     grafana_secret: str | None = None
+    body_timeout: float = BODY_TIMEOUT_SECONDS
 
     async def handle(self, request: web.Request) -> web.Response:
         source = request.match_info["source"]
-        if not self._has_valid_token(request):
-            log.warning("rejected an alert webhook without a valid token", source=source)
-            return _error(401, "missing or wrong Authorization: Bearer token")
+        if not self.tokens.accepts(source, request.headers.get("Authorization", "")):
+            log.warning("rejected an alert webhook without a valid token", source=source[:40])
+            return _error(401, "missing or wrong Authorization: Bearer token", "Authorization")
         parser = self.sources.get(source)
         if parser is None:
-            return _error(404, f"unknown alert source; known sources: {', '.join(self.sources)}")
+            known = ", ".join(self.sources)
+            return _error(404, f"unknown alert source; known sources: {known}", "source")
         try:
-            body = await _read_body(request)
-        except BodyTooLarge:
-            return _error(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+            body = await read_body(request, max_bytes=MAX_BODY_BYTES, within=self.body_timeout)
+        except BodyTooLarge as error:
+            return too_large(error)
+        except BodyTooSlow as error:
+            log.warning("cut off an alert webhook whose body came too slowly", source=source)
+            return too_slow(error)
         if source == "grafana" and self.grafana_secret:
             problem = signature_problem(self.grafana_secret, body, request.headers)
             if problem:
                 log.warning("rejected a Grafana webhook", source=source, reason=problem)
-                return _error(401, problem)
+                return _error(401, problem, SIGNATURE_HEADER)
         return await self._parse_and_store(source, parser, body)
 
     async def _parse_and_store(self, source: str, parser: Parser, body: bytes) -> web.Response:
@@ -88,11 +127,12 @@ class AlertWebhook:
             return _error(
                 503,
                 "alert store unavailable; retry later",
+                "$",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         _log_batch(batch, result)
         _note_rejected(batch)
-        return web.json_response(_summary(batch, result), status=202)
+        return web.json_response(_summary(batch, result).model_dump(), status=202)
 
     async def _store(self, batch: AlertBatch) -> AcceptResult:
         if not batch.alerts:
@@ -100,44 +140,29 @@ class AlertWebhook:
         async with asyncio.timeout(ACCEPT_TIMEOUT_SECONDS):
             return await self.sink.accept(batch)
 
-    def _has_valid_token(self, request: web.Request) -> bool:
-        header = request.headers.get("Authorization", "")
-        if header[: len(BEARER_PREFIX)].lower() != BEARER_PREFIX:
-            return False
-        offered = header[len(BEARER_PREFIX) :].strip().encode("utf-8", "replace")
-        return hmac.compare_digest(offered, self.token)
-
 
 def add_alert_routes(
     app: web.Application,
     *,
-    token: str,
+    token: str | Sequence[str],
     sink: AlertSink,
+    source_tokens: Mapping[str, Sequence[str]] | None = None,
     grafana_secret: str | None = None,
     sources: Mapping[str, Parser] | None = None,
+    body_timeout: float = BODY_TIMEOUT_SECONDS,
 ) -> None:
     """Serve POST /alerts/{source} for every parser in ``sources`` (default: the registry)."""
-    if not token:
+    tokens = WebhookTokens.of(token, source_tokens)
+    if not tokens.shared and not tokens.per_source:
         raise ValueError("an alert webhook token is required: set ALERT_WEBHOOK_TOKEN")
     handler = AlertWebhook(
-        token=token.encode(),
+        tokens=tokens,
         sink=sink,
         sources=dict(SOURCES if sources is None else sources),
         grafana_secret=grafana_secret or None,
+        body_timeout=body_timeout,
     )
     app.router.add_post("/alerts/{source}", handler.handle)
-
-
-async def _read_body(request: web.Request) -> bytes:
-    # Read the stream ourselves: the app's client_max_size may be smaller than our limit.
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise BodyTooLarge
-    body = bytearray()
-    while chunk := await request.content.readany():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise BodyTooLarge
-    return bytes(body)
 
 
 async def _parse(parser: Parser, body: bytes) -> AlertBatch:
@@ -149,25 +174,28 @@ async def _parse(parser: Parser, body: bytes) -> AlertBatch:
 def _decode_and_parse(parser: Parser, body: bytes) -> AlertBatch:
     try:
         payload = json.loads(body)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise AlertPayloadError(ROOT_PATH, "body nests arrays or objects far too deep") from None
+    except ValueError:
         raise AlertPayloadError(ROOT_PATH, "body is not valid JSON") from None
+    too_deep = nesting_problem(payload)
+    if too_deep:
+        raise AlertPayloadError(*too_deep)
     return parser(payload)
 
 
-def _summary(batch: AlertBatch, result: AcceptResult) -> dict[str, object]:
-    summary: dict[str, object] = {
-        "status": "accepted",
-        "source": batch.source,
-        "alerts": len(batch.alerts),
-        "accepted": result.accepted,
-        "duplicates": result.duplicates,
-        "truncated_alerts": batch.truncated_alerts,
-    }
-    if batch.rejected:
-        summary["rejected"] = [
-            {"index": r.index, "field": r.field, "problem": r.problem} for r in batch.rejected
-        ]
-    return summary
+def _summary(batch: AlertBatch, result: AcceptResult) -> AlertsAccepted:
+    return AlertsAccepted(
+        source=batch.source,
+        alerts=len(batch.alerts),
+        accepted=result.accepted,
+        duplicates=result.duplicates,
+        truncated_alerts=batch.truncated_alerts,
+        rejected=[
+            RejectedAlertAnswer(index=r.index, field=r.field, problem=r.problem)
+            for r in batch.rejected
+        ],
+    )
 
 
 def _note_rejected(batch: AlertBatch) -> None:
@@ -193,7 +221,6 @@ def _log_batch(batch: AlertBatch, result: AcceptResult) -> None:
     emit(
         "alert batch stored",
         source=batch.source,
-        receiver=batch.receiver,
         count=len(batch.alerts),
         firing=firing,
         resolved=len(batch.alerts) - firing,
@@ -204,13 +231,12 @@ def _log_batch(batch: AlertBatch, result: AcceptResult) -> None:
 
 
 def _payload_error(error: AlertPayloadError) -> web.Response:
-    body = {
-        "error": f"invalid payload: {error}",
-        "field": error.field_path,
-        "problem": error.problem,
-    }
-    return web.json_response(body, status=400)
+    return problem_response(
+        400, f"invalid payload: {error}", error.field_path, problem=error.problem
+    )
 
 
-def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=headers)
+def _error(
+    status: int, message: str, field: str, headers: dict[str, str] | None = None
+) -> web.Response:
+    return problem_response(status, message, field, headers)

@@ -25,6 +25,7 @@ from bot.digest.figures import (
     ServiceFigures,
     Throughput,
 )
+from bot.slack.render.text import escape
 
 Level = Literal["ok", "warn", "crit", "none"]
 MARKS: dict[Level, str] = {"crit": "🔴", "warn": "🟡", "ok": "🟢", "none": "⚪"}
@@ -48,11 +49,6 @@ def mib(value: float) -> str:
 
 def signed(change: float) -> str:
     return "±0%" if abs(change) < 0.005 else f"{change * 100:+.0f}%"
-
-
-def escape(text: str) -> str:
-    """Text from outside (labels, error messages) made inert for Slack mrkdwn."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def label(name: str, limit: int = LABEL_LIMIT) -> str:
@@ -181,7 +177,7 @@ def incidents_line(i: Incidents) -> str:
         parts.append(f"median {span(i.median_ack_s)} to acknowledge")
     if i.median_resolve_s is not None:
         parts.append(f"{span(i.median_resolve_s)} to resolve")
-    causes = ", ".join(f"{cause} ×{n}" for cause, n in i.top_causes)
+    causes = ", ".join(f"{escape(cause)} ×{n}" for cause, n in i.top_causes)
     parts.append(f"causes: {causes}")
     return "*Incidents* " + " · ".join(parts)
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from slack_sdk.models.blocks import Block
 
 from bot.digest.figures import Missing, ServiceFigures
-from bot.digest.lines import MARKS, detail_lines, escape, flags, level_of
+from bot.digest.lines import MARKS, detail_lines, flags, level_of
 from bot.digest.period import DigestPeriod
 from bot.outbox.ops import Post, Upload
 from bot.slack.blocks import MAX_SECTION_TEXT, context, section, to_payload
+from bot.slack.render.text import escape
 
 INLINE_SERVICES = 3
 SUMMARY_FLAGS = 3
@@ -45,12 +46,13 @@ def header(period: DigestPeriod) -> str:
 def summary_line(figures: ServiceFigures) -> str:
     level = level_of(figures)
     if level == "none" and isinstance(figures.throughput, Missing):
-        return f"{MARKS[level]} *{figures.service}*: {escape(figures.throughput.reason)}"
+        return f"{MARKS[level]} *{escape(figures.service)}*: {escape(figures.throughput.reason)}"
     notes = [text for _, text in flags(figures)[:SUMMARY_FLAGS]]
     gaps = sum(1 for value in vars(figures).values() if isinstance(value, Missing))
     if gaps:
         notes.append(f"{gaps} section{'s' if gaps > 1 else ''} without data")
-    return f"{MARKS[level]} *{figures.service}*: " + ("; ".join(notes) or "within its targets")
+    summary = "; ".join(notes) or "within its targets"
+    return f"{MARKS[level]} *{escape(figures.service)}*: {summary}"
 
 
 def chunked(lines: Iterable[str], limit: int = MAX_SECTION_TEXT) -> list[str]:
@@ -65,7 +67,7 @@ def chunked(lines: Iterable[str], limit: int = MAX_SECTION_TEXT) -> list[str]:
 
 
 def service_blocks(figures: ServiceFigures) -> list[Block]:
-    title = f"{MARKS[level_of(figures)]} *{figures.service}*"
+    title = f"{MARKS[level_of(figures)]} *{escape(figures.service)}*"
     return [section(text) for text in chunked([title, *detail_lines(figures)])]
 
 
@@ -107,7 +109,7 @@ def digest_ops(digest: ChannelDigest) -> list[Post | Upload]:
                 Post(
                     op_id=period.service_key(name),
                     channel=period.channel,
-                    text=f"{name}: week {period.week}",
+                    text=escape(f"{name}: week {period.week}"),
                     blocks=to_payload(service_blocks(figures)),
                     thread=period.key,
                     label="a service's part of the digest",
@@ -141,6 +143,6 @@ def digest_text(digest: ChannelDigest) -> str:
     lines = [plain(header(digest.period)), f"channel {digest.period.channel}", ""]
     lines += [plain(summary_line(f)) for f in digest.services]
     for figures in digest.services:
-        lines += ["", plain(f"{MARKS[level_of(figures)]} *{figures.service}*")]
+        lines += ["", plain(f"{MARKS[level_of(figures)]} *{escape(figures.service)}*")]
         lines += ["  " + plain(line) for line in detail_lines(figures)]
     return "\n".join(lines)

@@ -25,6 +25,7 @@ from bot.catalog import Catalog, Digest
 from bot.digest.guard import DigestGuard, DigestStore, Outcome, Produce
 from bot.digest.period import due_period, trigger_for
 from bot.outbox.queue import Outbox
+from bot.runtime.outages import DEPENDENCY_DOWN, reason
 from bot.store import keys
 
 log = structlog.get_logger(__name__)
@@ -118,6 +119,9 @@ class DigestScheduler:
             return None
         try:
             outcome = await self._guard.run_once(period, self._produce)
+        except DEPENDENCY_DOWN as error:
+            log.warning("digest_failed", channel=channel, week=period.week, reason=reason(error))
+            return Outcome.FAILED
         except Exception:
             log.exception("digest_failed", channel=channel, week=period.week)
             return Outcome.FAILED

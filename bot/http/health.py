@@ -1,4 +1,4 @@
-"""Liveness, readiness and metrics endpoints.
+"""Liveness, readiness and metrics endpoints; /metrics may require a bearer token.
 
 /readyz answers 503 with the reasons while the store cannot be reached, Slack's `auth.test`
 failed, or a supervised background task (the outbox worker) is down; writes waiting in the
@@ -13,15 +13,15 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import structlog
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import telemetry
+from bot.credentials import bearer_token, matches_any
+from bot.http.limits import problem_response
+from bot.http.schemas import Alive, ReadinessAnswer
 from bot.outbox.dead_letters import parse_record
 from bot.store.base import Store, StoreUnavailable
-
-log = structlog.get_logger(__name__)
 
 STORE_READ_TIMEOUT_SECONDS = 2.0
 DEAD_LETTERS_NAMED = 3
@@ -40,20 +40,20 @@ class Readiness:
 
 READINESS_KEY = web.AppKey("readiness", Readiness)
 STORE_KEY = web.AppKey("store", Store)
+METRICS_TOKENS_KEY = web.AppKey("metrics_tokens", tuple[bytes, ...])
 
 
 async def healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "alive"})
+    return web.json_response(Alive().model_dump())
 
 
 async def readyz(request: web.Request) -> web.Response:
     problems, notes = await assess(request.app)
-    body: dict[str, object] = {"status": "not ready" if problems else "ready"}
     if problems:
-        body["reasons"] = problems
-    if notes:
-        body["notes"] = notes
-    return web.json_response(body, status=503 if problems else 200)
+        answer = ReadinessAnswer(status="not ready", reasons=problems, notes=notes)
+        return web.json_response(answer.model_dump(exclude_defaults=True), status=503)
+    answer = ReadinessAnswer(status="ready", notes=notes)
+    return web.json_response(answer.model_dump(exclude_defaults=True))
 
 
 async def assess(app: web.Application) -> tuple[list[str], list[str]]:
@@ -82,6 +82,12 @@ async def _dead_letter_notes(store: Store) -> list[str]:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    tokens = request.app[METRICS_TOKENS_KEY]
+    offered = bearer_token(request.headers.get("Authorization", ""))
+    if tokens and not matches_any(offered, tokens):
+        return problem_response(
+            401, "missing or wrong Authorization: Bearer token", "Authorization"
+        )
     await assess(request.app)
     await _refresh_outbox_figures(request.app[STORE_KEY])
     body = generate_latest(telemetry.REGISTRY)
@@ -99,7 +105,9 @@ async def _refresh_outbox_figures(store: Store) -> None:
     telemetry.OUTBOX_DEAD_LETTERS.set(stats.dead_letters)
 
 
-def add_health_routes(app: web.Application) -> None:
+def add_health_routes(app: web.Application, metrics_tokens: tuple[str, ...] = ()) -> None:
+    """`metrics_tokens` empty: /metrics is open, as Prometheus scrapes it by default."""
+    app[METRICS_TOKENS_KEY] = tuple(token.encode() for token in metrics_tokens)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)

@@ -31,6 +31,7 @@ from bot.incidents.model import Incident, SlackThread
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Route, Router
 from bot.incidents.thread import IncidentThread
+from bot.slack.render import notes
 from bot.store import keys
 from bot.store.keys import IDEMPOTENCY_TTL_SECONDS
 
@@ -87,9 +88,7 @@ class IncidentService:
             await self.thread.show_root(incident)
             if cleared_now:
                 await self.thread.note(
-                    incident,
-                    "Every alert of this incident has cleared; marked resolved.",
-                    once_as=f"cleared:{incident.reopened_count}",
+                    incident, notes.alerts_cleared(), once_as=f"cleared:{incident.reopened_count}"
                 )
             await self.repository.save(incident)
             return incident
@@ -171,7 +170,7 @@ class IncidentService:
             await self.thread.show_root(incident)
             await self.thread.note(
                 incident,
-                f"<@{who}> {verb} this incident.",
+                notes.person_acted(who, verb),
                 once_as=f"{verb}:{incident.reopened_count}",
             )
             await self.repository.save(incident)
@@ -183,7 +182,7 @@ class IncidentService:
         if incident is None:
             return False
         await self.repository.record(incident_id, who, f"note: {text}", self._now())
-        await self.thread.note(incident, f"Note from <@{who}>: {text}")
+        await self.thread.note(incident, notes.person_noted(who, text))
         return True
 
     async def tell_thread(self, incident: Incident, text: str) -> None:

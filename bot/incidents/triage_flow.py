@@ -28,6 +28,7 @@ from bot.models import Finding, PlannedStep, StepResult, TriageProgress, TriageR
 from bot.runtime.leases import Lease, kept
 from bot.runtime.tasks import TaskTracker
 from bot.slack.render.triage import checklist_blocks, checklist_text
+from bot.sources.base import MetricsUnavailable
 from bot.store import keys
 from bot.store.base import LeaseStore, StoreUnavailable
 from bot.store.keys import TRIAGE_LEASE_SECONDS, TRIAGE_RECORD_TTL_SECONDS, TRIAGE_WORK
@@ -162,11 +163,14 @@ class IncidentTriage:
         started = time.monotonic()
         try:
             report = await self._runner.run(incident.service, job.window, on_step)
+        except MetricsUnavailable as error:
+            # Expected (no Prometheus configured, or it is down): one line, the reason shown.
+            log.warning("triage could not run", incident=incident.id, reason=str(error))
+            await self._fail(incident, progress, str(error))
+            return
         except Exception as error:
             log.exception("triage failed", incident=incident.id)
-            progress.failure = f"{type(error).__name__}: {error}"
-            await self._publish(incident, progress)
-            await self._set_state(incident.id, "failed")
+            await self._fail(incident, progress, f"{type(error).__name__}: {error}")
             return
         finally:
             telemetry.TRIAGE_DURATION.labels(trigger=job.trigger).observe(
@@ -177,6 +181,11 @@ class IncidentTriage:
         await self._publish(incident, progress)
         await self._record_diagnosis(incident.id, report)
         await self._attach_charts(incident, job, report)
+
+    async def _fail(self, incident: Incident, progress: TriageProgress, reason: str) -> None:
+        progress.failure = reason
+        await self._publish(incident, progress)
+        await self._set_state(incident.id, "failed")
 
     async def _publish(self, incident: Incident, progress: TriageProgress) -> None:
         blocks = [block.to_dict() for block in checklist_blocks(progress)]

@@ -8,6 +8,8 @@ from typing import Any
 
 import structlog
 
+from bot.runtime.outages import DEPENDENCY_DOWN, reason
+
 log = structlog.get_logger(__name__)
 
 FailureReporter = Callable[[BaseException], Awaitable[None]]
@@ -46,6 +48,12 @@ class TaskTracker:
             await work
         except asyncio.CancelledError:
             raise
+        except DEPENDENCY_DOWN as error:
+            log.warning(
+                "background task stopped: a dependency is down", task=name, reason=reason(error)
+            )
+            if on_failure is not None:
+                await _report(on_failure, error, name)
         except Exception as error:
             log.exception("background task failed", task=name)
             if on_failure is not None:

@@ -10,12 +10,14 @@ from slack_bolt.async_app import AsyncRespond
 
 from bot.incidents.model import Incident
 from bot.slack.deps import Deps
+from bot.slack.render import notes
 from bot.slack.render.incident import (
     ACTION_ACK,
     ACTION_RERUN,
     ACTION_RESOLVE,
     ACTION_SILENCE,
 )
+from bot.slack.render.text import escape
 from bot.sources.alertmanager import AlertmanagerError
 
 log = structlog.get_logger(__name__)
@@ -49,10 +51,10 @@ async def silence(deps: Deps, incident: Incident, user: str, respond: AsyncRespo
             comment=f"Silenced from Slack for incident {incident.id}",
         )
     except AlertmanagerError as error:
-        await _tell(respond, f"The silence could not be created: {error}")
+        await _tell(respond, f"The silence could not be created: {escape(str(error))}")
         return
     await deps.incidents.tell_thread(
-        incident, f"<@{user}> silenced matching alerts for 1 h (silence `{silence_id}`)."
+        incident, notes.person_silenced(user, silence_id, SILENCE_DURATION.total_seconds() / 3600)
     )
 
 

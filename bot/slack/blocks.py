@@ -16,11 +16,19 @@ def clip_text(text: str, limit: int = MAX_SECTION_TEXT) -> str:
 
 
 def section(text: str) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=clip_text(text)))
+    """A section of mrkdwn that the caller built with `bot.slack.render.text` for outside text.
+
+    `verbatim` stops Slack's automatic parsing (bare channel names and @-words stay text); the
+    bot's own mentions and links are written out in full, so they still work."""
+    return SectionBlock(text=_mrkdwn(text))
 
 
 def context(text: str) -> ContextBlock:
-    return ContextBlock(elements=[MarkdownTextObject(text=clip_text(text))])
+    return ContextBlock(elements=[_mrkdwn(text)])
+
+
+def _mrkdwn(text: str) -> MarkdownTextObject:
+    return MarkdownTextObject(text=clip_text(text), verbatim=True)
 
 
 def fit_blocks(blocks: Sequence[Block], limit: int = MAX_BLOCKS) -> list[Block]:

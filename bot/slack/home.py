@@ -28,6 +28,7 @@ from bot.incidents.repository import IncidentRepository
 from bot.models import Status
 from bot.runtime.tasks import TaskTracker
 from bot.slack.client import BotWebClient
+from bot.slack.ids import loggable
 from bot.slack.render.home import HealthMark, home_view
 from bot.store import keys
 from bot.store.base import StoreUnavailable, ValueStore
@@ -118,7 +119,9 @@ class HomeTab:
             try:
                 await self.publish(user_id)
             except (SlackApiError, StoreUnavailable, TimeoutError) as error:
-                log.warning("could not refresh App Home", user=user_id, error=type(error).__name__)
+                log.warning(
+                    "could not refresh App Home", user=loggable(user_id), error=type(error).__name__
+                )
 
     async def _open_incidents(self) -> list[Incident]:
         return await self._repository.open_incidents(limit=MAX_INCIDENTS_SHOWN)

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.commands import register_commands
 from bot.slack.commands.buttons import register_buttons
 from bot.slack.deps import Deps
+from bot.slack.ids import EVENT_ID, loggable
 from bot.store import keys
 from bot.store.base import StoreUnavailable
 from bot.store.keys import IDEMPOTENCY_TTL_SECONDS
@@ -40,7 +41,7 @@ def _once_per_event(deps: Deps) -> Callable[..., Awaitable[BoltResponse | None]]
         if event_id and not await deps.store.claim_once(
             keys.slack_event(str(event_id)), IDEMPOTENCY_TTL_SECONDS
         ):
-            log.info("dropped a repeated Slack event", event_id=str(event_id)[:32])
+            log.info("dropped a repeated Slack event", event_id=loggable(event_id, EVENT_ID))
             return BoltResponse(status=200, body="")
         return await next()
 
@@ -62,4 +63,4 @@ async def _publish(deps: Deps, user: str) -> None:
         await deps.home.opened_by(user)
         await deps.home.publish(user)
     except (SlackApiError, StoreUnavailable, TimeoutError) as error:
-        log.warning("could not publish App Home", user=user, error=type(error).__name__)
+        log.warning("could not publish App Home", user=loggable(user), error=type(error).__name__)

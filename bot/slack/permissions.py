@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.catalog import CommandPermissions
 from bot.slack.client import BotWebClient
+from bot.slack.render.text import group_mention, mention
 
 log = structlog.get_logger(__name__)
 
@@ -70,9 +71,9 @@ class Permissions:
         return Decision(False, self._describe(owners_group))
 
     def _describe(self, owners_group: str | None) -> str:
-        who = [f"members of <!subteam^{owners_group}>"] if owners_group else []
+        who = [f"members of {group_mention(owners_group)}"] if owners_group else []
         if self._admins:
-            who.append("the admins " + ", ".join(f"<@{a}>" for a in sorted(self._admins)))
+            who.append("the admins " + ", ".join(mention(a) for a in sorted(self._admins)))
         return " or ".join(who)
 
     async def _members(self, group: str) -> frozenset[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +66,22 @@ async def make_client(
     clients: list[TestClient[web.Request, web.Application]] = []
 
     async def start(
-        *, grafana_secret: str | None = None, sources: Mapping[str, Parser] | None = None
+        *,
+        grafana_secret: str | None = None,
+        sources: Mapping[str, Parser] | None = None,
+        token: str | Sequence[str] = TOKEN,
+        source_tokens: Mapping[str, Sequence[str]] | None = None,
+        body_timeout: float = 30.0,
     ) -> TestClient[web.Request, web.Application]:
         app = web.Application(middlewares=[count_requests])
         add_alert_routes(
-            app, token=TOKEN, sink=sink, grafana_secret=grafana_secret, sources=sources
+            app,
+            token=token,
+            source_tokens=source_tokens,
+            sink=sink,
+            grafana_secret=grafana_secret,
+            sources=sources,
+            body_timeout=body_timeout,
         )
         client = TestClient(TestServer(app, host="127.0.0.1"))
         await client.start_server()

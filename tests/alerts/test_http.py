@@ -150,8 +150,18 @@ async def test_one_malformed_alert_does_not_cost_its_group(
     assert rejected_count(source, "literal_error") == before[1] + 1
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"", b"\xff\xfe", b"[" * 100_000])
-async def test_body_that_is_not_json_is_400(make_client: ClientFactory, body: bytes) -> None:
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"{not json", "body is not valid JSON"),
+        (b"", "body is not valid JSON"),
+        (b"\xff\xfe", "body is not valid JSON"),
+        (b"[" * 100_000, "body nests arrays or objects far too deep"),
+    ],
+)
+async def test_body_that_is_not_json_is_400(
+    make_client: ClientFactory, body: bytes, problem: str
+) -> None:
     client = await make_client()
     response = await client.post(
         "/alerts/alertmanager",
@@ -162,7 +172,67 @@ async def test_body_that_is_not_json_is_400(make_client: ClientFactory, body: by
 
     assert response.status == 400
     assert answer["field"] == "$"
-    assert answer["problem"] == "body is not valid JSON"
+    assert answer["problem"] == problem
+
+
+async def test_json_nested_past_the_limit_is_400_naming_where(
+    make_client: ClientFactory, sink: RecordingSink
+) -> None:
+    payload = example("alertmanager")
+    deep: Any = "x"
+    for _ in range(40):
+        deep = {"k": deep}
+    payload["alerts"][0]["labels"]["nested"] = deep
+    client = await make_client()
+    response = await client.post("/alerts/alertmanager", json=payload, headers=bearer())
+    answer = await response.json()
+
+    assert response.status == 400
+    assert answer["field"].startswith("alerts[0].labels.nested.k.k")
+    assert "deeper than 32 levels" in answer["problem"]
+    assert sink.batches == []
+
+
+ROTATED = "rotated-token-2b7e151628aed2a6"
+GRAFANA_ONLY = "grafana-only-token-abf71588"
+
+
+async def test_two_shared_tokens_work_at_once_while_rotating(make_client: ClientFactory) -> None:
+    client = await make_client(token=[TOKEN, ROTATED])
+    for token in (TOKEN, ROTATED):
+        response = await client.post(
+            "/alerts/generic", json=example("generic"), headers=bearer(token)
+        )
+        assert response.status == 202, token
+    response = await client.post(
+        "/alerts/generic", json=example("generic"), headers=bearer(GRAFANA_ONLY)
+    )
+    assert response.status == 401
+
+
+async def test_a_source_with_its_own_token_takes_only_that(make_client: ClientFactory) -> None:
+    client = await make_client(token=TOKEN, source_tokens={"grafana": [GRAFANA_ONLY]})
+
+    async def status(source: str, token: str) -> int:
+        response = await client.post(
+            f"/alerts/{source}", json=example(source), headers=bearer(token)
+        )
+        return response.status
+
+    assert await status("grafana", GRAFANA_ONLY) == 202
+    assert await status("grafana", TOKEN) == 401
+    assert await status("alertmanager", TOKEN) == 202
+    assert await status("alertmanager", GRAFANA_ONLY) == 401
+
+
+async def test_per_source_tokens_alone_refuse_the_other_sources(
+    make_client: ClientFactory,
+) -> None:
+    client = await make_client(token=(), source_tokens={"datadog": [GRAFANA_ONLY]})
+    ok = await client.post("/alerts/datadog", json=example("datadog"), headers=bearer(GRAFANA_ONLY))
+    refused = await client.post("/alerts/generic", json=example("generic"), headers=bearer(""))
+    assert (ok.status, refused.status) == (202, 401)
+    assert (await refused.json())["field"] == "Authorization"
 
 
 async def test_store_down_is_503_with_retry_after(

@@ -124,3 +124,13 @@ def test_alerts_are_frozen_and_need_aware_times() -> None:
 )
 def test_field_path(location: tuple[int | str, ...], expected: str) -> None:
     assert field_path(location) == expected
+
+
+def test_times_at_the_edge_of_the_calendar_do_not_overflow() -> None:
+    from bot.alerts.timestamps import is_unset, parse_rfc3339
+
+    early = parse_rfc3339("0001-01-01T00:00:00+05:00")
+    late = parse_rfc3339("9999-12-31T23:59:59-05:00")
+    assert is_unset(early)
+    assert early.astimezone(UTC).year == 1
+    assert late.astimezone(UTC).year == 9999

@@ -46,6 +46,7 @@ async def test_serve_starts_and_shuts_down_gracefully_on_sigterm(
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "ALERT_WEBHOOK_TOKEN": WEBHOOK_TOKEN,
         "SLACK_API_URL": emulator.url,
+        "SLACK_RESPONSE_URL_ORIGINS": emulator.origin,
         "BOT_HTTP_HOST": "127.0.0.1",
         "BOT_HTTP_PORT": str(port),
         "LOG_FORMAT": "json",

@@ -144,3 +144,54 @@ def test_a_bad_sentinel_setting_is_named_without_the_password(
 def test_a_plain_url_is_used_as_it_is(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
     assert load_settings().redis_target() == "redis://127.0.0.1:6379/3"
+
+
+def test_token_settings_take_two_for_rotation_and_per_source_pairs(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALERT_WEBHOOK_TOKEN", "old-token-0123456789, new-token-0123456789")
+    monkeypatch.setenv(
+        "ALERT_SOURCE_TOKENS", "grafana:grafana-token-01234567,GRAFANA:grafana-token-next-0123"
+    )
+    monkeypatch.setenv("METRICS_TOKEN", "metrics-token-0123456789")
+    settings = load_settings()
+    assert settings.alert_tokens == ("old-token-0123456789", "new-token-0123456789")
+    assert settings.alert_source_tokens == {
+        "grafana": ("grafana-token-01234567", "grafana-token-next-0123")
+    }
+    assert settings.metrics_tokens == ("metrics-token-0123456789",)
+    secrets = settings.secret_values()
+    for token in ("old-token-0123456789", "new-token-0123456789", "grafana-token-next-0123"):
+        assert token in secrets
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "problem"),
+    [
+        ("ALERT_WEBHOOK_TOKEN", "short", "at least 16 characters"),
+        ("ALERT_WEBHOOK_TOKEN", "a" * 20 + "," + "b" * 20 + "," + "c" * 20, "at most 2"),
+        ("ALERT_SOURCE_TOKENS", "grafna:" + "a" * 20, "unknown source 'grafna'"),
+        ("ALERT_SOURCE_TOKENS", "a" * 20, "source:token pairs"),
+        ("SLACK_RESPONSE_URL_ORIGINS", "hooks.slack.com", "origins like https://"),
+        ("BOT_HTTP_HEADER_TIMEOUT", "0", "greater than 0"),
+    ],
+)
+def test_bad_token_and_limit_settings_name_the_problem_without_the_value(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, problem: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    [found] = caught.value.problems
+    assert found.variable == variable
+    assert problem in str(found)
+    if "TOKEN" in variable:
+        assert value not in str(caught.value)
+
+
+def test_per_source_tokens_alone_are_enough_to_serve(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALERT_SOURCE_TOKENS", "alertmanager:" + "t" * 24)
+    variables = [p.variable for p in load_settings().problems_for_serve()]
+    assert "ALERT_WEBHOOK_TOKEN" not in variables

@@ -85,9 +85,15 @@ async def test_anyone_may_note_and_the_note_cannot_ping(commands: Commands) -> N
     assert "Noted" in text_of(await commands.next_response(STRANGER))
     timeline = await commands.bot.wiring.deps.incidents.repository.timeline(incident_id)
     assert timeline[-1].who == STRANGER
-    assert timeline[-1].what == "note: rolled back  v1.4.2 &lt;!channel&gt; &amp; retried"
+    # Kept as typed; escaped wherever it is shown.
+    assert timeline[-1].what == "note: rolled back  v1.4.2 <!channel> & retried"
     await eventually(lambda: any("rolled back" in t for t in thread_texts(commands)))
     assert not any("<!channel>" in t for t in thread_texts(commands))
+    assert any("v1.4.2 &lt;!channel&gt; &amp; retried" in t for t in thread_texts(commands))
+    await commands.driver.slash_command("/incident", f"show {incident_id}", user_id=STRANGER)
+    shown = text_of(await commands.next_response(STRANGER, after=1))
+    assert "&lt;!channel&gt; &amp; retried" in shown
+    assert "<!channel>" not in shown
 
 
 async def test_buttons_follow_the_catalog_rules(commands: Commands) -> None:

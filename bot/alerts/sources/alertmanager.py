@@ -20,9 +20,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.alerts.errors import validate_alerts, validate_payload
+from bot.alerts.fields import NonNegativeJsonInt
 from bot.alerts.model import Alert, AlertBatch, AlertStatus, SourceName, make_alert
 from bot.alerts.timestamps import Rfc3339, is_unset
 
@@ -44,7 +45,7 @@ class WebhookMessage(BaseModel):
 
     version: str = "4"
     groupKey: str = ""
-    truncatedAlerts: NonNegativeInt = 0
+    truncatedAlerts: NonNegativeJsonInt = 0
     status: AlertStatus
     receiver: str = ""
     groupLabels: dict[str, str] = Field(default_factory=dict)

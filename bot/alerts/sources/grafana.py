@@ -17,7 +17,10 @@ import hmac
 import time
 from collections.abc import Callable, Mapping
 
+from pydantic import StrictFloat
+
 from bot.alerts.errors import validate_alerts, validate_payload
+from bot.alerts.fields import JsonInt
 from bot.alerts.model import Alert, AlertBatch
 from bot.alerts.sources.alertmanager import (
     WebhookAlert,
@@ -32,14 +35,14 @@ REPLAY_WINDOW_SECONDS = 300.0
 
 
 class GrafanaAlert(WebhookAlert):
-    values: dict[str, float | None] | None = None
+    values: dict[str, StrictFloat | None] | None = None
     dashboardURL: str = ""
     panelURL: str = ""
     silenceURL: str = ""
 
 
 class GrafanaMessage(WebhookMessage):
-    orgId: int = 0
+    orgId: JsonInt = 0
     title: str = ""
     state: str = ""
     message: str = ""

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.alerts.errors import validate_payload
+from bot.alerts.fields import JsonInt
 from bot.alerts.model import Alert, AlertBatch, make_alert
 from bot.alerts.timestamps import Epoch, OptionalEpoch
 
@@ -46,7 +47,7 @@ class NewRelicIssue(BaseModel):
     services: list[str] = Field(default_factory=list)
     entityNames: list[str] = Field(default_factory=list)
     runbookUrls: list[str] = Field(default_factory=list)
-    totalIncidents: int | None = None
+    totalIncidents: JsonInt | None = None
 
 
 def parse(payload: object) -> AlertBatch:

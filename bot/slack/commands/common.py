@@ -18,6 +18,7 @@ from slack_bolt.async_app import AsyncAck, AsyncRespond
 
 from bot.catalog import Service
 from bot.slack.deps import Deps
+from bot.slack.render.text import code, escape
 from bot.triage.window import WindowError, parse_window
 
 HELP_WORDS = frozenset({"help", "-h", "--help", "?"})
@@ -71,7 +72,7 @@ def after_ack(deps: Deps, call: Invocation, work: Coroutine[Any, Any, None], wha
     """Run `work` in the background; if it fails, the caller hears so instead of silence."""
 
     async def report(error: BaseException) -> None:
-        await tell(call.respond, f":x: {what} could not finish ({type(error).__name__}).")
+        await tell(call.respond, f":x: {escape(what)} could not finish ({type(error).__name__}).")
 
     name = f"{call.command.lstrip('/')}-{call.user}-{time.monotonic_ns()}"
     deps.tasks.spawn(work, name=name, on_failure=report)
@@ -83,18 +84,18 @@ def known_service(deps: Deps, name: str, usage: str) -> Service:
         return service
     closest = deps.catalog.closest(name.lower())
     if closest:
-        hint = "Did you mean " + " or ".join(f"`{n}`" for n in closest) + "?"
+        hint = "Did you mean " + " or ".join(code(n) for n in closest) + "?"
     else:
-        known = ", ".join(f"`{n}`" for n in sorted(deps.catalog.services)[:10])
+        known = ", ".join(code(n) for n in sorted(deps.catalog.services)[:10])
         hint = f"Known services: {known}." if known else "The service catalog is empty."
-    raise Invalid(f"`{_shown(name)}` is not in the service catalog. {hint}\n\n{usage}")
+    raise Invalid(f"{_shown(name)} is not in the service catalog. {hint}\n\n{usage}")
 
 
 def checked_window(text: str, usage: str) -> str:
     try:
         return parse_window(text, end=time.time()).text
     except WindowError as error:
-        raise Invalid(f"{error}.\n\n{usage}") from None
+        raise Invalid(f"{escape(str(error))}.\n\n{usage}") from None
 
 
 def window_seconds(text: str) -> int:
@@ -105,25 +106,21 @@ def incident_id(text: str, usage: str) -> str:
     if INCIDENT_ID.match(text.lower()):
         return text.lower()
     raise Invalid(
-        f"`{_shown(text)}` is not an incident id: ids look like `261102-a1b2c3` "
+        f"{_shown(text)} is not an incident id: ids look like `261102-a1b2c3` "
         f"(`/incident list` shows them).\n\n{usage}"
     )
 
 
 def unknown_subcommand(word: str, valid: Sequence[str], usage: str) -> Invalid:
-    choices = ", ".join(f"`{v}`" for v in valid)
+    choices = ", ".join(code(v) for v in valid)
     close = difflib.get_close_matches(word.lower(), valid, n=1)
-    hint = f" Did you mean `{close[0]}`?" if close else ""
-    return Invalid(f"`{_shown(word)}` is not a subcommand; use one of {choices}.{hint}\n\n{usage}")
-
-
-def slack_escaped(text: str) -> str:
-    """Text as Slack shows it literally: no mentions, links or channel pings smuggled in."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    hint = f" Did you mean {code(close[0])}?" if close else ""
+    return Invalid(f"{_shown(word)} is not a subcommand; use one of {choices}.{hint}\n\n{usage}")
 
 
 def _shown(word: str) -> str:
-    return slack_escaped(word[:40]).replace("`", "'")
+    """What the person typed, echoed inertly (and briefly) in an error."""
+    return code(word, limit=40)
 
 
 async def authorized(deps: Deps, call: Invocation, action: str, owners: str | None) -> bool:

@@ -27,6 +27,7 @@ from bot.slack.commands.common import (
     unknown_subcommand,
 )
 from bot.slack.deps import Deps
+from bot.slack.render.text import code
 
 USAGE = "\n".join(
     [
@@ -50,7 +51,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except Invalid as problem:
             await answer(ack, str(problem))
             return
-        scope = f"`{service.name}`" if service else "this channel"
+        scope = code(service.name) if service else "this channel"
         await answer(
             ack, f":newspaper: Building the weekly digest for {scope}; only you will see it…"
         )
@@ -80,7 +81,7 @@ async def preview(deps: Deps, call: Invocation, service: Service | None) -> None
         catalog, deps.prometheus, incidents=deps.incidents.repository, charts=False
     )
     if not composer.services_in(channel):
-        names = ", ".join(f"`{n}`" for n in sorted(deps.catalog.services)[:10]) or "none yet"
+        names = ", ".join(code(n) for n in sorted(deps.catalog.services)[:10]) or "none yet"
         await tell(
             call.respond,
             "No service reports to this channel. Try `/digest preview SERVICE` "

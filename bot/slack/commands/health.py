@@ -21,6 +21,7 @@ from bot.slack.commands.common import (
 from bot.slack.commands.readings import Readings, read_signals
 from bot.slack.deps import Deps
 from bot.slack.render.health import Line, mib, ms, overall, percent, signal_message, worst
+from bot.slack.render.text import code, escape
 from bot.sources.base import MetricsUnavailable
 from bot.sources.signals import Signal
 
@@ -71,7 +72,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except Invalid as problem:
             await answer(ack, str(problem))
             return
-        await answer(ack, f":stethoscope: Reading the signals of `{service.name}`…")
+        await answer(ack, f":stethoscope: Reading the signals of {code(service.name)}…")
         after_ack(deps, call, report_health(deps, call, service), f"The health of {service.name}")
 
     app.command("/health")(on_health)
@@ -88,7 +89,7 @@ async def report_health(deps: Deps, call: Invocation, service: Service) -> None:
             deps.prometheus, service, SIGNALS, seconds=RATE_WINDOW_SECONDS
         )
     except MetricsUnavailable as error:
-        await tell(call.respond, f":x: Prometheus could not be asked: {error}")
+        await tell(call.respond, f":x: Prometheus could not be asked: {escape(str(error))}")
         return
     lines = health_lines(service, readings)
     worst = overall(lines)

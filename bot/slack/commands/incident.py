@@ -21,12 +21,12 @@ from bot.slack.commands.common import (
     authorized,
     incident_id,
     invocation,
-    slack_escaped,
     tell,
     unknown_subcommand,
 )
 from bot.slack.deps import Deps
-from bot.slack.render.incident_list import detail_blocks, incident_line, list_blocks
+from bot.slack.render.incident_list import detail_blocks, incident_line, list_blocks, list_text
+from bot.slack.render.text import code, escape, mention
 
 USAGE = "\n".join(
     [
@@ -57,7 +57,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await answer(ack, str(problem))
             return
         await ack()
-        after_ack(deps, call, work(deps, call, target), f"`/incident {call.words[0].lower()}`")
+        after_ack(deps, call, work(deps, call, target), f"/incident {call.words[0].lower()}")
 
     app.command("/incident")(on_incident)
 
@@ -93,8 +93,7 @@ async def list_open(deps: Deps, call: Invocation, _target: str) -> None:
         return
     incidents = await deps.incidents.repository.open_incidents()
     now = datetime.now(UTC)
-    text = "\n".join(incident_line(i, now) for i in incidents[:10]) or "No incident is open."
-    await tell(call.respond, text, to_payload(list_blocks(incidents, now)))
+    await tell(call.respond, list_text(incidents, now), to_payload(list_blocks(incidents, now)))
 
 
 async def show(deps: Deps, call: Invocation, target: str) -> None:
@@ -136,8 +135,8 @@ async def note(deps: Deps, call: Invocation, target: str) -> None:
         deps, call, "incident_note", owners_of(deps, incident)
     ):
         return
-    await deps.incidents.note(incident.id, call.user, slack_escaped(note_text(call)))
-    await tell(call.respond, f"Noted on incident `{incident.id}` (timeline and thread).")
+    await deps.incidents.note(incident.id, call.user, note_text(call))
+    await tell(call.respond, f"Noted on incident {code(incident.id)} (timeline and thread).")
 
 
 WORK: dict[str, Work] = {"show": show, "ack": acknowledge, "resolve": resolve, "note": note}
@@ -148,7 +147,7 @@ async def _found(deps: Deps, call: Invocation, target: str) -> Incident | None:
     if incident is None:
         await tell(
             call.respond,
-            f"No incident `{target}` is known (resolved ones are kept 30 days). "
+            f"No incident {code(target)} is known (resolved ones are kept 30 days). "
             "`/incident list` shows the open ones.",
         )
     return incident
@@ -161,14 +160,13 @@ async def _report_change(
     if after is None or after.status == before.status:
         await tell(call.respond, _unchanged(after or before))
         return
-    await tell(call.respond, f"You {verb} incident `{after.id}` ({after.alertname}).")
+    await tell(call.respond, f"You {verb} incident {code(after.id)} ({escape(after.alertname)}).")
 
 
 def _unchanged(incident: Incident) -> str:
     if incident.status == "resolved":
-        by = (
-            f" by <@{incident.resolved_by}>" if incident.resolved_by not in (None, "alerts") else ""
-        )
-        return f"Incident `{incident.id}` is already resolved{by}."
-    by = f" by <@{incident.acknowledged_by}>" if incident.acknowledged_by else ""
-    return f"Incident `{incident.id}` is already acknowledged{by}."
+        resolver = incident.resolved_by
+        by = f" by {mention(resolver)}" if resolver not in (None, "alerts") else ""
+        return f"Incident {code(incident.id)} is already resolved{by}."
+    by = f" by {mention(incident.acknowledged_by)}" if incident.acknowledged_by else ""
+    return f"Incident {code(incident.id)} is already acknowledged{by}."

@@ -26,6 +26,7 @@ from bot.slack.commands.health import FAST_BURN, latency_status
 from bot.slack.commands.readings import Readings, read_signals
 from bot.slack.deps import Deps
 from bot.slack.render.health import Line, ms, percent, signal_message, worst
+from bot.slack.render.text import code, escape
 from bot.sources.base import MetricsUnavailable
 from bot.sources.signals import Signal
 
@@ -62,7 +63,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except Invalid as problem:
             await answer(ack, str(problem))
             return
-        await answer(ack, f":bar_chart: Checking `{service.name}` against its SLO over {window}…")
+        await answer(
+            ack, f":bar_chart: Checking {code(service.name)} against its SLO over {escape(window)}…"
+        )
         after_ack(deps, call, report_slo(deps, call, service, window), f"The SLO of {service.name}")
 
     app.command("/slo")(on_slo)
@@ -89,7 +92,7 @@ async def report_slo(deps: Deps, call: Invocation, service: Service, window: str
             read_signals(deps.prometheus, service, [Signal.ERROR_RATIO], seconds=RECENT_SECONDS),
         )
     except MetricsUnavailable as error:
-        await tell(call.respond, f":x: Prometheus could not be asked: {error}")
+        await tell(call.respond, f":x: Prometheus could not be asked: {escape(str(error))}")
         return
     lines = slo_lines(service, window, whole, recent)
     text, blocks = signal_message(f"{service.name} SLO over {window}", lines, _footer(service))

@@ -32,6 +32,7 @@ from bot.slack.commands.common import (
     tell,
 )
 from bot.slack.deps import Deps
+from bot.slack.render.text import code, escape, mention
 from bot.slack.render.triage import checklist_blocks, checklist_text
 from bot.sources.base import MetricsUnavailable
 from bot.telemetry import TRIAGE_DURATION
@@ -64,8 +65,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await answer(
             ack,
-            f":hourglass_flowing_sand: Triage of `{service.name}` over the last {window}: "
-            "running… the report will appear in this channel.",
+            f":hourglass_flowing_sand: Triage of {code(service.name)} over the last "
+            f"{escape(window)}: running… the report will appear in this channel.",
         )
         work = run_for_channel(deps, call, service, window)
         after_ack(deps, call, work, f"The triage of {service.name}")
@@ -97,7 +98,10 @@ async def run_for_channel(deps: Deps, call: Invocation, service: Service, window
     try:
         report = await deps.runner.run(service.name, window)
     except MetricsUnavailable as error:
-        await tell(call.respond, f":x: The triage of `{service.name}` could not run: {error}")
+        await tell(
+            call.respond,
+            f":x: The triage of {code(service.name)} could not run: {escape(str(error))}",
+        )
         return
     finally:
         TRIAGE_DURATION.labels(trigger="command").observe(time.monotonic() - started)
@@ -115,7 +119,7 @@ async def report_ops(call: Invocation, report: TriageReport) -> list[Post | Uplo
         diagnosis=report.diagnosis,
     )
     key = f"triage:{call.channel}:{report.service}:{uuid.uuid4().hex[:12]}"
-    asked = context(f"Asked for by <@{call.user}> · took {report.duration_ms / 1000:.1f} s")
+    asked = context(f"Asked for by {mention(call.user)} · took {report.duration_ms / 1000:.1f} s")
     ops: list[Post | Upload] = [
         Post(
             op_id=key,

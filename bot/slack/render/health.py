@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.models import STATUS_RANK, Status
 from bot.slack.blocks import context, section, to_payload
+from bot.slack.render.text import escape
 from bot.slack.render.triage import STEP_MARK
 
 INFO_MARK = ":small_blue_diamond:"
@@ -15,7 +16,9 @@ INFO_MARK = ":small_blue_diamond:"
 
 @dataclass(frozen=True)
 class Line:
-    """One signal: `status` None means shown without a judgement (no target to hold it to)."""
+    """One signal: `status` None means shown without a judgement (no target to hold it to).
+
+    `label` and `text` are plain words; they are escaped when rendered."""
 
     label: str
     text: str
@@ -23,7 +26,7 @@ class Line:
 
     def render(self) -> str:
         mark = INFO_MARK if self.status is None else STEP_MARK[self.status]
-        return f"{mark} *{self.label}* {self.text}"
+        return f"{mark} *{escape(self.label)}* {escape(self.text)}"
 
 
 def overall(lines: Sequence[Line]) -> Status:
@@ -39,10 +42,10 @@ def signal_message(
 ) -> tuple[str, list[dict[str, Any]]]:
     """The fallback text and the blocks: a title with the worst mark, the lines, a footer."""
     status = overall(lines)
-    heading = f"{STEP_MARK[status]} *{title}*"
+    heading = f"{STEP_MARK[status]} *{escape(title)}*"
     body = "\n".join([heading, *(line.render() for line in lines)])
-    fallback = f"{title}: {status}"
-    return fallback, to_payload([section(body), context(footer)])
+    fallback = escape(f"{title}: {status}")
+    return fallback, to_payload([section(body), context(escape(footer))])
 
 
 def ms(seconds: float) -> str:

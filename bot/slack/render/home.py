@@ -15,6 +15,7 @@ from bot.incidents.model import Incident
 from bot.models import Status
 from bot.slack.blocks import MAX_SECTION_TEXT, context, section, to_payload
 from bot.slack.render.incident import STATUS_MARK, incident_buttons
+from bot.slack.render.text import code, escape, mention
 from bot.slack.render.triage import STEP_MARK
 
 
@@ -35,7 +36,7 @@ def home_view(
     notice: str | None = None,
 ) -> dict[str, Any]:
     blocks: list[Block] = []
-    if notice:
+    if notice:  # already mrkdwn: rendered by the bot for the person who pressed a button
         blocks.append(section(f":information_source: {notice}"))
     blocks.append(HeaderBlock(text=f"Open incidents ({len(incidents)})"))
     if not incidents:
@@ -53,20 +54,20 @@ def incident_entry(incident: Incident, now: datetime) -> list[Block]:
     mark = STATUS_MARK[incident.status]
     service = incident.service or "unmapped"
     text = (
-        f"{mark} *{incident.alertname}* · `{service}` · {incident.status}"
-        f" · severity {incident.severity}\n"
-        f"Incident `{incident.id}`, open for {age(now, incident.opened_at)}"
+        f"{mark} *{escape(incident.alertname)}* · {code(service)} · {incident.status}"
+        f" · severity {escape(incident.severity)}\n"
+        f"Incident {code(incident.id)}, open for {age(now, incident.opened_at)}"
     )
     if incident.acknowledged_by:
-        text += f" · acknowledged by <@{incident.acknowledged_by}>"
+        text += f" · acknowledged by {mention(incident.acknowledged_by)}"
     return [section(text), incident_buttons(incident)]
 
 
 def service_line(name: str, mark: HealthMark | None, now: datetime) -> str:
     if mark is None:
-        return f"{STEP_MARK['unknown']} *{name}*: not checked lately"
+        return f"{STEP_MARK['unknown']} *{escape(name)}*: not checked lately"
     seconds = max(0.0, now.timestamp() - mark.at)
-    return f"{STEP_MARK[mark.status]} *{name}*: {mark.note} ({span(seconds)} ago)"
+    return f"{STEP_MARK[mark.status]} *{escape(name)}*: {escape(mark.note)} ({span(seconds)} ago)"
 
 
 def age(now: datetime, since: datetime) -> str:

@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import (
 
 from bot.incidents.model import Incident
 from bot.slack.blocks import context, section
+from bot.slack.render.text import code, escape, link, mention
 
 STATUS_MARK = {
     "triggered": ":red_circle:",
@@ -28,7 +29,7 @@ ACTION_RESOLVE = "incident_resolve"
 def root_text(incident: Incident) -> str:
     """The plain-text fallback (notifications, screen readers)."""
     where = incident.service or "an unmapped service"
-    return f"[{incident.status}] {incident.alertname} on {where} ({incident.severity})"
+    return escape(f"[{incident.status}] {incident.alertname} on {where} ({incident.severity})")
 
 
 def root_blocks(incident: Incident) -> list[Block]:
@@ -37,7 +38,7 @@ def root_blocks(incident: Incident) -> list[Block]:
         section(_status_line(incident)),
     ]
     if incident.summary:
-        blocks.append(section(incident.summary))
+        blocks.append(section(escape(incident.summary)))
     blocks.append(context(_facts_line(incident)))
     if incident.is_open:
         blocks.append(_buttons(incident))
@@ -46,14 +47,14 @@ def root_blocks(incident: Incident) -> list[Block]:
 
 def _status_line(incident: Incident) -> str:
     mark = STATUS_MARK[incident.status]
-    line = f"{mark} *{incident.status.capitalize()}* · severity *{incident.severity}*"
+    line = f"{mark} *{incident.status.capitalize()}* · severity *{escape(incident.severity)}*"
     if incident.acknowledged_by:
-        line += f" · acknowledged by <@{incident.acknowledged_by}>"
+        line += f" · acknowledged by {mention(incident.acknowledged_by)}"
     if incident.resolved_by:
         who = (
             "its alerts clearing"
             if incident.resolved_by == "alerts"
-            else f"<@{incident.resolved_by}>"
+            else mention(incident.resolved_by)
         )
         line += f" · resolved by {who}"
     if incident.diagnosis:
@@ -66,20 +67,26 @@ def _diagnosis_line(cause: str) -> str:
         return "Triage: every checked signal was within its thresholds (see the thread)"
     if cause == "insufficient_data":
         return "Triage: not enough data to name a cause (see the thread)"
-    return f"Likely cause: *{cause.replace('_', ' ')}*"
+    return f"Likely cause: *{escape(cause.replace('_', ' '))}*"
 
 
 def _facts_line(incident: Incident) -> str:
     facts = [
-        f"Incident `{incident.id}`",
+        f"Incident {code(incident.id)}",
         f"opened <!date^{int(incident.opened_at.timestamp())}^{{date_short_pretty}} {{time}}|"
         f"{incident.opened_at:%Y-%m-%d %H:%M} UTC>",
         f"{incident.firing_count} alert(s) firing, {incident.alerts_received} received",
     ]
     if incident.reopened_count:
         facts.append(f"reopened {incident.reopened_count}×")
-    facts += [f"<{url}|{name}>" for name, url in sorted(incident.links.items())][:3]
+    facts += link_facts(incident.links)
     return " · ".join(facts)
+
+
+def link_facts(links: dict[str, str], most: int = 3) -> list[str]:
+    """The alert's http(s) links, each named by its kind and shown by its host."""
+    shown = ((name, link(url)) for name, url in sorted(links.items()))
+    return [f"{escape(name)} {target}" for name, target in shown if target][:most]
 
 
 def incident_buttons(incident: Incident) -> ActionsBlock:

@@ -11,6 +11,7 @@ from bot.incidents.model import Incident, TimelineEntry
 from bot.slack.blocks import context, section
 from bot.slack.render.home import age, sections
 from bot.slack.render.incident import STATUS_MARK, root_blocks
+from bot.slack.render.text import code, escape, mention
 
 MAX_LISTED = 30
 MAX_TIMELINE = 12
@@ -18,10 +19,15 @@ MAX_TIMELINE = 12
 
 def incident_line(incident: Incident, now: datetime) -> str:
     return (
-        f"{STATUS_MARK[incident.status]} `{incident.id}` · *{incident.alertname}* · "
-        f"`{incident.service or 'unmapped'}` · {incident.status} · "
+        f"{STATUS_MARK[incident.status]} {code(incident.id)} · *{escape(incident.alertname)}* · "
+        f"{code(incident.service or 'unmapped')} · {incident.status} · "
         f"open for {age(now, incident.opened_at)}"
     )
+
+
+def list_text(incidents: Sequence[Incident], now: datetime, most: int = 10) -> str:
+    """The `text` fallback of `/incident list`."""
+    return "\n".join(incident_line(i, now) for i in incidents[:most]) or "No incident is open."
 
 
 def list_blocks(incidents: Sequence[Incident], now: datetime) -> list[Block]:
@@ -40,7 +46,7 @@ def detail_blocks(incident: Incident, timeline: Sequence[TimelineEntry]) -> list
     blocks = root_blocks(incident)
     recent = list(timeline)[-MAX_TIMELINE:]
     if recent:
-        lines = [f"`{e.at:%m-%d %H:%M}` {_who(e.who)} {e.what}" for e in recent]
+        lines = [f"`{e.at:%m-%d %H:%M}` {_who(e.who)} {escape(e.what)}" for e in recent]
         skipped = len(timeline) - len(recent)
         heading = "*Timeline*" + (f" (last {len(recent)} of {len(timeline)})" if skipped else "")
         blocks += sections([heading, *lines])
@@ -48,4 +54,4 @@ def detail_blocks(incident: Incident, timeline: Sequence[TimelineEntry]) -> list
 
 
 def _who(who: str) -> str:
-    return "alerts:" if who == "alerts" else f"<@{who}>:"
+    return "alerts:" if who == "alerts" else f"{mention(who)}:"

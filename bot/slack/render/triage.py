@@ -6,6 +6,7 @@ from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.models import Diagnosis, Finding, Status, StepResult, TriageProgress
 from bot.slack.blocks import context, fit_blocks, section
+from bot.slack.render.text import code, escape
 
 STEP_MARK: dict[Status | None, str] = {
     "ok": ":white_check_mark:",
@@ -20,8 +21,8 @@ MAX_FINDINGS_PER_STEP = 3
 def checklist_text(progress: TriageProgress) -> str:
     if progress.diagnosis is None:
         done, total = len(progress.results), len(progress.planned)
-        return f"Triage of {progress.service}: {done}/{total} steps done"
-    return f"Triage of {progress.service}: likely cause {_words(progress.diagnosis.cause)}"
+        return escape(f"Triage of {progress.service}: {done}/{total} steps done")
+    return escape(f"Triage of {progress.service}: likely cause {_words(progress.diagnosis.cause)}")
 
 
 def checklist_blocks(progress: TriageProgress) -> list[Block]:
@@ -29,9 +30,11 @@ def checklist_blocks(progress: TriageProgress) -> list[Block]:
     if progress.diagnosis is not None:
         blocks += _diagnosis_blocks(progress.diagnosis)
     elif progress.failure is not None:
-        blocks.append(section(f":x: The triage could not finish: {progress.failure}"))
-    marks = [f"{STEP_MARK[_status(progress.results, s.id)]} {s.title}" for s in progress.planned]
-    heading = f"*Checklist for `{progress.service}` over the last {progress.window}*"
+        blocks.append(section(f":x: The triage could not finish: {escape(progress.failure)}"))
+    marks = [
+        f"{STEP_MARK[_status(progress.results, s.id)]} {escape(s.title)}" for s in progress.planned
+    ]
+    heading = f"*Checklist for {code(progress.service)} over the last {escape(progress.window)}*"
     blocks.append(section("\n".join([heading, *marks])))
     for step in progress.planned:
         result = progress.results.get(step.id)
@@ -50,25 +53,26 @@ def _status(results: dict[str, StepResult], step_id: str) -> Status | None:
 
 
 def _diagnosis_blocks(diagnosis: Diagnosis) -> list[Block]:
-    cause = diagnosis.cause.replace("_", " ")
+    cause = escape(_words(diagnosis.cause))
     text = (
-        f"*Most likely cause: {cause}* (confidence {diagnosis.confidence:.0%})\n{diagnosis.summary}"
+        f"*Most likely cause: {cause}* (confidence {diagnosis.confidence:.0%})\n"
+        f"{escape(diagnosis.summary)}"
     )
     blocks: list[Block] = [section(text)]
     if diagnosis.advice:
-        blocks.append(section(f"*What to do next*\n{diagnosis.advice}"))
+        blocks.append(section(f"*What to do next*\n{escape(diagnosis.advice)}"))
     blocks.append(DividerBlock())
     return blocks
 
 
 def _step_details(title: str, result: StepResult) -> list[Block]:
     worst = sorted(result.findings, key=_severity_rank, reverse=True)[:MAX_FINDINGS_PER_STEP]
-    lines = [f"{STEP_MARK[result.status]} *{title}*"]
-    lines += [f"• {finding.summary}" for finding in worst if finding.severity != "info"]
+    lines = [f"{STEP_MARK[result.status]} *{escape(title)}*"]
+    lines += [f"• {escape(finding.summary)}" for finding in worst if finding.severity != "info"]
     blocks: list[Block] = [section("\n".join(lines))]
     advice = [finding.advice for finding in worst if finding.advice and finding.severity != "info"]
     if advice:
-        blocks.append(context(" ".join(dict.fromkeys(advice))))
+        blocks.append(context(escape(" ".join(dict.fromkeys(advice)))))
     return blocks
 
 

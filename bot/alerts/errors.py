@@ -65,38 +65,54 @@ def validate_payload(model: type[ModelT], payload: object) -> ModelT:
         raise payload_error(error) from None
 
 
-def validate_alerts(
-    model: type[ModelT], items: Sequence[object], path: str = "alerts"
-) -> tuple[list[ModelT], tuple[RejectedAlert, ...]]:
-    """Validate each alert of a group on its own: the good ones, and why the others failed.
+def validate_group(
+    model: type[ModelT], payload: object, field: str = "alerts"
+) -> tuple[ModelT, tuple[RejectedAlert, ...]]:
+    """Validate a group of alerts, keeping the good ones when only some alerts are bad.
 
-    Raises AlertPayloadError, naming the first bad alert, only when none of them is good:
-    a sender such as Alertmanager drops a whole group on any 4xx, so one malformed alert
-    must not cost the others.
+    A sender such as Alertmanager drops a whole group on any 4xx, so one malformed alert must
+    not cost the others: each bad alert is named (with its first problem) and left out. Raises
+    AlertPayloadError when the group itself is wrong, or when no alert of it is good.
     """
-    good: list[ModelT] = []
-    rejected: list[RejectedAlert] = []
-    for index, item in enumerate(items):
-        try:
-            good.append(model.model_validate(item))
-        except ValidationError as error:
-            first = error.errors(include_url=False, include_input=False)[0]
-            rejected.append(
-                RejectedAlert(
-                    index=index,
-                    field=field_path((path, index, *first["loc"])),
-                    problem=_problem(first),
-                    reason=first["type"][:40],
-                )
-            )
-    if rejected and not good:
-        first_bad = rejected[0]
-        raise AlertPayloadError(first_bad.field, first_bad.problem)
-    return good, tuple(rejected)
+    try:
+        return model.model_validate(payload), ()
+    except ValidationError as error:
+        problems = error.errors(include_url=False, include_input=False)
+    bad = _bad_items(problems, field)
+    items = payload.get(field) if isinstance(payload, dict) else None
+    if bad is None or not isinstance(items, list) or len(bad) == len(items):
+        raise payload_error(problems[0]) from None
+    kept = [item for index, item in enumerate(items) if index not in bad]
+    message = validate_payload(model, {**payload, field: kept})  # type: ignore[dict-item]
+    rejected = tuple(
+        RejectedAlert(
+            index=index,
+            field=field_path(detail["loc"]),
+            problem=_problem(detail),
+            reason=detail["type"][:40],
+        )
+        for index, detail in sorted(bad.items())
+    )
+    return message, rejected
 
 
-def payload_error(error: ValidationError) -> AlertPayloadError:
-    first = error.errors(include_url=False, include_input=False)[0]
+def _bad_items(problems: Sequence[ErrorDetails], field: str) -> dict[int, ErrorDetails] | None:
+    """The first problem of each bad item of `field`; None if anything else is wrong."""
+    bad: dict[int, ErrorDetails] = {}
+    for detail in problems:
+        location = detail["loc"]
+        if len(location) < 2 or location[0] != field or not isinstance(location[1], int):
+            return None
+        bad.setdefault(location[1], detail)
+    return bad
+
+
+def payload_error(error: ValidationError | ErrorDetails) -> AlertPayloadError:
+    first = (
+        error.errors(include_url=False, include_input=False)[0]
+        if isinstance(error, ValidationError)
+        else error
+    )
     return AlertPayloadError(field_path(first["loc"]), _problem(first))
 
 

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.alerts.errors import validate_alerts, validate_payload
+from bot.alerts.errors import validate_group
 from bot.alerts.fields import NonNegativeJsonInt
 from bot.alerts.model import Alert, AlertBatch, AlertStatus, SourceName, make_alert
 from bot.alerts.timestamps import Rfc3339, is_unset
@@ -52,17 +51,16 @@ class WebhookMessage(BaseModel):
     commonLabels: dict[str, str] = Field(default_factory=dict)
     commonAnnotations: dict[str, str] = Field(default_factory=dict)
     externalURL: str = ""
-    alerts: list[Any]  # each one is validated on its own, see `validate_alerts`
+    alerts: tuple[WebhookAlert, ...]
 
 
 def parse(payload: object) -> AlertBatch:
-    message = validate_payload(WebhookMessage, payload)
-    alerts, rejected = validate_alerts(WebhookAlert, message.alerts)
+    message, rejected = validate_group(WebhookMessage, payload)
     group_key = group_key_of(message)
     return AlertBatch(
         source="alertmanager",
         receiver=message.receiver,
-        alerts=tuple(to_alert(alert, "alertmanager", group_key) for alert in alerts),
+        alerts=tuple(to_alert(alert, "alertmanager", group_key) for alert in message.alerts),
         truncated_alerts=message.truncatedAlerts,
         rejected=rejected,
     )

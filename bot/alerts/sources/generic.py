@@ -28,11 +28,9 @@ Alerts are grouped into incidents by service, or by name when there is no servic
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.alerts.errors import validate_alerts, validate_payload
+from bot.alerts.errors import validate_group
 from bot.alerts.model import Alert, AlertBatch, AlertStatus, make_alert
 from bot.alerts.timestamps import Rfc3339
 
@@ -56,16 +54,15 @@ class GenericMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     receiver: str = ""
-    alerts: list[Any] = Field(min_length=1)  # each one is validated on its own
+    alerts: list[GenericAlert] = Field(min_length=1)
 
 
 def parse(payload: object) -> AlertBatch:
-    message = validate_payload(GenericMessage, payload)
-    alerts, rejected = validate_alerts(GenericAlert, message.alerts)
+    message, rejected = validate_group(GenericMessage, payload)
     return AlertBatch(
         source="generic",
         receiver=message.receiver,
-        alerts=tuple(_to_alert(alert) for alert in alerts),
+        alerts=tuple(_to_alert(alert) for alert in message.alerts),
         rejected=rejected,
     )
 

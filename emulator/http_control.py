@@ -68,6 +68,20 @@ async def add_faults(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "pending": len(state.faults.pending())})
 
 
+async def lose_replies(request: web.Request) -> web.Response:
+    """POST /_emulator/lost-replies {"share": 0.1, "methods": [...], "seed": 1}."""
+    state = request.app[STATE_KEY]
+    body = await _json_object(request)
+    try:
+        methods = body.get("methods") or sorted(state.lost_replies.methods)
+        state.lost_replies.configure(
+            float(body["share"]), methods=[str(m) for m in methods], seed=int(body.get("seed", 0))
+        )
+    except (KeyError, TypeError, ValueError) as problem:
+        raise _bad_request(f"invalid lost-replies setting: {problem}") from None
+    return web.json_response({"ok": True, "lost": len(state.lost_replies.lost)})
+
+
 async def clear_faults(request: web.Request) -> web.Response:
     request.app[STATE_KEY].faults.clear()
     return web.json_response({"ok": True, "pending": 0})

@@ -52,6 +52,7 @@ def create_emulator_app(
     app.router.add_get("/_emulator/state", http_control.snapshot)
     app.router.add_post("/_emulator/faults", http_control.add_faults)
     app.router.add_delete("/_emulator/faults", http_control.clear_faults)
+    app.router.add_post("/_emulator/lost-replies", http_control.lose_replies)
     app.router.add_post("/_emulator/seed", http_control.seed)
     return app
 

@@ -51,8 +51,10 @@ def create_app(wiring: Wiring) -> web.Application:
         body_timeout=settings.BOT_HTTP_BODY_TIMEOUT,
     )
     add_openapi_route(app)
+    app[READINESS_KEY].checks.append(_worker_check(wiring))
     app.cleanup_ctx.append(_background(watch_loop_lag, "loop-lag-watcher"))
-    app.cleanup_ctx.append(_background(wiring.worker.run, "outbox-worker"))
+    app.cleanup_ctx.append(_outbox_worker)
+    app.cleanup_ctx.append(_background(wiring.triage.sweep_forever, "triage-sweeper"))
     app.on_startup.append(_check_slack_auth)
     app.cleanup_ctx.append(_digest_schedule)
     app.on_shutdown.append(_drain_background_work)
@@ -73,6 +75,25 @@ def _background(
             await task
 
     return context
+
+
+def _worker_check(wiring: Wiring) -> Callable[[], str | None]:
+    def check() -> str | None:
+        supervised = wiring.supervised_worker
+        if supervised.up:
+            return None
+        return f"the outbox worker is down (restarted {supervised.restarts} time(s))"
+
+    return check
+
+
+async def _outbox_worker(app: web.Application) -> AsyncIterator[None]:
+    """The worker runs supervised: restarted with back-off if it fails. At cleanup it finishes
+    the write in hand and releases its lanes, after background work had its chance to queue."""
+    wiring = app[WIRING_KEY]
+    wiring.supervised_worker.start()
+    yield
+    await wiring.supervised_worker.stop(wiring.worker.stop)
 
 
 async def _digest_schedule(app: web.Application) -> AsyncIterator[None]:

@@ -1,26 +1,19 @@
 """PNG charts of the series behind findings.
 
 Drawing a chart takes a quarter of a second of CPU and holds Python's global lock, so even a
-worker thread would stall the event loop; `render_png_async` draws in a separate process.
+worker thread would stall the event loop; `render_png_async` draws in a separate process, and
+matplotlib is imported there only (bot.chart_drawing), never in the bot's own process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import multiprocessing
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.dates import DateFormatter
-from matplotlib.figure import Figure
-
 from bot.models import SeriesPoint
-
-UNIT_SCALE = {"s": (1000.0, "ms"), "bytes": (1 / (1024 * 1024), "MiB"), "ratio": (100.0, "%")}
 
 
 @dataclass(frozen=True)
@@ -31,33 +24,11 @@ class ChartSpec:
     thresholds: Mapping[str, float] = field(default_factory=dict)
 
 
-def render_png(spec: ChartSpec) -> bytes:
-    """Draw one line chart; thresholds become dashed horizontal lines."""
-    scale, unit = UNIT_SCALE.get(spec.unit, (1.0, spec.unit))
-    figure = Figure(figsize=(8, 3.2), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    for name, points in spec.series.items():
-        times = np.array([int(p.t * 1000) for p in points], dtype="datetime64[ms]")
-        axes.plot(times, [p.v * scale for p in points], label=name, linewidth=1.6)
-    for name, value in spec.thresholds.items():
-        axes.axhline(value * scale, linestyle="--", linewidth=1, color="tab:red", label=name)
-    axes.set_title(spec.title, fontsize=11)
-    axes.set_ylabel(unit)
-    axes.xaxis.set_major_formatter(DateFormatter(_time_format(spec)))  # type: ignore[no-untyped-call]
-    axes.grid(alpha=0.3)
-    if spec.series or spec.thresholds:
-        axes.legend(fontsize=8, loc="upper left")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+def _draw(spec: ChartSpec) -> bytes:
+    """Runs in the worker: only that process ever imports matplotlib."""
+    from bot.chart_drawing import render_png
 
-
-def _time_format(spec: ChartSpec) -> str:
-    times = [p.t for points in spec.series.values() for p in points]
-    span = max(times) - min(times) if times else 0.0
-    return "%a %d %b" if span > 2 * 86400 else "%H:%M"
+    return render_png(spec)
 
 
 _pool: ProcessPoolExecutor | None = None
@@ -74,7 +45,7 @@ def _chart_pool() -> ProcessPoolExecutor:
 
 async def render_png_async(spec: ChartSpec) -> bytes:
     """Draw in the chart worker process, so the event loop never waits for matplotlib."""
-    return await asyncio.get_running_loop().run_in_executor(_chart_pool(), render_png, spec)
+    return await asyncio.get_running_loop().run_in_executor(_chart_pool(), _draw, spec)
 
 
 def stop_chart_worker() -> None:

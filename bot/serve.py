@@ -19,7 +19,7 @@ log = structlog.get_logger(__name__)
 
 
 async def build_application(settings: Settings, config: BotConfig) -> web.Application:
-    store = await open_store(_redis_url(settings))
+    store = await open_store(settings.redis_target())
     wiring = build_wiring(settings, store, config)
     app = create_app(wiring)
     if settings.SLACK_APP_TOKEN is not None:
@@ -38,10 +38,6 @@ def _socket_mode_ctx(wiring: Wiring, app_token: str):  # type: ignore[no-untyped
         await handler.close_async()  # type: ignore[no-untyped-call]
 
     return socket_mode
-
-
-def _redis_url(settings: Settings) -> str | None:
-    return settings.REDIS_URL.get_secret_value() if settings.REDIS_URL is not None else None
 
 
 def serve(settings: Settings, config: BotConfig) -> None:

@@ -12,10 +12,19 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, create_model, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.credentials import source_tokens, token_list
+from bot.store.target import SENTINEL_SCHEME, RedisTarget, RedisTargetError, redis_target
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 SLACK_RESPONSE_URL_ORIGIN = "https://hooks.slack.com"
@@ -26,6 +35,7 @@ EXAMPLES: dict[str, str] = {
     "SLACK_APP_TOKEN": "xapp-1-A0123-456-abcdef",
     "SLACK_API_URL": "http://127.0.0.1:8090/api/",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "REDIS_SENTINELS": "sentinel-1:26379,sentinel-2:26379",
     "PROMETHEUS_URL": "http://127.0.0.1:9090",
     "ALERTMANAGER_URL": "http://127.0.0.1:9093",
     "ALERT_WEBHOOK_TOKEN": "a-long-random-string (or two, comma-separated, while rotating)",
@@ -79,6 +89,7 @@ class Settings(BaseSettings):
     SLACK_APP_TOKEN: SecretStr | None = None
     SLACK_API_URL: AnyHttpUrl = AnyHttpUrl(DEFAULT_SLACK_API_URL)
     REDIS_URL: SecretStr | None = None
+    REDIS_SENTINELS: str | None = Field(default=None, validate_default=True)
     PROMETHEUS_URL: AnyHttpUrl | None = None
     ALERTMANAGER_URL: AnyHttpUrl | None = None
     ALERT_WEBHOOK_TOKEN: SecretStr | None = None
@@ -148,9 +159,27 @@ class Settings(BaseSettings):
     def _redis_scheme(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value():
             return None
-        if not value.get_secret_value().startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+        url = value.get_secret_value()
+        if not url.startswith(("redis://", "rediss://", "unix://", SENTINEL_SCHEME)):
+            raise ValueError(f"must start with redis://, rediss://, unix:// or {SENTINEL_SCHEME}")
+        if url.startswith(SENTINEL_SCHEME) and not _sentinel_hosts_left_out(url):
+            _checked_target(url, None)
         return value
+
+    @field_validator("REDIS_SENTINELS")
+    @classmethod
+    def _sentinel_list(cls, value: str | None, info: ValidationInfo) -> str | None:
+        value = value.strip() if value else None
+        secret = info.data.get("REDIS_URL")
+        url = secret.get_secret_value() if isinstance(secret, SecretStr) else None
+        if value or (url and _sentinel_hosts_left_out(url)):
+            _checked_target(url, value)
+        return value or None
+
+    def redis_target(self) -> RedisTarget | None:
+        """Where the shared store is (a URL or Sentinel), or None for the in-memory one."""
+        url = self.REDIS_URL.get_secret_value() if self.REDIS_URL is not None else None
+        return redis_target(url, self.REDIS_SENTINELS)
 
     @property
     def slack_api_url(self) -> str:
@@ -210,6 +239,19 @@ class Settings(BaseSettings):
             for name, value in required.items()
             if value is None or not value.get_secret_value()
         ]
+
+
+def _sentinel_hosts_left_out(url: str) -> bool:
+    """``redis+sentinel://:password@/service``: the sentinels come from REDIS_SENTINELS."""
+    rest = url.removeprefix(SENTINEL_SCHEME).rpartition("@")[2]
+    return url.startswith(SENTINEL_SCHEME) and rest.startswith("/")
+
+
+def _checked_target(url: str | None, sentinels: str | None) -> None:
+    try:
+        redis_target(url, sentinels)
+    except RedisTargetError as error:
+        raise ValueError(str(error)) from None
 
 
 def _split(values: str) -> list[str]:

@@ -23,6 +23,12 @@ SLACK_API_CALLS = Counter(
     ["method", "outcome"],
     registry=REGISTRY,
 )
+ALERT_WEBHOOKS = Counter(
+    "bot_alert_webhooks_total",
+    "Alert webhook deliveries answered, by source (unknown: a path no source serves) and status.",
+    ["source", "status"],
+    registry=REGISTRY,
+)
 STORE_ERRORS = Counter(
     "bot_store_errors_total",
     "State store operations that failed, by operation.",

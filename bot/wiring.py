@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 from slack_bolt.async_app import AsyncApp
 
@@ -16,14 +14,18 @@ from bot.incidents.model import Incident
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Router, ServiceRoute
 from bot.incidents.service import IncidentService
-from bot.incidents.triage_flow import IncidentTriage, render_progress
-from bot.outbox.channel_delivery import ChannelDelivery
-from bot.outbox.post_once import PostOnce
-from bot.outbox.slack_delivery import Deliveries, SlackDelivery
-from bot.outbox.worker import OutboxWorker
+from bot.incidents.thread import IncidentThread
+from bot.incidents.triage_flow import IncidentTriage
+from bot.outbox.dead_letters import DeadLetters
+from bot.outbox.delivery import Delivery
+from bot.outbox.pace import Pacer
+from bot.outbox.queue import Outbox
+from bot.outbox.worker import OutboxWorker, consumer_name
+from bot.outbox.writes import SlackWrites
+from bot.runtime.supervisor import Supervised
 from bot.runtime.tasks import TaskTracker
 from bot.settings import Settings
-from bot.slack.client import BotWebClient, make_client
+from bot.slack.client import BotWebClient, make_client, make_outbox_client
 from bot.slack.deps import Deps
 from bot.slack.home import HealthMarks, HomeTab
 from bot.slack.listeners import register_listeners
@@ -33,6 +35,7 @@ from bot.sources.alertmanager import AlertmanagerClient
 from bot.sources.apm.settings import ApmSettings
 from bot.sources.prometheus import PrometheusClient
 from bot.store.base import Store
+from bot.telemetry import OUTBOX_WORKER_UP
 from bot.triage.runner import ServiceTriageRunner
 
 
@@ -44,29 +47,38 @@ class Wiring:
     tasks: TaskTracker
     bolt: AsyncApp
     deps: Deps
+    outbox: Outbox
+    pacer: Pacer
     worker: OutboxWorker
+    supervised_worker: Supervised
+    triage: IncidentTriage
     prometheus: PrometheusClient | None
     digests: DigestScheduler | None
 
 
 def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
-    client = make_client(_secret(settings.SLACK_BOT_TOKEN), settings.slack_api_url)
+    token = _secret(settings.SLACK_BOT_TOKEN)
+    client = make_client(token, settings.slack_api_url)
     tasks = TaskTracker()
     prometheus = PrometheusClient(str(settings.PROMETHEUS_URL)) if settings.PROMETHEUS_URL else None
+    outbox = Outbox(store)
+    pacer = Pacer(store)
+    worker = _outbox_worker(store, outbox, pacer, make_outbox_client(token, settings.slack_api_url))
     repository = IncidentRepository(store)
-    worker = _outbox_worker(store, client, repository)
+    outbox.when_posted(repository.remember_root)
+    thread = IncidentThread(outbox)
     apm = ApmSettings.from_settings(settings)
     runner = ServiceTriageRunner(
         config.catalog, config.playbook, prometheus, apm, database_urls=config.database_urls
     )
-    triage = IncidentTriage(repository, runner, tasks)
-    home = HomeTab(client, repository, config.catalog, HealthMarks(store), tasks)
+    triage = IncidentTriage(repository, runner, tasks, thread, store)
+    home = HomeTab(client, repository, config.catalog, HealthMarks(store), tasks, viewers=store)
 
     async def opened(incident: Incident) -> None:
         await triage.start(incident)
         home.incidents_changed()
 
-    incidents = IncidentService(repository, _router(config), on_opened=opened)
+    incidents = IncidentService(repository, _router(config), thread, on_opened=opened)
     deps = Deps(
         settings=settings,
         store=store,
@@ -77,25 +89,39 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
         triage=triage,
         permissions=Permissions(client, config.catalog.defaults.admins, config.catalog.permissions),
         alertmanager=_alertmanager(settings),
-        nudge=worker.nudge,
+        outbox=outbox,
         prometheus=prometheus,
         home=home,
         rate_limiter=RateLimiter(store),
     )
     bolt = _bolt_app(settings, client, deps)
-    digests = _digests(config, store, prometheus, repository, worker.nudge)
-    return Wiring(settings, store, client, tasks, bolt, deps, worker, prometheus, digests)
+    digests = _digests(config, store, prometheus, repository, outbox)
+    supervised = Supervised("outbox-worker", worker.run, on_state=OUTBOX_WORKER_UP.set)
+    return Wiring(
+        settings=settings,
+        store=store,
+        client=client,
+        tasks=tasks,
+        bolt=bolt,
+        deps=deps,
+        outbox=outbox,
+        pacer=pacer,
+        worker=worker,
+        supervised_worker=supervised,
+        triage=triage,
+        prometheus=prometheus,
+        digests=digests,
+    )
 
 
 def _outbox_worker(
-    store: Store, client: BotWebClient, repository: IncidentRepository
+    store: Store, outbox: Outbox, pacer: Pacer, client: BotWebClient
 ) -> OutboxWorker:
-    deliveries = Deliveries(
-        SlackDelivery(repository, client, partial(render_progress, store)),
-        ChannelDelivery(PostOnce(store, client), client),
-    )
-    worker = OutboxWorker(store, deliveries.deliver, deliveries.channel_of)
-    repository.on_enqueue(worker.nudge)
+    consumer = consumer_name()
+    writes = SlackWrites(client, store, pacer, consumer)
+    delivery = Delivery(store, writes, outbox, DeadLetters(store, outbox))
+    worker = OutboxWorker(store, delivery, consumer=consumer)
+    outbox.on_enqueue(worker.nudge)
     return worker
 
 
@@ -104,13 +130,13 @@ def _digests(
     store: Store,
     prometheus: PrometheusClient | None,
     repository: IncidentRepository,
-    wake: Callable[[], None],
+    outbox: Outbox,
 ) -> DigestScheduler | None:
     """The weekly digest needs Prometheus; without it there is nothing to report."""
     if prometheus is None:
         return None
     composer = DigestComposer(config.catalog, prometheus, incidents=repository)
-    return DigestScheduler(config.catalog, store, composer, on_enqueue=wake)
+    return DigestScheduler(config.catalog, store, composer, outbox=outbox)
 
 
 def _router(config: BotConfig) -> Router:

@@ -31,6 +31,18 @@ class ApiError(Exception):
         return body
 
 
+class MissingScope(ApiError):
+    """The token lacks the scope the method needs: Slack names it and what the token has."""
+
+    def __init__(self, needed: str, provided: list[str]) -> None:
+        super().__init__("missing_scope")
+        self.needed = needed
+        self.provided = provided
+
+    def body(self) -> JsonObject:
+        return {**super().body(), "needed": self.needed, "provided": ",".join(self.provided)}
+
+
 @dataclass(frozen=True)
 class Arguments:
     """Method arguments from the query string, a form body or a JSON body, merged."""

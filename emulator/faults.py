@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 ANY_METHOD = "*"
+WRITE_METHODS = frozenset({"chat.postMessage", "files.completeUploadExternal"})
 
 
 @dataclass
@@ -57,3 +60,36 @@ class FaultPlan:
                     self._faults.remove(fault)
                 return fault
         return None
+
+
+class LostReplies:
+    """A share of successful writes whose answer never reaches the caller: the emulator keeps
+    the message (as Slack would), then drops the connection before replying, as when a reply
+    is lost on the wire or the caller dies first.
+
+    Example: ``state.lost_replies.configure(share=0.1, seed=7)``.
+    """
+
+    def __init__(self) -> None:
+        self.share = 0.0
+        self.methods: frozenset[str] = WRITE_METHODS
+        self.lost: list[str] = []
+        self._random = random.Random(0)
+
+    def configure(
+        self, share: float, *, methods: Iterable[str] = WRITE_METHODS, seed: int = 0
+    ) -> None:
+        if not 0.0 <= share <= 1.0:
+            raise ValueError("share must be between 0 and 1")
+        self.share = share
+        self.methods = frozenset(methods)
+        self._random = random.Random(seed)
+
+    def cut(self, method: str) -> bool:
+        """Whether to drop the answer to this successful call (and note it)."""
+        if self.share <= 0 or method not in self.methods:
+            return False
+        if self._random.random() >= self.share:
+            return False
+        self.lost.append(method)
+        return True

@@ -1,4 +1,8 @@
-"""A plain HTML page showing each channel's messages and threads, refreshed every few seconds."""
+"""A plain HTML page showing each channel's messages and threads, refreshed every few seconds.
+
+Uploaded images (the bot's charts) are shown inline from /_emulator/files/ID, and an edited
+message lists its earlier versions under the current one.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +19,13 @@ h2 { border-bottom: 1px solid #ddd; padding-bottom: .2em; }
 .message { margin: .8em 0; padding: .5em .8em; background: #f8f8f8; border-radius: 4px; }
 .thread { margin-left: 2em; border-left: 3px solid #ccc; padding-left: .8em; }
 .meta { color: #616061; font-size: .85em; }
-pre { white-space: pre-wrap; margin: .3em 0; font-family: inherit; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: .3em 0; font-family: inherit; }
 .ephemeral { background: #fff8e1; }
+img.upload { display: block; max-width: 100%; margin: .4em 0; border: 1px solid #ddd; }
+details.edits { color: #616061; font-size: .85em; }
+details.edits pre { border-left: 2px solid #ddd; padding-left: .6em; }
 """
+FILES_PATH = "/_emulator/files/"
 
 
 def render_page(state: EmulatorState) -> str:
@@ -50,17 +58,39 @@ def _message_html(state: EmulatorState, message: Message) -> str:
     author = user.name if user else message.user
     details = [_when(message.ts)]
     if message.edits:
-        details.append(f"edited {len(message.edits)}x")
+        details.append(f"edited {len(message.edits)}×")
     if message.deleted:
         details.append("deleted")
     content = blocks_to_text(message.blocks) or message.text
-    extras = [f"[file: {f.get('name')}]" for f in message.files]
-    extras.extend(f":{name}: {len(users)}" for name, users in message.reactions.items())
+    reactions = [f":{name}: {len(users)}" for name, users in message.reactions.items()]
     return (
-        f"<div class='message'><strong>{escape(author)}</strong> "
+        f"<div class='message' data-ts='{escape(message.ts)}'><strong>{escape(author)}</strong> "
         f"<span class='meta'>{escape(' · '.join(details))} · ts {escape(message.ts)}</span>"
-        f"<pre>{escape(content)}</pre>"
-        f"<div class='meta'>{escape('  '.join(extras))}</div></div>"
+        f"<pre class='content'>{escape(content)}</pre>"
+        f"{''.join(_file_html(f) for f in message.files)}{_edits_html(message)}"
+        f"<div class='meta'>{escape('  '.join(reactions))}</div></div>"
+    )
+
+
+def _file_html(file: dict[str, object]) -> str:
+    name = escape(str(file.get("name") or "file"))
+    url = escape(FILES_PATH + str(file.get("id")))
+    if str(file.get("mimetype", "")).startswith("image/"):
+        alt = escape(str(file.get("alt_txt") or file.get("title") or name))
+        return f"<img class='upload' src='{url}' alt='{alt}' title='{name}'>"
+    return f"<div class='meta'><a href='{url}'>[file: {name}]</a></div>"
+
+
+def _edits_html(message: Message) -> str:
+    if not message.edits:
+        return ""
+    versions = "".join(
+        f"<pre>{escape(blocks_to_text(edit.blocks) or edit.text)}</pre>"
+        for edit in reversed(message.edits)
+    )
+    count = len(message.edits)
+    return (
+        f"<details class='edits'><summary>{count} earlier version(s)</summary>{versions}</details>"
     )
 
 

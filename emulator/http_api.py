@@ -35,16 +35,21 @@ async def api_method(request: web.Request) -> web.Response:
     if outcome is None:
         outcome = await _answer(request, state, method)
     error = outcome.body.get("error")
+    ok = bool(outcome.body.get("ok"))
+    lost = ok and state.lost_replies.cut(method)
     state.record_call(
         ApiCall(
             method=method,
             at=started,
             status=outcome.status,
-            ok=bool(outcome.body.get("ok")),
+            ok=ok,
             error=str(error) if error else None,
             channel=outcome.channel,
+            reply_lost=lost,
         )
     )
+    if lost and request.transport is not None:
+        request.transport.abort()  # the work is done; the caller sees the connection drop
     return web.json_response(outcome.body, status=outcome.status, headers=outcome.headers)
 
 

@@ -68,6 +68,20 @@ async def add_faults(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "pending": len(state.faults.pending())})
 
 
+async def lose_replies(request: web.Request) -> web.Response:
+    """POST /_emulator/lost-replies {"share": 0.1, "methods": [...], "seed": 1}."""
+    state = request.app[STATE_KEY]
+    body = await _json_object(request)
+    try:
+        methods = body.get("methods") or sorted(state.lost_replies.methods)
+        state.lost_replies.configure(
+            float(body["share"]), methods=[str(m) for m in methods], seed=int(body.get("seed", 0))
+        )
+    except (KeyError, TypeError, ValueError) as problem:
+        raise _bad_request(f"invalid lost-replies setting: {problem}") from None
+    return web.json_response({"ok": True, "lost": len(state.lost_replies.lost)})
+
+
 async def clear_faults(request: web.Request) -> web.Response:
     request.app[STATE_KEY].faults.clear()
     return web.json_response({"ok": True, "pending": 0})
@@ -104,6 +118,16 @@ def apply_seed(state: EmulatorState, body: JsonObject) -> None:
 async def page(request: web.Request) -> web.Response:
     """GET /_emulator/: the channels and threads as a page a person can read."""
     return web.Response(text=render_page(request.app[STATE_KEY]), content_type="text/html")
+
+
+async def file_content(request: web.Request) -> web.Response:
+    """GET /_emulator/files/ID: the bytes of an uploaded file, for the page to show."""
+    state = request.app[STATE_KEY]
+    file = state.files.get(request.match_info["file_id"])
+    if file is None or file.content is None:
+        return _error(404, "file_not_found", "no uploaded file has that ID")
+    mimetype = file.to_slack(state.bot_user_id, state.team_url)["mimetype"]
+    return web.Response(body=file.content, content_type=str(mimetype))
 
 
 async def _json_object(request: web.Request) -> dict[str, Any]:

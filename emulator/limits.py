@@ -33,6 +33,7 @@ METHOD_TIERS: Mapping[str, int] = MappingProxyType(
         "views.update": 4,
         "conversations.info": 3,
         "conversations.history": 3,
+        "conversations.replies": 3,
         "users.info": 4,
         "usergroups.users.list": 2,
     }

@@ -57,6 +57,7 @@ METHODS: Mapping[str, MethodHandler] = MappingProxyType(
         "views.update": methods_views.update_view,
         "conversations.info": conversations_info,
         "conversations.history": methods_chat.conversation_history,
+        "conversations.replies": methods_chat.conversation_replies,
         "users.info": users_info,
         "usergroups.users.list": usergroup_users,
     }

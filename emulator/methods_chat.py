@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from emulator.blocks import block_errors
-from emulator.calls import ApiError, CallContext
+from emulator.calls import ApiError, CallContext, MissingScope
 from emulator.records import Channel, Ephemeral, JsonObject, Message
 from emulator.state import EmulatorState
 
@@ -95,24 +95,65 @@ def message_metadata(ctx: CallContext) -> JsonObject | None:
 
 
 def conversation_history(ctx: CallContext) -> JsonObject:
-    """Top-level messages, newest first, between `oldest` and `latest` (exclusive)."""
+    """Top-level messages, newest first, between `oldest` and `latest` (exclusive), a page of
+    `limit` at a time (`response_metadata.next_cursor` for the next one)."""
     channel = channel_for(ctx)
-    oldest = float(ctx.args.text("oldest") or 0)
-    latest = float(ctx.args.text("latest") or "inf")
-    limit = max(1, min(int(ctx.args.text("limit") or 100), 999))
-    with_metadata = bool(ctx.args.flag("include_all_metadata"))
+    require_history_scope(ctx, channel)
+    oldest, latest = _time_range(ctx)
     found = [
         m
         for m in reversed(ctx.state.channel_messages(channel.id))
         if not m.deleted and oldest < float(m.ts) < latest
     ]
+    return {**_page(ctx, found), "pin_count": 0}
+
+
+def conversation_replies(ctx: CallContext) -> JsonObject:
+    """A thread, oldest first: its parent, then the replies between `oldest` and `latest`."""
+    channel = channel_for(ctx)
+    require_history_scope(ctx, channel)
+    parent = ctx.state.find_message(channel.id, ctx.args.required("ts", "thread_not_found"))
+    if parent is None or parent.deleted:
+        raise ApiError("thread_not_found")
+    if parent.is_reply:
+        parent = ctx.state.find_message(channel.id, str(parent.thread_ts)) or parent
+    oldest, latest = _time_range(ctx)
+    replies = [
+        m
+        for m in ctx.state.thread_replies(channel.id, parent.ts)
+        if not m.deleted and oldest < float(m.ts) < latest
+    ]
+    return _page(ctx, [parent, *replies])
+
+
+def require_history_scope(ctx: CallContext, channel: Channel) -> None:
+    """Reading history needs channels:history, or groups:history for a private channel."""
+    needed = "groups:history" if channel.is_private else "channels:history"
+    scopes = ctx.state.scopes
+    if scopes is not None and needed not in scopes:
+        raise MissingScope(needed, sorted(scopes))
+
+
+def _time_range(ctx: CallContext) -> tuple[float, float]:
+    return float(ctx.args.text("oldest") or 0), float(ctx.args.text("latest") or "inf")
+
+
+def _page(ctx: CallContext, found: list[Message]) -> JsonObject:
+    limit = max(1, min(int(ctx.args.text("limit") or 100), 999))
+    start = int(ctx.args.text("cursor") or 0)
+    with_metadata = bool(ctx.args.flag("include_all_metadata"))
     messages = []
-    for message in found[:limit]:
+    for message in found[start : start + limit]:
         shaped = message.to_slack()
         if with_metadata and message.metadata is not None:
             shaped["metadata"] = message.metadata
         messages.append(shaped)
-    return {"messages": messages, "has_more": len(found) > limit, "pin_count": 0}
+    more = start + limit < len(found)
+    return {
+        "messages": messages,
+        "has_more": more,
+        "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+    }
 
 
 def thread_root(ctx: CallContext, channel_id: str) -> str | None:

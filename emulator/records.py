@@ -238,6 +238,7 @@ class ApiCall:
     ok: bool
     error: str | None
     channel: str | None
+    reply_lost: bool = False  # done, but the caller never got the answer
 
 
 _MIMETYPES = {

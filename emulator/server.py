@@ -46,11 +46,13 @@ def create_emulator_app(
     app.router.add_post(UPLOAD_PATH + "{file_id}", upload)
     app.router.add_post(RESPONSE_PATH + "/{response_id}", response_url_post)
     app.router.add_get("/_emulator/", http_control.page)
+    app.router.add_get("/_emulator/files/{file_id}", http_control.file_content)
     app.router.add_get("/_emulator/messages", http_control.messages)
     app.router.add_get("/_emulator/calls", http_control.calls)
     app.router.add_get("/_emulator/state", http_control.snapshot)
     app.router.add_post("/_emulator/faults", http_control.add_faults)
     app.router.add_delete("/_emulator/faults", http_control.clear_faults)
+    app.router.add_post("/_emulator/lost-replies", http_control.lose_replies)
     app.router.add_post("/_emulator/seed", http_control.seed)
     return app
 

@@ -6,7 +6,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from emulator.faults import FaultPlan
+from emulator.faults import FaultPlan, LostReplies
 from emulator.limits import Clock, Limits, RateLimiter
 from emulator.records import (
     ApiCall,
@@ -58,6 +58,9 @@ class EmulatorState:
         self._monotonic = monotonic
         self.limiter = RateLimiter(limits or Limits(), monotonic)
         self.faults = FaultPlan()
+        self.lost_replies = LostReplies()
+        # The bot token's scopes; None grants every method (set it to check the manifest's).
+        self.scopes: frozenset[str] | None = None
         self.channels: dict[str, Channel] = {}
         self.users: dict[str, User] = {}
         self.usergroups: dict[str, UserGroup] = {}

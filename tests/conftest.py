@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.store import MemoryStore, Store
 from bot.wiring import Wiring, build_wiring
 from emulator.driver import SlackDriver
+from emulator.limits import Limits
 from emulator.server import RunningEmulator, start_emulator
 
 BOT_TOKEN = "xoxb-test-0000-bottoken"
@@ -36,6 +37,13 @@ def unique_prefix() -> str:
 async def emulator() -> AsyncIterator[RunningEmulator]:
     async with await start_emulator(bot_token=BOT_TOKEN) as running:
         yield running
+
+
+@pytest.fixture
+def quick_emulator(emulator: RunningEmulator) -> RunningEmulator:
+    """The emulator without rate limits, for tests that pace faster than Slack to run quickly."""
+    emulator.state.configure_limits(Limits(rate_limits_enabled=False))
+    return emulator
 
 
 def make_settings(emulator: RunningEmulator, **overrides: object) -> Settings:

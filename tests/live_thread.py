@@ -18,13 +18,14 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from bot.slack.client import ChannelPacer
+from bot.outbox.pace import PaceRules
 from bot.store import MemoryStore
 from emulator.limits import Limits
 from emulator.server import RunningEmulator, start_emulator
 from tests.conftest import BOT_TOKEN, RunningBot, make_settings, start_bot
 
 T = TypeVar("T")
+UNPACED = PaceRules(post_interval=0.001, post_burst=1000, edit_interval=0.001, edit_burst=1000)
 PLAYBOOKS = Path(__file__).resolve().parents[1] / "playbooks"
 
 
@@ -72,7 +73,7 @@ class LiveBot:
         )
         self.bot, self._runner = await start_bot(settings, MemoryStore())
         if self._unpaced:
-            self.bot.wiring.client.pacer = ChannelPacer(interval=0.0)
+            self.bot.wiring.pacer.rules = UNPACED
 
     def settle(self, quiet_seconds: float = 1.5, within: float = 60.0) -> int:
         """Wait until the bot has written nothing to Slack for `quiet_seconds`; return how

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
 ROOT_PATH = "$"
@@ -43,6 +43,20 @@ class AlertPayloadError(ValueError):
         self.problem = problem
 
 
+class RejectedAlert(BaseModel):
+    """One alert of a group that could not be understood; the rest of the group is kept.
+
+    `reason` is the kind of problem (a short, bounded word, for the metric).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    index: int
+    field: str
+    problem: str
+    reason: str
+
+
 def validate_payload(model: type[ModelT], payload: object) -> ModelT:
     """Validate decoded JSON against a source's model, reporting the first bad field."""
     try:
@@ -51,8 +65,54 @@ def validate_payload(model: type[ModelT], payload: object) -> ModelT:
         raise payload_error(error) from None
 
 
-def payload_error(error: ValidationError) -> AlertPayloadError:
-    first = error.errors(include_url=False, include_input=False)[0]
+def validate_group(
+    model: type[ModelT], payload: object, field: str = "alerts"
+) -> tuple[ModelT, tuple[RejectedAlert, ...]]:
+    """Validate a group of alerts, keeping the good ones when only some alerts are bad.
+
+    A sender such as Alertmanager drops a whole group on any 4xx, so one malformed alert must
+    not cost the others: each bad alert is named (with its first problem) and left out. Raises
+    AlertPayloadError when the group itself is wrong, or when no alert of it is good.
+    """
+    try:
+        return model.model_validate(payload), ()
+    except ValidationError as error:
+        problems = error.errors(include_url=False, include_input=False)
+    bad = _bad_items(problems, field)
+    items = payload.get(field) if isinstance(payload, dict) else None
+    if bad is None or not isinstance(items, list) or len(bad) == len(items):
+        raise payload_error(problems[0]) from None
+    kept = [item for index, item in enumerate(items) if index not in bad]
+    message = validate_payload(model, {**payload, field: kept})  # type: ignore[dict-item]
+    rejected = tuple(
+        RejectedAlert(
+            index=index,
+            field=field_path(detail["loc"]),
+            problem=_problem(detail),
+            reason=detail["type"][:40],
+        )
+        for index, detail in sorted(bad.items())
+    )
+    return message, rejected
+
+
+def _bad_items(problems: Sequence[ErrorDetails], field: str) -> dict[int, ErrorDetails] | None:
+    """The first problem of each bad item of `field`; None if anything else is wrong."""
+    bad: dict[int, ErrorDetails] = {}
+    for detail in problems:
+        location = detail["loc"]
+        if len(location) < 2 or location[0] != field or not isinstance(location[1], int):
+            return None
+        bad.setdefault(location[1], detail)
+    return bad
+
+
+def payload_error(error: ValidationError | ErrorDetails) -> AlertPayloadError:
+    first = (
+        error.errors(include_url=False, include_input=False)[0]
+        if isinstance(error, ValidationError)
+        else error
+    )
     return AlertPayloadError(field_path(first["loc"]), _problem(first))
 
 

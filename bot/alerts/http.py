@@ -4,7 +4,9 @@ Answers are chosen for senders that retry: 202 only once the sink has stored the
 with Retry-After while the store is down (Alertmanager, Grafana and Datadog retry 5xx), and 4xx
 only for requests that no retry could fix: a wrong token (401), an unknown source (404), an
 unreadable payload (400, naming the bad field), a body over 16 MiB (413) or one that did not
-arrive in time (408). Every error names the field or header it is about.
+arrive in time (408). Every error names the field or header it is about. One malformed alert
+does not cost its group: the others are stored and acknowledged (202), and the bad ones are
+named in the answer's `rejected`, the log and `bot_alerts_rejected_total`.
 
 Each source takes the shared token, or only its own when `source_tokens` gives it one; either
 may list two tokens while senders move to a new one.
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 
 import structlog
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot.alerts.errors import ROOT_PATH, AlertPayloadError
 from bot.alerts.model import AlertBatch
@@ -35,8 +38,9 @@ from bot.http.limits import (
     too_large,
     too_slow,
 )
-from bot.http.schemas import AlertsAccepted
+from bot.http.schemas import AlertsAccepted, RejectedAlertAnswer
 from bot.store.base import StoreUnavailable
+from bot.telemetry import ALERT_WEBHOOKS, ALERTS_REJECTED
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +50,7 @@ OFFLOAD_PARSING_FROM_BYTES = 256 * 1024
 ACCEPT_TIMEOUT_SECONDS = 10.0
 RETRY_AFTER_SECONDS = 30
 BODY_TIMEOUT_SECONDS = 30.0
+LOGGED_REJECTIONS = 5
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,7 @@ class AlertWebhook:
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         _log_batch(batch, result)
+        _note_rejected(batch)
         return web.json_response(_summary(batch, result).model_dump(), status=202)
 
     async def _store(self, batch: AlertBatch) -> AcceptResult:
@@ -157,7 +163,28 @@ def add_alert_routes(
         grafana_secret=grafana_secret or None,
         body_timeout=body_timeout,
     )
-    app.router.add_post("/alerts/{source}", handler.handle)
+    app.router.add_post("/alerts/{source}", _counted(handler))
+
+
+def _counted(webhook: AlertWebhook) -> Handler:
+    """Count each answer by source; a path no source serves counts as `unknown`, so a caller
+    cannot add label values."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        source = request.match_info["source"]
+        status = 500
+        try:
+            response = await webhook.handle(request)
+            status = response.status
+            return response
+        except web.HTTPException as error:
+            status = error.status
+            raise
+        finally:
+            known = source if source in webhook.sources else "unknown"
+            ALERT_WEBHOOKS.labels(source=known, status=str(status)).inc()
+
+    return handle
 
 
 async def _parse(parser: Parser, body: bytes) -> AlertBatch:
@@ -186,6 +213,25 @@ def _summary(batch: AlertBatch, result: AcceptResult) -> AlertsAccepted:
         accepted=result.accepted,
         duplicates=result.duplicates,
         truncated_alerts=batch.truncated_alerts,
+        rejected=[
+            RejectedAlertAnswer(index=r.index, field=r.field, problem=r.problem)
+            for r in batch.rejected
+        ],
+    )
+
+
+def _note_rejected(batch: AlertBatch) -> None:
+    """Alerts of the group that could not be read: counted, and named in the log."""
+    if not batch.rejected:
+        return
+    for rejected in batch.rejected:
+        ALERTS_REJECTED.labels(source=batch.source, reason=rejected.reason).inc()
+    log.warning(
+        "kept an alert group but refused some of its alerts",
+        source=batch.source,
+        rejected=len(batch.rejected),
+        kept=len(batch.alerts),
+        fields=[r.field for r in batch.rejected[:LOGGED_REJECTIONS]],
     )
 
 

@@ -17,6 +17,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
 
+from bot.alerts.errors import RejectedAlert
+
 SourceName = Literal["alertmanager", "grafana", "datadog", "newrelic", "generic"]
 AlertStatus = Literal["firing", "resolved"]
 
@@ -74,7 +76,7 @@ class Alert(BaseModel):
 
 
 class AlertBatch(BaseModel):
-    """The alerts of one webhook notification."""
+    """The alerts of one webhook notification, and those of it that could not be read."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -82,6 +84,7 @@ class AlertBatch(BaseModel):
     receiver: str = ""
     alerts: tuple[Alert, ...]
     truncated_alerts: NonNegativeInt = 0
+    rejected: tuple[RejectedAlert, ...] = ()
 
 
 def labels_fingerprint(labels: Mapping[str, str]) -> str:

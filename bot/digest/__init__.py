@@ -2,25 +2,14 @@
 
 Wiring into the bot's lifecycle::
 
+    from bot.digest.compose import DigestComposer
+    from bot.digest.scheduler import DigestScheduler
+
     composer = DigestComposer(catalog, prometheus_client)
     scheduler = DigestScheduler(catalog, store, composer)
     await scheduler.start()     # on start-up: schedules every channel, catches up if overdue
     await scheduler.stop()      # on clean-up
 
-`python -m bot digest` (see `bot.digest.cli`) prints or posts a digest on demand.
+`python -m bot digest` (see `bot.digest.cli`) prints or posts a digest on demand. The package
+imports nothing itself, so the command line can describe `digest` without loading matplotlib.
 """
-
-from bot.digest.compose import DigestComposer
-from bot.digest.guard import DigestGuard, Outcome
-from bot.digest.incidents import IncidentHistory
-from bot.digest.period import DigestPeriod
-from bot.digest.scheduler import DigestScheduler
-
-__all__ = [
-    "DigestComposer",
-    "DigestGuard",
-    "DigestPeriod",
-    "DigestScheduler",
-    "IncidentHistory",
-    "Outcome",
-]

@@ -16,8 +16,7 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from bot.catalog import Catalog, CatalogError, load_catalog_async
 from bot.cli_errors import EXIT_BACKEND_DOWN, EXIT_BAD_INPUT, EXIT_OK, BadInput
@@ -26,26 +25,11 @@ from bot.digest.period import manual_period
 from bot.digest.render import digest_ops, digest_text
 from bot.digest.scheduler import digest_channels
 from bot.incidents.repository import IncidentRepository
-from bot.outbox.ops import encode
+from bot.outbox.ops import Post, Upload
+from bot.outbox.queue import Outbox
 from bot.settings import Settings, SettingsError, load_settings
 from bot.sources.prometheus import PrometheusClient
 from bot.store import StoreUnavailable, open_store
-
-
-def add_digest_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register `digest` on an argparse sub-parser collection (from `add_subparsers()`)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "digest", help="build the weekly health digest now: print it or post it"
-    )
-    configure_parser(parser)
-    return parser
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--channel", help="only this channel id (default: every channel)")
-    parser.add_argument("--dry-run", action="store_true", help="print it; send nothing")
-    parser.add_argument("--services", type=Path, help="service catalog (default: config dir)")
-    parser.add_argument("--prometheus-url", help="Prometheus base URL (default: PROMETHEUS_URL)")
 
 
 @dataclass(frozen=True)
@@ -88,11 +72,12 @@ async def run_digest_cli(args: argparse.Namespace, *, out: TextIO | None = None)
 @contextlib.asynccontextmanager
 async def _incident_history(settings: Settings) -> AsyncIterator[IncidentRepository | None]:
     """The bot's incidents when its shared store is configured and reachable, else none."""
-    if settings.REDIS_URL is None:
+    target = settings.redis_target()
+    if target is None:
         yield None
         return
     try:
-        store = await open_store(settings.REDIS_URL.get_secret_value())
+        store = await open_store(target)
     except StoreUnavailable:
         yield None
         return
@@ -102,15 +87,13 @@ async def _incident_history(settings: Settings) -> AsyncIterator[IncidentReposit
         await store.close()
 
 
-async def _enqueue(settings: Settings, ops: list[Any]) -> int:
-    assert settings.REDIS_URL is not None  # checked in _setup
+async def _enqueue(settings: Settings, ops: list[Post | Upload]) -> int:
     try:
-        store = await open_store(settings.REDIS_URL.get_secret_value())
+        store = await open_store(settings.redis_target())
     except StoreUnavailable as error:
         raise BadInput(f"the store could not be reached ({error}); check REDIS_URL") from None
     try:
-        for op in ops:
-            await store.outbox_push(encode(op))
+        await Outbox(store).send(*ops)
     finally:
         await store.close()
     return len(ops)
@@ -127,7 +110,7 @@ async def _setup(args: argparse.Namespace) -> _Setup:
     except CatalogError as error:
         raise BadInput(f"the service catalog has problems:\n{error}") from None
     channels = _channels(catalog, args.channel)
-    if not args.dry_run and settings.REDIS_URL is None:
+    if not args.dry_run and settings.redis_target() is None:
         raise BadInput(
             "posting needs the store the running bot reads: set REDIS_URL, "
             "or pass --dry-run to print the digest instead"

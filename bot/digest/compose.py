@@ -22,7 +22,7 @@ from bot.digest.figures import LAG_BAD_S, ServiceFigures
 from bot.digest.incidents import IncidentHistory, incidents_by_service
 from bot.digest.period import DigestPeriod
 from bot.digest.render import ChannelDigest, digest_ops
-from bot.outbox.ops import AnyOp
+from bot.outbox.ops import Post, Upload
 from bot.sources.base import MetricsQuerier
 from bot.triage.series import downsample
 
@@ -80,7 +80,7 @@ class DigestComposer:
         charts = await self._render_charts(figures, services, period) if self._charts else {}
         return ChannelDigest(period, tuple(figures), charts)
 
-    async def __call__(self, period: DigestPeriod) -> Sequence[AnyOp]:
+    async def __call__(self, period: DigestPeriod) -> Sequence[Post | Upload]:
         """Outbox items for the digest; raises `DigestUnavailable` rather than post a digest
         in which Prometheus could not be asked about any service (a later run retries)."""
         digest = await self.build(period)

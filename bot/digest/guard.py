@@ -21,19 +21,25 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Protocol
 
 import structlog
 
 from bot.digest.period import DigestPeriod
-from bot.outbox.ops import AnyOp, encode
-from bot.store.base import Store, StoreUnavailable
+from bot.outbox.ops import Post, Upload
+from bot.outbox.queue import Outbox
+from bot.store import keys
+from bot.store.base import LeaseStore, StoreUnavailable, ValueStore
+from bot.store.keys import DIGEST_BUILD_LOCK_TTL_SECONDS, DIGEST_SENT_TTL_SECONDS
+from bot.store.outbox_contract import OutboxStore
 
 log = structlog.get_logger(__name__)
 
-BUILD_LOCK_TTL_SECONDS = 300.0
-SENT_RECORD_TTL_SECONDS = 15 * 24 * 3600.0  # longer than a week, so the record outlives it
+Produce = Callable[[DigestPeriod], Awaitable[Sequence[Post | Upload]]]
 
-Produce = Callable[[DigestPeriod], Awaitable[Sequence[AnyOp]]]
+
+class DigestStore(ValueStore, LeaseStore, OutboxStore, Protocol):
+    """What the digest needs of the store: its records, its lock, and the outbox."""
 
 
 class Outcome(StrEnum):
@@ -46,14 +52,14 @@ class Outcome(StrEnum):
 class DigestGuard:
     def __init__(
         self,
-        store: Store,
+        store: DigestStore,
         *,
-        lock_ttl: float = BUILD_LOCK_TTL_SECONDS,
-        on_enqueue: Callable[[], None] | None = None,
+        lock_ttl: float = DIGEST_BUILD_LOCK_TTL_SECONDS,
+        outbox: Outbox | None = None,
     ) -> None:
         self._store = store
         self._lock_ttl = lock_ttl
-        self._on_enqueue = on_enqueue  # wakes the outbox worker, if the app has one
+        self._outbox = outbox or Outbox(store)
 
     async def is_sent(self, period: DigestPeriod) -> bool:
         return await self._store.get_value(_sent_key(period)) is not None
@@ -76,21 +82,18 @@ class DigestGuard:
                 await self._store.release_lock(lock, token)
 
     async def _enqueue(
-        self, period: DigestPeriod, lock: str, token: str, ops: Sequence[AnyOp]
+        self, period: DigestPeriod, lock: str, token: str, ops: Sequence[Post | Upload]
     ) -> Outcome:
         if not await self._store.extend_lock(lock, token, self._lock_ttl):
             log.warning("digest_lock_lost", channel=period.channel, week=period.week)
             return Outcome.BUSY
         try:
-            for op in ops:
-                await self._store.outbox_push(encode(op))
+            await self._outbox.send(*ops)
         except StoreUnavailable as error:
             log.error("digest_enqueue_failed", channel=period.channel, reason=str(error))
             return Outcome.FAILED
-        if self._on_enqueue is not None:
-            self._on_enqueue()
         record = {"at": datetime.now(UTC).isoformat(), "items": len(ops)}
-        await self._store.set_value(_sent_key(period), json.dumps(record), SENT_RECORD_TTL_SECONDS)
+        await self._store.set_value(_sent_key(period), json.dumps(record), DIGEST_SENT_TTL_SECONDS)
         return Outcome.SENT
 
     @contextlib.asynccontextmanager
@@ -113,8 +116,8 @@ class DigestGuard:
 
 
 def _lock_name(period: DigestPeriod) -> str:
-    return f"digest:{period.channel}:{period.week}"
+    return keys.digest_lock(period.channel, period.week)
 
 
 def _sent_key(period: DigestPeriod) -> str:
-    return f"digest-sent:{period.channel}:{period.week}"
+    return keys.digest_sent(period.channel, period.week)

@@ -18,7 +18,7 @@ from slack_sdk.models.blocks import Block
 from bot.digest.figures import Missing, ServiceFigures
 from bot.digest.lines import MARKS, detail_lines, flags, level_of
 from bot.digest.period import DigestPeriod
-from bot.outbox.ops import ChannelFile, ChannelMessage, ChannelOp
+from bot.outbox.ops import Post, Upload
 from bot.slack.blocks import MAX_SECTION_TEXT, context, section, to_payload
 from bot.slack.render.text import escape
 
@@ -90,36 +90,39 @@ def fallback_text(digest: ChannelDigest) -> str:
     return f"Weekly service health {digest.period.week}: {tally}"
 
 
-def digest_ops(digest: ChannelDigest) -> list[ChannelOp]:
+def digest_ops(digest: ChannelDigest) -> list[Post | Upload]:
     """The channel message first, then per service its reply (if threaded) and its chart."""
     period = digest.period
-    ops: list[ChannelOp] = [
-        ChannelMessage(
+    ops: list[Post | Upload] = [
+        Post(
+            op_id=period.key,
             channel=period.channel,
-            key=period.key,
             text=fallback_text(digest),
             blocks=to_payload(channel_blocks(digest)),
+            label="the weekly digest",
         )
     ]
     for figures in digest.services:
         name = figures.service
         if digest.threaded:
             ops.append(
-                ChannelMessage(
+                Post(
+                    op_id=period.service_key(name),
                     channel=period.channel,
-                    key=period.service_key(name),
                     text=escape(f"{name}: week {period.week}"),
                     blocks=to_payload(service_blocks(figures)),
-                    thread_of=period.key,
+                    thread=period.key,
+                    label="a service's part of the digest",
                 )
             )
         png = digest.charts.get(name)
         if png is not None:
             ops.append(
-                ChannelFile(
+                Upload(
+                    op_id=period.chart_key(name),
                     channel=period.channel,
-                    key=period.chart_key(name),
-                    thread_of=period.key,
+                    thread=period.key,
+                    label="a digest chart",
                     filename=f"{name}-{period.week}.png",
                     title=f"{name}: p99 latency and event-loop lag, {period.week}",
                     png_base64=base64.b64encode(png).decode("ascii"),

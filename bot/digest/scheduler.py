@@ -1,6 +1,6 @@
 """The weekly digest on a schedule: one cron job per channel, a catch-up at start, a recheck.
 
-    scheduler = DigestScheduler(catalog, store, composer)
+    scheduler = DigestScheduler(catalog, store, composer, outbox=outbox)
     await scheduler.start()   # in the app's start-up
     ...
     await scheduler.stop()    # in its clean-up
@@ -22,10 +22,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.catalog import Catalog, Digest
-from bot.digest.guard import DigestGuard, Outcome, Produce
+from bot.digest.guard import DigestGuard, DigestStore, Outcome, Produce
 from bot.digest.period import due_period, trigger_for
+from bot.outbox.queue import Outbox
 from bot.runtime.outages import DEPENDENCY_DOWN, reason
-from bot.store.base import Store
+from bot.store import keys
 
 log = structlog.get_logger(__name__)
 
@@ -51,17 +52,17 @@ class DigestScheduler:
     def __init__(
         self,
         catalog: Catalog,
-        store: Store,
+        store: DigestStore,
         produce: Produce,
         *,
         clock: Clock = _utc_now,
         misfire_grace_seconds: int = MISFIRE_GRACE_SECONDS,
         recheck_seconds: float = RECHECK_SECONDS,
-        on_enqueue: Callable[[], None] | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
         self._channels = digest_channels(catalog)
         self._store = store
-        self._guard = DigestGuard(store, on_enqueue=on_enqueue)
+        self._guard = DigestGuard(store, outbox=outbox)
         self._produce = produce
         self._clock = clock
         self._misfire_grace = misfire_grace_seconds
@@ -131,7 +132,7 @@ class DigestScheduler:
         """When digests for `channel` were first scheduled. A week whose digest time came
         before that was never owed: a new install waits for the next scheduled time
         instead of posting at once."""
-        key = f"digest-since:{channel}"
+        key = keys.digest_since(channel)
         since = await self._store.get_value(key)
         if since is None:
             since = self._clock().isoformat()

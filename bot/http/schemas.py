@@ -17,6 +17,16 @@ class Problem(BaseModel):
     problem: str | None = None
 
 
+class RejectedAlertAnswer(BaseModel):
+    """An alert of the group that could not be read: its place, the bad field, the problem."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: NonNegativeInt
+    field: str
+    problem: str
+
+
 class AlertsAccepted(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -26,6 +36,7 @@ class AlertsAccepted(BaseModel):
     accepted: NonNegativeInt
     duplicates: NonNegativeInt
     truncated_alerts: NonNegativeInt
+    rejected: list[RejectedAlertAnswer] = []
 
 
 class Alive(BaseModel):
@@ -39,3 +50,4 @@ class ReadinessAnswer(BaseModel):
 
     status: Literal["ready", "not ready"]
     reasons: list[str] = []
+    notes: list[str] = []

@@ -14,11 +14,10 @@ SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2, "critical": 3, "page": 4}
 
 
 class SlackThread(BaseModel):
-    """Where the incident lives in Slack; filled in by the outbox as messages are posted."""
+    """Where the incident lives in Slack; `root_ts` is filled in once the root is posted."""
 
     channel: str
     root_ts: str | None = None
-    checklist_ts: str | None = None
 
 
 class Incident(BaseModel):
@@ -37,7 +36,8 @@ class Incident(BaseModel):
     resolved_at: datetime | None = None
     reopened_count: int = 0
     alerts_received: int = 0
-    firing: dict[str, datetime] = Field(default_factory=dict)
+    # How many alerts fire now; their fingerprints live beside the document, in the store.
+    firing_count: int = 0
     matchers: dict[str, str] = Field(default_factory=dict)
     links: dict[str, str] = Field(default_factory=dict)
     slack: SlackThread

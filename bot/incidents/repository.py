@@ -1,36 +1,37 @@
-"""Incident documents in the store, with a per-group lock for read-modify-write."""
+"""Incident documents in the store, with a per-group lease for read-modify-write."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
+from typing import Protocol
+
+import structlog
 
 from bot.incidents.model import Incident, TimelineEntry
-from bot.outbox.ops import AnyOp, SyncChecklist, SyncRoot, encode
-from bot.store.base import Store, StoreUnavailable
+from bot.incidents.thread import incident_of_root
+from bot.runtime.leases import Lease, LeaseBusy, acquire, kept
+from bot.store import keys
+from bot.store.base import FiringChange, IncidentStore, LeaseStore, ValueStore
+from bot.store.keys import GROUP_LOCK_TTL_SECONDS, REOPEN_WINDOW_SECONDS
 
-LOCK_TTL_SECONDS = 15.0
+log = structlog.get_logger(__name__)
+
 LOCK_WAIT_SECONDS = 10.0
-REOPEN_WINDOW_SECONDS = 30 * 60.0
-# A queued sync that was never delivered stops blocking new ones after this long.
-PENDING_SYNC_TTL_SECONDS = 300.0
 
 
-class IncidentBusy(StoreUnavailable):
+class RepositoryStore(IncidentStore, LeaseStore, ValueStore, Protocol):
+    """What the incident repository needs of the store."""
+
+
+class IncidentBusy(LeaseBusy):
     """Another writer held the incident's lock for too long; the caller should retry."""
 
 
 class IncidentRepository:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: RepositoryStore) -> None:
         self.store = store
-        self._listeners: list[Callable[[], None]] = []
-
-    def on_enqueue(self, listener: Callable[[], None]) -> None:
-        """Call `listener` whenever Slack writes are queued (the outbox worker wakes up)."""
-        self._listeners.append(listener)
 
     async def get(self, incident_id: str) -> Incident | None:
         document = await self.store.get_incident(incident_id)
@@ -41,7 +42,7 @@ class IncidentRepository:
         return await self.get(incident_id) if incident_id else None
 
     async def recently_resolved(self, group_key: str) -> Incident | None:
-        incident_id = await self.store.get_value(_resolved_key(group_key))
+        incident_id = await self.store.get_value(keys.resolved_group(group_key))
         return await self.get(incident_id) if incident_id else None
 
     async def create(self, incident: Incident) -> Incident:
@@ -60,13 +61,17 @@ class IncidentRepository:
         )
         if not incident.is_open:
             await self.store.set_value(
-                _resolved_key(incident.group_key), incident.id, REOPEN_WINDOW_SECONDS
+                keys.resolved_group(incident.group_key), incident.id, REOPEN_WINDOW_SECONDS
             )
 
-    async def open_incidents(self) -> list[Incident]:
-        found = [
-            await self.get(incident_id) for incident_id in await self.store.open_incident_ids()
-        ]
+    async def fold_firing(
+        self, incident_id: str, firing: Mapping[str, str], cleared: Sequence[str]
+    ) -> FiringChange:
+        return await self.store.update_firing(incident_id, firing, cleared)
+
+    async def open_incidents(self, limit: int | None = None) -> list[Incident]:
+        ids = await self.store.open_incident_ids()
+        found = [await self.get(incident_id) for incident_id in ids[:limit]]
         return [incident for incident in found if incident is not None]
 
     async def opened_between(self, start: datetime, end: datetime) -> list[Incident]:
@@ -84,31 +89,14 @@ class IncidentRepository:
             TimelineEntry.model_validate_json(e) for e in await self.store.timeline(incident_id)
         ]
 
-    async def enqueue(self, *ops: AnyOp) -> None:
-        """Queue Slack writes. A sync of a message already queued is not queued again: the
-        worker renders the incident as it is when it sends, so one sync covers every change."""
-        for op in ops:
-            if isinstance(op, SyncRoot | SyncChecklist):
-                await self._enqueue_sync(op)
-            else:
-                await self.store.outbox_push(encode(op))
-        for listener in self._listeners:
-            listener()
-
-    async def _enqueue_sync(self, op: SyncRoot | SyncChecklist) -> None:
-        if not await self.store.claim_once(_pending_key(op), PENDING_SYNC_TTL_SECONDS):
+    async def remember_root(self, op_id: str, ts: str) -> None:
+        """Note where an incident's root message was posted (called by the outbox)."""
+        incident_id = incident_of_root(op_id)
+        if incident_id is None:
             return
-        try:
-            await self.store.outbox_push(encode(op))
-        except StoreUnavailable:
-            # The sync was not queued: its claim must not block the sender's retry.
-            with contextlib.suppress(StoreUnavailable):
-                await self.store.release_claim(_pending_key(op))
-            raise
-
-    async def begin_sync(self, op: SyncRoot | SyncChecklist) -> None:
-        """Called by the worker before it reads the incident: later changes queue a new sync."""
-        await self.store.release_claim(_pending_key(op))
+        async with self.locked_incident(incident_id) as incident:
+            if incident is not None:
+                incident.slack.root_ts = ts
 
     @contextlib.asynccontextmanager
     async def locked_incident(self, incident_id: str) -> AsyncIterator[Incident | None]:
@@ -125,28 +113,10 @@ class IncidentRepository:
 
     @contextlib.asynccontextmanager
     async def locked(self, group_key: str) -> AsyncIterator[None]:
-        name = f"incident-group:{group_key}"
-        token = await self._wait_for_lock(name)
-        try:
+        """Hold the group's lock for the block, renewing it however long the block runs."""
+        name = keys.group_lock(group_key)
+        token = await acquire(self.store, name, GROUP_LOCK_TTL_SECONDS, wait=LOCK_WAIT_SECONDS)
+        if token is None:
+            raise IncidentBusy(f"incident group {group_key!r} stayed locked; retry shortly")
+        async with kept(self.store, Lease(name, token), GROUP_LOCK_TTL_SECONDS):
             yield
-        finally:
-            with contextlib.suppress(StoreUnavailable):
-                await self.store.release_lock(name, token)
-
-    async def _wait_for_lock(self, name: str) -> str:
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
-        while True:
-            token = await self.store.acquire_lock(name, LOCK_TTL_SECONDS)
-            if token is not None:
-                return token
-            if time.monotonic() > deadline:
-                raise IncidentBusy(f"incident group {name!r} stayed locked; retry shortly")
-            await asyncio.sleep(0.02)
-
-
-def _pending_key(op: SyncRoot | SyncChecklist) -> str:
-    return f"pending-sync:{op.op}:{op.incident_id}"
-
-
-def _resolved_key(group_key: str) -> str:
-    return f"resolved-group:{group_key}"

@@ -7,6 +7,11 @@ seen before is skipped early to keep the timeline quiet.
 
 Re-fire after resolution: within REOPEN_WINDOW_SECONDS (30 minutes) the resolved incident is
 reopened in its existing thread; later, a new incident and a new thread are opened.
+
+A notification is remembered as seen only once everything it implies is stored (incidents,
+their Slack messages queued, triages registered), so a store failure half-way makes the
+sender's retry do the rest instead of being dropped as a duplicate. Notes that mark a
+transition have stable ids, so a retry that repeats one posts it once.
 """
 
 from __future__ import annotations
@@ -19,13 +24,15 @@ from datetime import UTC, datetime
 
 import structlog
 
+from bot import telemetry
 from bot.alerts.model import Alert, AlertBatch
 from bot.alerts.sink import AcceptResult
 from bot.incidents.model import Incident, SlackThread
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Route, Router
-from bot.outbox.ops import SyncRoot, ThreadNote
+from bot.incidents.thread import IncidentThread
 from bot.slack.render import notes
+from bot.store import keys
 from bot.store.keys import IDEMPOTENCY_TTL_SECONDS
 
 log = structlog.get_logger(__name__)
@@ -39,20 +46,22 @@ class IncidentService:
         self,
         repository: IncidentRepository,
         router: Router,
+        thread: IncidentThread,
         *,
         on_opened: IncidentHook | None = None,
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
         self.repository = repository
+        self.thread = thread
         self._router = router
         self._on_opened = on_opened
         self._now = clock
 
     async def accept(self, batch: AlertBatch) -> AcceptResult:
         """Store the batch's effect on incidents durably; return only once it is stored."""
-        store = self.repository.store
+        values = self.repository.store
         notification = _notification_key(batch.alerts)
-        if await store.get_value(notification) is not None:
+        if await values.get_value(notification) is not None:
             return AcceptResult(accepted=0, duplicates=len(batch.alerts))
         untriaged: list[Incident] = []
         for (route, alertname), alerts in _grouped(batch.alerts, self._router).items():
@@ -61,9 +70,10 @@ class IncidentService:
             # but its triage never started.
             if incident is not None and incident.is_open and incident.triage == "pending":
                 untriaged.append(incident)
-        await store.set_value(notification, "1", IDEMPOTENCY_TTL_SECONDS)
         for incident in untriaged:
             await self._opened(incident)
+        # Durable: a failover must not forget what this notification did once it is answered.
+        await values.set_value(notification, "1", IDEMPOTENCY_TTL_SECONDS, durable=True)
         return AcceptResult(accepted=len(batch.alerts))
 
     async def _apply(self, route: Route, alertname: str, alerts: list[Alert]) -> Incident | None:
@@ -74,12 +84,13 @@ class IncidentService:
                 if not any(a.status == "firing" for a in alerts):
                     return None
                 incident = await self._open_or_reopen(group_key, route, alerts[0])
-            notes = self._merge(incident, alerts)
+            cleared_now = await self._merge(incident, alerts)
+            await self.thread.show_root(incident)
+            if cleared_now:
+                await self.thread.note(
+                    incident, notes.alerts_cleared(), once_as=f"cleared:{incident.reopened_count}"
+                )
             await self.repository.save(incident)
-            await self.repository.enqueue(
-                SyncRoot(incident_id=incident.id),
-                *(ThreadNote(incident_id=incident.id, text=note) for note in notes),
-            )
             return incident
 
     async def _open_or_reopen(self, group_key: str, route: Route, first: Alert) -> Incident:
@@ -107,25 +118,28 @@ class IncidentService:
         created = await self.repository.create(incident)
         if created.id == incident.id:
             await self.repository.record(incident.id, "alerts", "opened", now)
+            telemetry.INCIDENTS_OPENED.labels(source=first.source).inc()
         return created
 
-    def _merge(self, incident: Incident, alerts: list[Alert]) -> list[str]:
-        """Fold alerts into the incident; return thread notes worth posting."""
+    async def _merge(self, incident: Incident, alerts: list[Alert]) -> bool:
+        """Fold alerts into the incident; True if this cleared its last firing alert."""
         now = self._now()
-        resolved_before = incident.status == "resolved"
-        for alert in alerts:
+        firing: dict[str, str] = {}
+        cleared: dict[str, None] = {}
+        for alert in alerts:  # in order: a later status of the same alert wins
             if alert.status == "firing":
-                if alert.fingerprint not in incident.firing:
-                    incident.alerts_received += 1
-                incident.firing[alert.fingerprint] = alert.starts_at
+                cleared.pop(alert.fingerprint, None)
+                firing[alert.fingerprint] = alert.starts_at.isoformat()
                 incident.raise_severity(alert.severity)
             else:
-                incident.firing.pop(alert.fingerprint, None)
+                firing.pop(alert.fingerprint, None)
+                cleared[alert.fingerprint] = None
+        change = await self.repository.fold_firing(incident.id, firing, list(cleared))
+        incident.alerts_received = change.received
+        incident.firing_count = change.firing
         incident.matchers = _common_labels(incident.matchers, alerts)
         incident.updated_at = now
-        if not incident.firing and incident.resolve("alerts", now) and not resolved_before:
-            return [notes.alerts_cleared()]
-        return []
+        return change.firing == 0 and incident.resolve("alerts", now)
 
     async def _opened(self, incident: Incident) -> None:
         log.info("incident needs a triage", incident=incident.id, service=incident.service)
@@ -153,12 +167,14 @@ class IncidentService:
             incident = await self.repository.get(incident_id)
             if incident is None or not change(incident, who, self._now()):
                 return incident
+            await self.thread.show_root(incident)
+            await self.thread.note(
+                incident,
+                notes.person_acted(who, verb),
+                once_as=f"{verb}:{incident.reopened_count}",
+            )
             await self.repository.save(incident)
             await self.repository.record(incident.id, who, verb, self._now())
-            await self.repository.enqueue(
-                SyncRoot(incident_id=incident.id),
-                ThreadNote(incident_id=incident.id, text=notes.person_acted(who, verb)),
-            )
             return incident
 
     async def note(self, incident_id: str, who: str, text: str) -> bool:
@@ -166,10 +182,12 @@ class IncidentService:
         if incident is None:
             return False
         await self.repository.record(incident_id, who, f"note: {text}", self._now())
-        await self.repository.enqueue(
-            ThreadNote(incident_id=incident_id, text=notes.person_noted(who, text))
-        )
+        await self.thread.note(incident, notes.person_noted(who, text))
         return True
+
+    async def tell_thread(self, incident: Incident, text: str) -> None:
+        """Post a line in the incident's thread without recording it in the timeline."""
+        await self.thread.note(incident, text)
 
 
 def _grouped(alerts: Sequence[Alert], router: Router) -> dict[tuple[Route, str], list[Alert]]:
@@ -189,7 +207,7 @@ def _common_labels(current: dict[str, str], alerts: list[Alert]) -> dict[str, st
 
 def _notification_key(alerts: Sequence[Alert]) -> str:
     digest = hashlib.sha256("\n".join(sorted(a.dedupe_key for a in alerts)).encode()).hexdigest()
-    return f"notification:{digest[:32]}"
+    return keys.notification(digest[:32])
 
 
 def _new_id(now: datetime) -> str:

@@ -1,73 +1,83 @@
-"""What can be queued for Slack. Ops name *what* to show; the worker renders the latest state
-when it sends, so several queued updates of one message cost one Slack call."""
+"""What can be queued for Slack: writes that carry their rendered content and a stable id.
+
+One rendering model: producers render; the outbox only delivers. A `Post` is posted once per
+`op_id` (the id travels in Slack's message metadata, so it can be found again); an `Upload` is
+shared once per `op_id` (its file name carries the id); a `SyncSlot` makes a message slot show
+the content last written for it: the first sync posts it once, later ones edit it.
+
+`thread` names the op id (or slot) of the message to reply under, in the same channel.
+`label` says what the write is, in words a person understands, for the note the thread gets if
+Slack refuses it for good.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+EVENT_TYPE = "triage_bot_op"
 
 
-class SyncRoot(BaseModel):
-    """Post the incident's root message, or edit it to match the incident now."""
+class Post(BaseModel):
+    model_config = ConfigDict(frozen=True)
 
-    op: Literal["sync_root"] = "sync_root"
-    incident_id: str
-
-
-class ThreadNote(BaseModel):
-    """A line in the incident's thread (acknowledged, silenced, resolved, a note...)."""
-
-    op: Literal["thread_note"] = "thread_note"
-    incident_id: str
-    text: str
-
-
-class SyncChecklist(BaseModel):
-    """Post the triage checklist into the thread, or edit it to the latest progress."""
-
-    op: Literal["sync_checklist"] = "sync_checklist"
-    incident_id: str
-
-
-class UploadChart(BaseModel):
-    """Upload a rendered chart (PNG, base64) into the incident's thread."""
-
-    op: Literal["upload_chart"] = "upload_chart"
-    incident_id: str
-    filename: str
-    title: str
-    png_base64: str
-
-
-class ChannelMessage(BaseModel):
-    """A message posted at most once per `key` (e.g. a weekly digest), optionally in the
-    thread of the message posted under `thread_of`."""
-
-    op: Literal["channel_message"] = "channel_message"
-    channel: str
-    key: str
+    kind: Literal["post"] = "post"
+    op_id: str = Field(min_length=1)
+    channel: str = Field(min_length=1)
     text: str
     blocks: list[dict[str, Any]] = Field(default_factory=list)
-    thread_of: str | None = None
+    thread: str | None = None
+    label: str = "a message"
+    report_failure: bool = True
 
 
-class ChannelFile(BaseModel):
-    """A PNG uploaded at most once per `key`, into the thread of the message under `thread_of`."""
+class Upload(BaseModel):
+    model_config = ConfigDict(frozen=True)
 
-    op: Literal["channel_file"] = "channel_file"
-    channel: str
-    key: str
-    thread_of: str
-    filename: str
+    kind: Literal["upload"] = "upload"
+    op_id: str = Field(min_length=1)
+    channel: str = Field(min_length=1)
+    thread: str | None = None
+    filename: str = Field(min_length=1)
     title: str
     png_base64: str
+    label: str = "a chart"
+    report_failure: bool = True
+
+    @property
+    def unique_filename(self) -> str:
+        """The name the file is shared under: unique per op, so it can be found again."""
+        stem, dot, extension = self.filename.rpartition(".")
+        tag = hashlib.sha256(self.op_id.encode()).hexdigest()[:8]
+        return f"{stem}-{tag}.{extension}" if dot else f"{self.filename}-{tag}"
 
 
-IncidentOp = SyncRoot | ThreadNote | SyncChecklist | UploadChart
-ChannelOp = ChannelMessage | ChannelFile
-AnyOp = IncidentOp | ChannelOp
-OutboxOp = Annotated[AnyOp, Field(discriminator="op")]
+class SyncSlot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["sync_slot"] = "sync_slot"
+    slot: str = Field(min_length=1)
+    channel: str = Field(min_length=1)
+    thread: str | None = None
+    label: str = "a message"
+    report_failure: bool = True
+
+    @property
+    def op_id(self) -> str:
+        return self.slot
+
+
+class SlotContent(BaseModel):
+    """What a slot should show."""
+
+    text: str
+    blocks: list[dict[str, Any]] = Field(default_factory=list)
+
+
+AnyOp = Post | Upload | SyncSlot
+OutboxOp = Annotated[AnyOp, Field(discriminator="kind")]
 OUTBOX_OP = TypeAdapter[OutboxOp](OutboxOp)
 
 
@@ -76,4 +86,19 @@ def encode(op: AnyOp) -> str:
 
 
 def decode(item: str) -> AnyOp:
+    """The op in a queued item; raises pydantic.ValidationError for anything else."""
     return OUTBOX_OP.validate_json(item)
+
+
+def metadata(op_id: str) -> dict[str, Any]:
+    """Slack message metadata naming the op, so a repeat can find the first post."""
+    return {"event_type": EVENT_TYPE, "event_payload": {"op": op_id}}
+
+
+def op_of(message: dict[str, Any]) -> str | None:
+    """The op id a Slack message was posted for, if the bot posted it through the outbox."""
+    found = message.get("metadata") or {}
+    if found.get("event_type") != EVENT_TYPE:
+        return None
+    op_id = (found.get("event_payload") or {}).get("op")
+    return str(op_id) if op_id is not None else None

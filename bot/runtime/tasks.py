@@ -59,6 +59,15 @@ class TaskTracker:
             if on_failure is not None:
                 await _report(on_failure, error, name)
 
+    async def settle(self, within: float) -> int:
+        """Wait for the tasks running now (and those they start) without closing; return how
+        many are still running after `within` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while self._tasks and loop.time() < deadline:
+            await asyncio.wait(set(self._tasks), timeout=deadline - loop.time())
+        return len(self._tasks)
+
     async def drain(self, grace_seconds: float) -> int:
         """Stop taking work, wait for running tasks, cancel what is left; return how many."""
         self._closing = True

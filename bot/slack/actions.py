@@ -9,7 +9,6 @@ import structlog
 from slack_bolt.async_app import AsyncRespond
 
 from bot.incidents.model import Incident
-from bot.outbox.ops import ThreadNote
 from bot.slack.deps import Deps
 from bot.slack.render import notes
 from bot.slack.render.incident import (
@@ -54,11 +53,8 @@ async def silence(deps: Deps, incident: Incident, user: str, respond: AsyncRespo
     except AlertmanagerError as error:
         await _tell(respond, f"The silence could not be created: {escape(str(error))}")
         return
-    await deps.incidents.repository.enqueue(
-        ThreadNote(
-            incident_id=incident.id,
-            text=notes.person_silenced(user, silence_id, SILENCE_DURATION.total_seconds() / 3600),
-        )
+    await deps.incidents.tell_thread(
+        incident, notes.person_silenced(user, silence_id, SILENCE_DURATION.total_seconds() / 3600)
     )
 
 

@@ -1,9 +1,13 @@
-"""The bot's Slack Web API client: retries on 429, 5xx and connection errors; pacing; metrics."""
+"""The bot's Slack Web API clients, counting every call by method and outcome.
+
+Two flavours: the interactive client (listeners, App Home) retries 429s, 5xx and dropped
+connections itself; the outbox's client retries nothing, because a repeated post could post
+twice: the outbox looks a doubtful write up in Slack before trying it again, and paces each
+channel for every replica (`bot.outbox.pace`).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -18,25 +22,9 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.telemetry import SLACK_API_CALLS
 
-POST_INTERVAL_SECONDS = 1.0
-_PACED_METHODS = frozenset({"chat.postMessage"})
-
-
-class ChannelPacer:
-    """Spaces posts to one channel `interval` seconds apart (Slack allows about one a second)."""
-
-    def __init__(self, interval: float = POST_INTERVAL_SECONDS) -> None:
-        self._interval = interval
-        self._next_slot: dict[str, float] = {}
-        self._lock = asyncio.Lock()
-
-    async def wait_turn(self, channel: str) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next_slot.get(channel, 0.0))
-            self._next_slot[channel] = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+REQUEST_TIMEOUT_SECONDS = 15
+# Also how long another replica's write may still be in flight (see bot.outbox.writes).
+OUTBOX_REQUEST_TIMEOUT_SECONDS = 10
 
 
 def default_retry_handlers() -> list[AsyncRetryHandler]:
@@ -48,19 +36,14 @@ def default_retry_handlers() -> list[AsyncRetryHandler]:
 
 
 class BotWebClient(AsyncWebClient):
-    """`AsyncWebClient` that paces channel posts and counts every call by method and outcome."""
+    """`AsyncWebClient` that counts every call by method and outcome."""
 
-    def __init__(self, *, pacer: ChannelPacer | None = None, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("retry_handlers", default_retry_handlers())
-        kwargs.setdefault("timeout", 15)
+        kwargs.setdefault("timeout", REQUEST_TIMEOUT_SECONDS)
         super().__init__(**kwargs)
-        self.pacer = pacer or ChannelPacer()
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
-        if api_method in _PACED_METHODS:
-            channel = _channel_of(kwargs)
-            if channel:
-                await self.pacer.wait_turn(channel)
         try:
             response = await super().api_call(api_method, **kwargs)
         except SlackApiError as error:
@@ -73,14 +56,6 @@ class BotWebClient(AsyncWebClient):
         return response
 
 
-def _channel_of(kwargs: dict[str, Any]) -> str | None:
-    for part in ("json", "params", "data"):
-        values = kwargs.get(part)
-        if isinstance(values, dict) and values.get("channel"):
-            return str(values["channel"])
-    return None
-
-
 def _error_code(error: SlackApiError) -> str:
     try:
         return str(error.response.get("error") or "error")
@@ -90,3 +65,13 @@ def _error_code(error: SlackApiError) -> str:
 
 def make_client(token: str, base_url: str) -> BotWebClient:
     return BotWebClient(token=token, base_url=base_url)
+
+
+def make_outbox_client(token: str, base_url: str) -> BotWebClient:
+    """A client that never repeats a request on its own (see the module docstring)."""
+    return BotWebClient(
+        token=token,
+        base_url=base_url,
+        retry_handlers=[],
+        timeout=OUTBOX_REQUEST_TIMEOUT_SECONDS,
+    )

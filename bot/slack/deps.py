@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.catalog import Catalog
 from bot.incidents.service import IncidentService
 from bot.incidents.triage_flow import IncidentTriage
+from bot.outbox.queue import Outbox
 from bot.runtime.tasks import TaskTracker
 from bot.settings import Settings
 from bot.slack.home import HomeTab
@@ -30,7 +30,7 @@ class Deps:
     triage: IncidentTriage
     permissions: Permissions
     alertmanager: AlertmanagerClient | None
-    nudge: Callable[[], None]
+    outbox: Outbox
     prometheus: PrometheusClient | None
     home: HomeTab
     rate_limiter: RateLimiter

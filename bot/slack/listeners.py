@@ -18,6 +18,7 @@ from bot.slack.commands import register_commands
 from bot.slack.commands.buttons import register_buttons
 from bot.slack.deps import Deps
 from bot.slack.ids import EVENT_ID, loggable
+from bot.store import keys
 from bot.store.base import StoreUnavailable
 from bot.store.keys import IDEMPOTENCY_TTL_SECONDS
 
@@ -38,7 +39,7 @@ def _once_per_event(deps: Deps) -> Callable[..., Awaitable[BoltResponse | None]]
     ) -> BoltResponse | None:
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not await deps.store.claim_once(
-            f"slack-event:{event_id}", IDEMPOTENCY_TTL_SECONDS
+            keys.slack_event(str(event_id)), IDEMPOTENCY_TTL_SECONDS
         ):
             log.info("dropped a repeated Slack event", event_id=loggable(event_id, EVENT_ID))
             return BoltResponse(status=200, body="")
@@ -52,7 +53,6 @@ def _home_opened(deps: Deps) -> Callable[..., Awaitable[None]]:
         if event.get("tab", "home") != "home":
             return
         user = str(event.get("user") or "")
-        deps.home.opened_by(user)
         deps.tasks.spawn(_publish(deps, user), name=f"home-{user}")
 
     return on_home_opened
@@ -60,6 +60,7 @@ def _home_opened(deps: Deps) -> Callable[..., Awaitable[None]]:
 
 async def _publish(deps: Deps, user: str) -> None:
     try:
+        await deps.home.opened_by(user)
         await deps.home.publish(user)
     except (SlackApiError, StoreUnavailable, TimeoutError) as error:
         log.warning("could not publish App Home", user=loggable(user), error=type(error).__name__)

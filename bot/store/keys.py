@@ -1,8 +1,9 @@
-"""Every Redis key and every expiry the store uses, in one place.
+"""Every Redis key and every expiry the bot uses, in one place.
 
 All keys share one prefix (``triagebot:`` by default) so an operator can find, count or delete
 the bot's data with ``SCAN MATCH triagebot:*``, and tests can isolate themselves with a prefix
-of their own such as ``test:<uuid>:``.
+of their own such as ``test:<uuid>:``. `KeySpace` builds the physical keys; the functions under
+"Names" build the logical names callers pass to the store (claims, values, locks, leases, paces).
 """
 
 from __future__ import annotations
@@ -23,11 +24,36 @@ LOCK_TTL_SECONDS: float = 30.0
 # Open incidents never expire; a resolved one (with its timeline) is kept this long afterwards.
 RESOLVED_INCIDENT_TTL_SECONDS: float = 30 * DAY_SECONDS
 
-# How long a claimed outbox entry stays invisible to other workers before it is retried.
-OUTBOX_LEASE_SECONDS: float = 60.0
+# A resolved incident whose alert fires again within this window reopens in the same thread.
+REOPEN_WINDOW_SECONDS: float = 30 * 60.0
+
+# The lock around one incident group's read-modify-write; renewed while held.
+GROUP_LOCK_TTL_SECONDS: float = 15.0
 
 # Default expiry for cached values written with set_value by callers that have no better idea.
 CACHE_TTL_SECONDS: float = 5 * 60.0
+
+# Outbox: a channel lane's owner renews its lease every third of this; when the owner dies,
+# another replica takes the lane once it lapses.
+LANE_LEASE_SECONDS: float = 6.0
+# What the outbox remembers of each write (attempt, Slack's ts, failure) and of each slot.
+OUTBOX_RECORD_TTL_SECONDS: float = 30 * DAY_SECONDS
+DEAD_LETTERS_KEPT = 1000
+
+# Triage runs under a lease renewed while it runs; a sweeper restarts triages whose owner died.
+TRIAGE_LEASE_SECONDS: float = 20.0
+TRIAGE_RECORD_TTL_SECONDS: float = 30 * DAY_SECONDS
+
+# App Home: the latest health verdict per service, and who looked at Home recently.
+HEALTH_MARK_TTL_SECONDS: float = 6 * 3600.0
+HOME_VIEWER_SECONDS: float = 30 * 60.0
+HOME_VIEWERS_KEPT = 200
+
+# Weekly digest: the "sent" record outlives its week; the build lock is renewed while building.
+DIGEST_SENT_TTL_SECONDS: float = 15 * DAY_SECONDS
+DIGEST_BUILD_LOCK_TTL_SECONDS: float = 300.0
+
+TRIAGE_WORK = "triage"
 
 
 @dataclass(frozen=True)
@@ -57,6 +83,12 @@ class KeySpace:
     def timeline(self, incident_id: str) -> str:
         return f"{self.prefix}timeline:{incident_id}"
 
+    def firing(self, incident_id: str) -> str:
+        return f"{self.prefix}firing:{incident_id}"
+
+    def received(self, incident_id: str) -> str:
+        return f"{self.prefix}received:{incident_id}"
+
     def incident_group(self, group_key: str) -> str:
         return f"{self.prefix}group:{group_key}"
 
@@ -69,23 +101,109 @@ class KeySpace:
     def incident_sequence(self) -> str:
         return f"{self.prefix}incidents:seq"
 
-    def outbox_queue(self) -> str:
-        return f"{self.prefix}outbox:queue"
+    def lane(self, lane: str) -> str:
+        return f"{self.prefix}outbox:lane:{lane}"
 
-    def outbox_items(self) -> str:
-        return f"{self.prefix}outbox:items"
+    def lanes(self) -> str:
+        return f"{self.prefix}outbox:lanes"
 
-    def outbox_leases(self) -> str:
-        return f"{self.prefix}outbox:leases"
+    def lane_owner(self, lane: str) -> str:
+        return f"{self.prefix}outbox:owner:{lane}"
 
-    def outbox_sequence(self) -> str:
-        return f"{self.prefix}outbox:seq"
+    def slot(self, slot: str) -> str:
+        return f"{self.prefix}outbox:slot:{slot}"
+
+    def op(self, op_id: str) -> str:
+        return f"{self.prefix}outbox:op:{op_id}"
+
+    def dead_letters(self) -> str:
+        return f"{self.prefix}outbox:dead"
 
     def lock(self, name: str) -> str:
         return f"{self.prefix}lock:{name}"
 
+    def work(self, kind: str) -> str:
+        return f"{self.prefix}work:{kind}"
+
     def value(self, key: str) -> str:
         return f"{self.prefix}kv:{key}"
+
+    def rate(self, name: str) -> str:
+        return f"{self.prefix}rate:{name}"
+
+    def members(self, name: str) -> str:
+        return f"{self.prefix}members:{name}"
+
+    def pace(self, name: str) -> str:
+        return f"{self.prefix}pace:{name}"
+
+
+# The consumer group every lane stream has.
+LANE_GROUP = "delivery"
+
+
+# Names: the logical keys callers pass to claim_once, get_value, acquire_lock, paces...
+
+
+def notification(digest: str) -> str:
+    return f"notification:{digest}"
+
+
+def slack_event(event_id: str) -> str:
+    return f"slack-event:{event_id}"
+
+
+def resolved_group(group_key: str) -> str:
+    return f"resolved-group:{group_key}"
+
+
+def group_lock(group_key: str) -> str:
+    return f"incident-group:{group_key}"
+
+
+def triage_once(incident_id: str, opening: int) -> str:
+    return f"triage-started:{incident_id}:{opening}"
+
+
+def triage_lease(incident_id: str) -> str:
+    return f"triage:{incident_id}"
+
+
+def triage_progress(incident_id: str) -> str:
+    return f"triage-progress:{incident_id}"
+
+
+def health_mark(service: str) -> str:
+    return f"health-mark:{service}"
+
+
+HOME_VIEWERS = "home-viewers"
+
+
+def rate_limit(command: str, user_id: str) -> str:
+    return f"{command}:{user_id}"
+
+
+def digest_lock(channel: str, week: str) -> str:
+    return f"digest:{channel}:{week}"
+
+
+def digest_sent(channel: str, week: str) -> str:
+    return f"digest-sent:{channel}:{week}"
+
+
+def digest_since(channel: str) -> str:
+    return f"digest-since:{channel}"
+
+
+def post_pace(channel: str) -> str:
+    """Slack's per-channel posting pace (about one message a second)."""
+    return f"post:{channel}"
+
+
+def method_pace(method: str) -> str:
+    """A Web API method's workspace-wide allowance (its rate-limit tier)."""
+    return f"method:{method}"
 
 
 def _escape_glob(text: str) -> str:

@@ -1,5 +1,9 @@
 """The triage engine: walk a playbook of checks against one service and name a primary cause.
 
+    from bot.triage.engine import TriageRequest, run_triage
+    from bot.triage.playbook import load_playbooks
+    from bot.triage.window import parse_window
+
     playbook = load_playbooks(Path("playbooks"))["nodejs"]
     report = await run_triage(
         TriageRequest(service="checkout", window=parse_window("10m", end=time.time()),
@@ -8,31 +12,6 @@
     )
 
 It knows nothing of Slack: the CLI, the Slack flows and the digest all call `run_triage`.
+The package imports nothing itself, so loading only the playbook (`python -m bot
+check-config`) does not pull in the engine, the Prometheus client or the APM backends.
 """
-
-from __future__ import annotations
-
-from bot.triage.checks.base import Targets
-from bot.triage.engine import ProgressCallback, TriageRequest, run_triage
-from bot.triage.playbook import Playbook, PlaybookError, load_playbooks
-from bot.triage.prom_source import PrometheusSignalSource
-from bot.triage.recorded import RecordedSignalSource
-from bot.triage.source import Fetched, SignalSource
-from bot.triage.window import Window, WindowError, parse_window
-
-__all__ = [
-    "Fetched",
-    "Playbook",
-    "PlaybookError",
-    "ProgressCallback",
-    "PrometheusSignalSource",
-    "RecordedSignalSource",
-    "SignalSource",
-    "Targets",
-    "TriageRequest",
-    "Window",
-    "WindowError",
-    "load_playbooks",
-    "parse_window",
-    "run_triage",
-]

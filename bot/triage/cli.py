@@ -14,7 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from pydantic import SecretStr
 
@@ -23,31 +23,12 @@ from bot.cli_errors import EXIT_BACKEND_DOWN, EXIT_BAD_INPUT, EXIT_OK, BadInput
 from bot.settings import Settings, SettingsError, load_settings, read_secret_variables
 from bot.sources.apm.settings import ApmSettings
 from bot.sources.prometheus import PrometheusClient
+from bot.triage.cli_args import configure_parser
 from bot.triage.db_text import render_database_report
 from bot.triage.playbook import DEFAULT_PLAYBOOK, Playbook, PlaybookError, load_playbooks
 from bot.triage.runner import DATABASE_STEP, ServiceTriageRunner, UnknownService
 from bot.triage.text import render_report
 from bot.triage.window import WindowError, parse_window
-
-
-def add_triage_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Register `triage` on an argparse sub-parser collection (from `add_subparsers()`)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "triage", help="walk the Node.js checklist for one service and print a diagnosis"
-    )
-    configure_parser(parser)
-    return parser
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("service", help="service name from the catalog")
-    parser.add_argument("--window", default="10m", help="look-back window, 1m..30d (default 10m)")
-    parser.add_argument("--services", type=Path, help="service catalog (default: config dir)")
-    parser.add_argument("--prometheus-url", help="Prometheus base URL (default: PROMETHEUS_URL)")
-    parser.add_argument(
-        "--db", action="store_true", help="only the database step, with all its evidence"
-    )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 async def run_triage_cli(argv: list[str], *, out: TextIO | None = None) -> int:

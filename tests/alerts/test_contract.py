@@ -80,16 +80,24 @@ def test_parsing_is_deterministic(source: str) -> None:
 
 @source_names
 def test_malformed_payload_names_the_bad_field(source: str) -> None:
+    """A payload with nothing else to keep is refused naming the field; in a group with other
+    good alerts, the bad one is named in `rejected` and the others are kept."""
     payload = example(source)
     mutate, expected_path = MALFORMED[source]
     mutate(payload)
+    others = len(payload.get("alerts", [None])) - 1
 
-    with pytest.raises(AlertPayloadError) as caught:
-        SOURCES[source](payload)
-
-    assert caught.value.field_path == expected_path
-    assert caught.value.problem
-    assert str(caught.value).startswith(f"{expected_path}: ")
+    if others == 0:
+        with pytest.raises(AlertPayloadError) as caught:
+            SOURCES[source](payload)
+        assert caught.value.field_path == expected_path
+        assert caught.value.problem
+        assert str(caught.value).startswith(f"{expected_path}: ")
+        return
+    batch = SOURCES[source](payload)
+    assert [rejected.field for rejected in batch.rejected] == [expected_path]
+    assert all(rejected.problem for rejected in batch.rejected)
+    assert len(batch.alerts) == others
 
 
 @source_names

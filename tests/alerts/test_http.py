@@ -11,6 +11,7 @@ from structlog.testing import capture_logs
 from bot.alerts import http as alert_http
 from bot.alerts.model import AlertBatch
 from bot.alerts.sources import SOURCES
+from bot.telemetry import REGISTRY
 from tests.alerts.conftest import TOKEN, ClientFactory, RecordingSink, bearer, example
 
 
@@ -89,21 +90,65 @@ async def test_malformed_payload_is_400_naming_the_field(
     make_client: ClientFactory, sink: RecordingSink
 ) -> None:
     payload = example("alertmanager")
-    payload["alerts"][1]["startsAt"] = "last tuesday"
+    payload["alerts"] = [{**payload["alerts"][1], "startsAt": "last tuesday"}]
     client = await make_client()
     with capture_logs() as logs:
         response = await client.post("/alerts/alertmanager", json=payload, headers=bearer())
     body = await response.json()
 
     assert response.status == 400
-    assert body["field"] == "alerts[1].startsAt"
+    assert body["field"] == "alerts[0].startsAt"
     assert body["problem"] == "not an RFC 3339 timestamp"
-    assert "alerts[1].startsAt" in body["error"]
+    assert "alerts[0].startsAt" in body["error"]
     assert sink.batches == []
     assert "last tuesday" not in repr(logs)
     assert [entry["field"] for entry in logs if entry["log_level"] == "warning"] == [
-        "alerts[1].startsAt"
+        "alerts[0].startsAt"
     ]
+
+
+def rejected_count(source: str, reason: str) -> float:
+    from bot.telemetry import REGISTRY
+
+    sample = REGISTRY.get_sample_value(
+        "bot_alerts_rejected_total", {"source": source, "reason": reason}
+    )
+    return sample or 0.0
+
+
+@pytest.mark.parametrize("source", ["alertmanager", "generic"])
+async def test_one_malformed_alert_does_not_cost_its_group(
+    make_client: ClientFactory, sink: RecordingSink, source: str
+) -> None:
+    payload = example(source)
+    good = payload["alerts"][0]
+    time_field = "startsAt" if source == "alertmanager" else "starts_at"
+    payload["alerts"] = [
+        {**good, time_field: "last tuesday"},
+        good,
+        {**good, "status": "exploded"},
+    ]
+    before = rejected_count(source, "value_error"), rejected_count(source, "literal_error")
+    client = await make_client()
+    with capture_logs() as logs:
+        response = await client.post(f"/alerts/{source}", json=payload, headers=bearer())
+    body = await response.json()
+
+    assert response.status == 202, body
+    (batch,) = sink.batches
+    assert len(batch.alerts) == 1
+    assert body["accepted"] == body["alerts"] == 1
+    assert body["rejected"] == [
+        {"index": 0, "field": f"alerts[0].{time_field}", "problem": "not an RFC 3339 timestamp"},
+        {"index": 2, "field": "alerts[2].status", "problem": "must be 'firing' or 'resolved'"},
+    ]
+    warnings = [entry for entry in logs if entry["log_level"] == "warning"]
+    assert [entry["fields"] for entry in warnings] == [
+        [f"alerts[0].{time_field}", "alerts[2].status"]
+    ]
+    assert "last tuesday" not in repr(logs)
+    assert rejected_count(source, "value_error") == before[0] + 1
+    assert rejected_count(source, "literal_error") == before[1] + 1
 
 
 @pytest.mark.parametrize(
@@ -306,3 +351,26 @@ def test_routes_need_a_token() -> None:
 
     with pytest.raises(ValueError, match="ALERT_WEBHOOK_TOKEN"):
         alert_http.add_alert_routes(web.Application(), token="", sink=RecordingSink())
+
+
+async def test_answers_are_counted_by_source_and_status(make_client: ClientFactory) -> None:
+    client = await make_client()
+    before = _webhook_counts()
+    await client.post("/alerts/grafana", json=example("grafana"), headers=bearer())
+    await client.post("/alerts/grafana", json=example("grafana"))
+    await client.post("/alerts/no-such-source-0a1b", json={}, headers=bearer())
+    after = _webhook_counts()
+
+    assert after[("grafana", "202")] - before.get(("grafana", "202"), 0) == 1
+    assert after[("grafana", "401")] - before.get(("grafana", "401"), 0) == 1
+    assert after[("unknown", "404")] - before.get(("unknown", "404"), 0) == 1
+    assert not [source for source, _status in after if source.startswith("no-such-source")]
+
+
+def _webhook_counts() -> dict[tuple[str, str], float]:
+    (family,) = [f for f in REGISTRY.collect() if f.name == "bot_alert_webhooks"]
+    return {
+        (sample.labels["source"], sample.labels["status"]): sample.value
+        for sample in family.samples
+        if sample.name.endswith("_total")
+    }

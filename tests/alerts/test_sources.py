@@ -65,17 +65,9 @@ def test_alertmanager_firing_alert_ignores_a_guessed_end_time() -> None:
 @pytest.mark.parametrize(
     ("path", "value", "expected_field", "expected_problem"),
     [
-        (("alerts", 0, "labels"), {"severity": 3}, "alerts[0].labels.severity", "must be a string"),
         (("truncatedAlerts",), -1, "truncatedAlerts", "must not be negative"),
         (("alerts",), {}, "alerts", "must be a JSON array"),
         (("status",), "silenced", "status", "must be 'firing' or 'resolved'"),
-        (("alerts", 0, "startsAt"), 1714564800, "alerts[0].startsAt", "not an RFC 3339 timestamp"),
-        (
-            ("alerts", 0, "endsAt"),
-            "2024-05-01T12:00:00",
-            "alerts[0].endsAt",
-            "not an RFC 3339 timestamp",
-        ),
     ],
 )
 def test_alertmanager_errors_name_field_and_problem(
@@ -91,6 +83,42 @@ def test_alertmanager_errors_name_field_and_problem(
         SOURCES["alertmanager"](payload)
 
     assert (caught.value.field_path, caught.value.problem) == (expected_field, expected_problem)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected_field", "expected_problem"),
+    [
+        (("labels",), {"severity": 3}, "alerts[0].labels.severity", "must be a string"),
+        (("startsAt",), 1714564800, "alerts[0].startsAt", "not an RFC 3339 timestamp"),
+        (("endsAt",), "2024-05-01T12:00:00", "alerts[0].endsAt", "not an RFC 3339 timestamp"),
+    ],
+)
+def test_alertmanager_keeps_the_group_and_names_a_bad_alert(
+    path: tuple[str, ...], value: object, expected_field: str, expected_problem: str
+) -> None:
+    payload = example("alertmanager")
+    payload["alerts"][0][path[0]] = value
+
+    batch = SOURCES["alertmanager"](payload)
+
+    assert [a.fingerprint for a in batch.alerts] == [payload["alerts"][1]["fingerprint"]]
+    (rejected,) = batch.rejected
+    assert (rejected.index, rejected.field, rejected.problem) == (
+        0,
+        expected_field,
+        expected_problem,
+    )
+
+
+def test_alertmanager_group_of_only_bad_alerts_is_refused() -> None:
+    payload = example("alertmanager")
+    for alert in payload["alerts"]:
+        alert["startsAt"] = "soon"
+
+    with pytest.raises(AlertPayloadError) as caught:
+        SOURCES["alertmanager"](payload)
+
+    assert caught.value.field_path == "alerts[0].startsAt"
 
 
 def test_grafana_notification_keeps_values_and_links() -> None:

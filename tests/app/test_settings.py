@@ -8,6 +8,7 @@ import pytest
 
 from bot.settings import Settings, SettingsError, load_settings, read_secret_variables
 from bot.sources.postgres.config import dsn_secrets
+from bot.store.target import SentinelTarget
 
 SECRET_SIGNING = "f00dfacef00dfacef00dface"
 
@@ -105,6 +106,66 @@ def test_the_variables_a_catalog_names_are_read_from_the_environment_and_dotenv(
         "zq-env-pw",
     ]
     assert dsn_secrets(found["ORDERS_DATABASE_URL"])[1] == "zq-file-pw"
+
+
+@pytest.mark.parametrize(
+    ("url", "sentinels", "expected"),
+    [
+        (
+            "redis+sentinel://:s3cret@10.0.0.1:26379,10.0.0.2/cache/2",
+            None,
+            SentinelTarget((("10.0.0.1", 26379), ("10.0.0.2", 26379)), "cache", 2, "s3cret"),
+        ),
+        (
+            "redis+sentinel://:s3cret@/cache",
+            "s1:5000, s2:5001",
+            SentinelTarget((("s1", 5000), ("s2", 5001)), "cache", 0, "s3cret"),
+        ),
+        (None, "s1:26379", SentinelTarget((("s1", 26379),), "mymaster", 0, None)),
+    ],
+)
+def test_redis_behind_sentinel_from_the_url_or_the_sentinel_list(
+    clean_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str | None,
+    sentinels: str | None,
+    expected: SentinelTarget,
+) -> None:
+    if url:
+        monkeypatch.setenv("REDIS_URL", url)
+    if sentinels:
+        monkeypatch.setenv("REDIS_SENTINELS", sentinels)
+    assert load_settings().redis_target() == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "sentinels", "problem"),
+    [
+        ("redis+sentinel://:s3cret@/cache", None, "no sentinel given"),
+        ("redis+sentinel://:s3cret@s1:26379/cache/zero", None, "must be a number"),
+        ("redis://:s3cret@127.0.0.1:6379/0", "s1:26379", "must go with REDIS_URL unset"),
+        ("redis+sentinel://:s3cret@s1:port/cache", None, "host:port"),
+    ],
+)
+def test_a_bad_sentinel_setting_is_named_without_the_password(
+    clean_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    sentinels: str | None,
+    problem: str,
+) -> None:
+    monkeypatch.setenv("REDIS_URL", url)
+    if sentinels:
+        monkeypatch.setenv("REDIS_SENTINELS", sentinels)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert problem in str(caught.value)
+    assert "s3cret" not in str(caught.value)
+
+
+def test_a_plain_url_is_used_as_it_is(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/3")
+    assert load_settings().redis_target() == "redis://127.0.0.1:6379/3"
 
 
 def test_token_settings_take_two_for_rotation_and_per_source_pairs(

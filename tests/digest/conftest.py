@@ -10,7 +10,7 @@ from datetime import datetime
 import pytest
 
 from bot.digest.period import DigestPeriod
-from bot.outbox.ops import AnyOp, ChannelFile, ChannelMessage, ChannelOp, decode
+from bot.outbox.ops import AnyOp, Post, Upload, decode
 from bot.store import RedisStore, Store
 from bot.store.keys import KeySpace
 from bot.store.redis_store import connect
@@ -29,13 +29,15 @@ class SharedRedis:
         self.opened.append(store)
         return store
 
-    async def outbox(self) -> list[ChannelOp]:
-        """Every queued item, oldest first (read under a lease short enough to reread)."""
+    async def outbox(self) -> list[Post | Upload]:
+        """Every queued write, oldest first per channel."""
         reader = self.replica()
-        await asyncio.sleep(0.01)  # let an earlier read's lease lapse
-        items = await reader.outbox_claim("test-reader", 0.001, 10_000)
-        ops = [decode(item) for _, item in items]
-        return [op for op in ops if isinstance(op, ChannelMessage | ChannelFile)]
+        ops = [
+            decode(entry.item)
+            for lane in await reader.lanes()
+            for entry in await reader.peek_lane(lane, 10_000)
+        ]
+        return [op for op in ops if isinstance(op, Post | Upload)]
 
 
 @pytest.fixture
@@ -65,20 +67,21 @@ class FakeComposer:
         self.delay = delay
         self.calls: list[DigestPeriod] = []
 
-    async def __call__(self, period: DigestPeriod) -> list[AnyOp]:
+    async def __call__(self, period: DigestPeriod) -> list[Post | Upload]:
         self.calls.append(period)
         await asyncio.sleep(self.delay)  # long enough for concurrent replicas to overlap
-        top = ChannelMessage(channel=period.channel, key=period.key, text=f"digest {period.week}")
+        top = Post(channel=period.channel, op_id=period.key, text=f"digest {period.week}")
         replies = [
-            ChannelMessage(
+            Post(
                 channel=period.channel,
-                key=period.service_key(name),
+                op_id=period.service_key(name),
                 text=name,
-                thread_of=period.key,
+                thread=period.key,
             )
             for name in self.services
         ]
-        return [top, *replies]
+        ops: list[Post | Upload] = [top, *replies]
+        return ops
 
 
 class SettableClock:
@@ -89,8 +92,8 @@ class SettableClock:
         return self.now
 
 
-def top_messages(ops: Sequence[AnyOp]) -> list[ChannelMessage]:
-    return [op for op in ops if isinstance(op, ChannelMessage) and op.thread_of is None]
+def top_messages(ops: Sequence[AnyOp]) -> list[Post]:
+    return [op for op in ops if isinstance(op, Post) and op.thread is None]
 
 
 StoreFactory = Callable[[], Store]

@@ -16,7 +16,8 @@ import pytest
 from aiohttp import web
 
 from bot.catalog import Catalog, parse_catalog
-from bot.digest.cli import add_digest_parser, run_digest_cli
+from bot.digest.cli import run_digest_cli
+from bot.digest.cli_args import add_digest_parser
 from bot.digest.compose import DigestComposer, DigestUnavailable
 from bot.digest.figures import (
     Availability,
@@ -31,7 +32,7 @@ from bot.digest.figures import (
 )
 from bot.digest.period import DigestPeriod, iso_week
 from bot.digest.render import ChannelDigest, digest_ops, digest_text
-from bot.outbox.ops import ChannelFile, ChannelMessage
+from bot.outbox.ops import Post, Upload
 from bot.sources.base import MetricsQuerier
 from bot.sources.prometheus import PrometheusClient
 from tests.digest.history import PROMTOOL, STEP, ServiceHistory, backfilled_prometheus
@@ -170,14 +171,14 @@ async def test_ops_carry_one_chart_per_service_with_data_in_the_thread(
     digest = await build(backfilled)
     ops = digest_ops(digest)
     period = backfilled.period()
-    assert isinstance(ops[0], ChannelMessage)
-    assert ops[0].key == period.key
-    files = [op for op in ops if isinstance(op, ChannelFile)]
-    assert sorted(f.key for f in files) == [
+    assert isinstance(ops[0], Post)
+    assert ops[0].op_id == period.key
+    files = [op for op in ops if isinstance(op, Upload)]
+    assert sorted(f.op_id for f in files) == [
         period.chart_key("checkout"),
         period.chart_key("ledger"),
     ]
-    assert all(f.thread_of == period.key for f in files)
+    assert all(f.thread == period.key for f in files)
     assert base64.b64decode(files[0].png_base64).startswith(b"\x89PNG")
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.catalog import Digest
-from bot.digest.cli import EXIT_BAD_INPUT, add_digest_parser, run_digest_cli
+from bot.digest.cli import EXIT_BAD_INPUT, run_digest_cli
+from bot.digest.cli_args import add_digest_parser
 from bot.digest.period import due_period, first_run_in_week, iso_week, manual_period
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")

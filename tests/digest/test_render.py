@@ -28,7 +28,7 @@ from bot.digest.lines import flags, level_of
 from bot.digest.period import DigestPeriod
 from bot.digest.render import ChannelDigest, channel_blocks, digest_ops, service_blocks
 from bot.incidents.model import Incident, SlackThread
-from bot.outbox.ops import ChannelFile, ChannelMessage
+from bot.outbox.ops import Post, Upload
 from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT
 
 PERIOD = DigestPeriod("C0TEAM0001", "2026-W23", datetime(2026, 6, 1, 9, tzinfo=UTC))
@@ -86,18 +86,18 @@ def test_fifty_services_fit_slack_limits_with_a_reply_each() -> None:
     )
     ops = digest_ops(digest)
     top, *rest = ops
-    assert isinstance(top, ChannelMessage)
-    assert top.thread_of is None
+    assert isinstance(top, Post)
+    assert top.thread is None
     within_limits(top.blocks)
     summary = "\n".join(str(b["text"]["text"]) for b in top.blocks if "text" in b)
     assert all(f"long-name-{i:02d}*" in summary for i in range(50))  # every service listed
-    replies = [op for op in rest if isinstance(op, ChannelMessage)]
-    files = [op for op in rest if isinstance(op, ChannelFile)]
+    replies = [op for op in rest if isinstance(op, Post)]
+    files = [op for op in rest if isinstance(op, Upload)]
     assert len(replies) == len(files) == 50
-    assert all(op.thread_of == PERIOD.key for op in rest)
+    assert all(op.thread == PERIOD.key for op in rest)
     for reply in replies:
         within_limits(reply.blocks)
-    keys = [op.key for op in ops]
+    keys = [op.op_id for op in ops]
     assert len(set(keys)) == len(keys)
 
 

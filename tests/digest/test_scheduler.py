@@ -13,6 +13,7 @@ from bot.catalog import Catalog, parse_catalog
 from bot.digest.guard import DigestGuard, Outcome
 from bot.digest.period import DigestPeriod, due_period
 from bot.digest.scheduler import DigestScheduler
+from bot.outbox.queue import Outbox
 from bot.store import RedisStore, StoreUnavailable
 from tests.digest.conftest import FakeComposer, SettableClock, SharedRedis, top_messages
 
@@ -99,7 +100,7 @@ async def test_three_replicas_firing_at_the_scheduled_time_enqueue_one_digest(
 
     team_ops = [op for op in await shared_redis.outbox() if op.channel == TEAM]
     tops = top_messages(team_ops)
-    assert [op.key for op in tops] == [f"digest:{TEAM}:2026-W23"]
+    assert [op.op_id for op in tops] == [f"digest:{TEAM}:2026-W23"]
     assert len(team_ops) == 3  # the top message and one reply per service, once
     assert [p.channel for p in composer.calls].count(TEAM) == 1
 
@@ -127,7 +128,7 @@ async def test_three_replicas_starting_after_the_schedule_catch_up_once(
     finally:
         await stop_all(schedulers)
     tops = top_messages(await shared_redis.outbox())
-    assert sorted(op.key for op in tops) == [
+    assert sorted(op.op_id for op in tops) == [
         f"digest:{PAYMENTS}:2026-W23",
         f"digest:{TEAM}:2026-W23",
     ]
@@ -144,7 +145,7 @@ async def test_restart_after_a_missed_schedule_enqueues_it_once(shared_redis: Sh
         await scheduler.wait_idle()
         await scheduler.stop()
     tops = [op for op in top_messages(await shared_redis.outbox()) if op.channel == TEAM]
-    assert [op.key for op in tops] == [f"digest:{TEAM}:2026-W23"]
+    assert [op.op_id for op in tops] == [f"digest:{TEAM}:2026-W23"]
     assert [p.channel for p in composer.calls].count(TEAM) == 1
     team_period = next(p for p in composer.calls if p.channel == TEAM)
     assert team_period.end == MONDAY_9_BERLIN  # the week up to the scheduled time
@@ -161,7 +162,7 @@ async def test_a_later_run_in_the_same_iso_week_does_not_post_again(
     assert await scheduler.run_channel(PAYMENTS) is Outcome.ALREADY_SENT
     clock.now = datetime(2026, 6, 8, 8, 30, tzinfo=UTC)  # next Monday: a new week
     assert await scheduler.run_channel(PAYMENTS) is Outcome.SENT
-    weeks = [op.key for op in top_messages(await shared_redis.outbox())]
+    weeks = [op.op_id for op in top_messages(await shared_redis.outbox())]
     assert weeks == [f"digest:{PAYMENTS}:2026-W23", f"digest:{PAYMENTS}:2026-W24"]
 
 
@@ -174,7 +175,7 @@ async def test_a_new_install_waits_for_the_next_scheduled_time(
     assert await scheduler.run_channel(TEAM) is None
     clock.now = datetime(2026, 6, 8, 9, 0, tzinfo=BERLIN)  # next Monday, on time
     assert await scheduler.run_channel(TEAM) is Outcome.SENT
-    tops = [op.key for op in top_messages(await shared_redis.outbox()) if op.channel == TEAM]
+    tops = [op.op_id for op in top_messages(await shared_redis.outbox()) if op.channel == TEAM]
     assert tops == [f"digest:{TEAM}:2026-W24"]
 
 
@@ -187,7 +188,7 @@ async def test_nothing_is_sent_before_the_scheduled_time(shared_redis: SharedRed
 
 
 class FailingPushes(RedisStore):
-    async def outbox_push(self, item: str) -> str:
+    async def enqueue(self, lane: str, item: str) -> str:
         raise StoreUnavailable("Redis went away")
 
 
@@ -199,7 +200,10 @@ async def test_failed_enqueue_releases_the_guard_so_a_retry_sends(
     broken = FailingPushes(shared_redis.replica()._redis, shared_redis.keys)
     assert await DigestGuard(broken).run_once(period, FakeComposer()) is Outcome.FAILED
     wakes: list[str] = []
-    healthy = DigestGuard(shared_redis.replica(), on_enqueue=lambda: wakes.append("wake"))
+    replica = shared_redis.replica()
+    outbox = Outbox(replica)
+    outbox.on_enqueue(lambda: wakes.append("wake"))
+    healthy = DigestGuard(replica, outbox=outbox)
     assert not await healthy.is_sent(period)
     assert await healthy.run_once(period, FakeComposer()) is Outcome.SENT
     assert wakes == ["wake"]

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from emulator import RunningEmulator
 from emulator.faults import Fault
+from emulator.limits import Limits
 
 
 async def test_next_calls_answer_5xx_then_recover(
@@ -84,3 +85,40 @@ async def test_clearing_faults_over_http(
     async with http.delete(emulator.url.replace("/api/", "/_emulator/faults")) as response:
         assert response.status == 200
     assert emulator.state.faults.pending() == []
+
+
+async def test_a_lost_reply_keeps_the_message_but_drops_the_answer(
+    emulator: RunningEmulator, client: AsyncWebClient
+) -> None:
+    emulator.state.lost_replies.configure(share=1.0, methods=["chat.postMessage"])
+    client.retry_handlers = []  # slack_sdk would post again after a dropped connection
+    with pytest.raises(aiohttp.ClientError):
+        await client.chat_postMessage(channel="C0GENERAL", text="it landed")
+    assert [m.text for m in emulator.state.channel_messages("C0GENERAL")] == ["it landed"]
+    (call,) = emulator.state.calls_to("chat.postMessage")
+    assert (call.ok, call.reply_lost) == (True, True)
+    await client.chat_update(
+        channel="C0GENERAL", ts=emulator.state.channel_messages("C0GENERAL")[0].ts, text="edit"
+    )
+
+
+async def test_a_share_of_replies_is_lost_over_http(
+    emulator: RunningEmulator, client: AsyncWebClient, http: aiohttp.ClientSession
+) -> None:
+    emulator.state.configure_limits(Limits(rate_limits_enabled=False))
+    client.retry_handlers = []
+    url = f"{emulator.origin}/_emulator/lost-replies"
+    async with http.post(url, json={"share": 0.3, "seed": 11}) as response:
+        assert response.status == 200
+    outcomes = []
+    for number in range(40):
+        try:
+            await client.chat_postMessage(channel="C0GENERAL", text=f"m{number}")
+            outcomes.append("answered")
+        except aiohttp.ClientError:
+            outcomes.append("lost")
+    assert len(emulator.state.channel_messages("C0GENERAL")) == 40
+    assert 4 <= outcomes.count("lost") <= 20
+    assert outcomes.count("lost") == len(emulator.state.lost_replies.lost)
+    async with http.post(url, json={"share": 2}) as response:
+        assert response.status == 400

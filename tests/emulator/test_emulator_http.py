@@ -65,6 +65,33 @@ async def test_page_renders_block_text_and_escapes_html(
     assert "#incidents" in page
 
 
+async def test_page_shows_uploaded_images_and_earlier_versions(
+    emulator: RunningEmulator, client: AsyncWebClient, http: aiohttp.ClientSession
+) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"chart-bytes"
+    root = await client.chat_postMessage(channel="C0INCIDENTS", text="checking <step 1>")
+    await client.chat_update(channel="C0INCIDENTS", ts=root["ts"], text="diagnosis ready")
+    await client.files_upload_v2(
+        channel="C0INCIDENTS",
+        thread_ts=root["ts"],
+        content=png,
+        filename="lag.png",
+        alt_txt="p99 lag <429 ms>",
+    )
+    async with http.get(control(emulator, "")) as r:
+        page = await r.text()
+    [file] = emulator.state.files.values()
+    assert (
+        f"<img class='upload' src='/_emulator/files/{file.id}' alt='p99 lag &lt;429 ms&gt;'" in page
+    )
+    assert "edited 1×" in page
+    assert "<summary>1 earlier version(s)</summary><pre>checking &lt;step 1&gt;</pre>" in page
+    async with http.get(control(emulator, f"files/{file.id}")) as r:
+        assert (r.status, r.content_type, await r.read()) == (200, "image/png", png)
+    async with http.get(control(emulator, "files/F0NOSUCHFILE")) as r:
+        assert r.status == 404
+
+
 async def test_seeding_over_http(
     emulator: RunningEmulator, client: AsyncWebClient, http: aiohttp.ClientSession
 ) -> None:

@@ -4,6 +4,7 @@ against a real Prometheus, and the incident thread as the Slack emulator holds i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -116,16 +117,23 @@ def holds(check: Callable[[], object]) -> Callable[[], bool]:
     return safe
 
 
-@pytest.fixture
-async def stack(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Stack]:
+@contextlib.asynccontextmanager
+async def running_stack(
+    emulator: RunningEmulator,
+    tmp_path: Path,
+    exposition_text: str,
+    ready_when: str = 'up{job="checkout"} == 1',
+) -> AsyncIterator[Stack]:
+    """The bot against a real Prometheus scraping `checkout`'s `exposition_text` (its counters
+    growing) once the PromQL `ready_when` returns a series, alerts sent to the bot, Slack
+    emulated."""
     (tmp_path / "services.yaml").write_text(CATALOG)
     emulator.state.add_user("U0CAROL", "carol")
-    exposition = growing_counters(fixture_text("promclient.txt"))
     async with (
-        serve_exposition(exposition) as target,
+        serve_exposition(growing_counters(exposition_text)) as target,
         run_prometheus({"checkout": [target]}) as prometheus,
     ):
-        await prometheus.wait_for_series('up{job="checkout"} == 1')
+        await prometheus.wait_for_series(ready_when, within=60)
         settings = make_settings(
             emulator,
             PROMETHEUS_URL=prometheus.url,
@@ -140,6 +148,12 @@ async def stack(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Stac
                 yield Stack(bot, emulator, driver)
         finally:
             await runner.cleanup()
+
+
+@pytest.fixture
+async def stack(emulator: RunningEmulator, tmp_path: Path) -> AsyncIterator[Stack]:
+    async with running_stack(emulator, tmp_path, fixture_text("promclient.txt")) as running:
+        yield running
 
 
 async def test_alert_opens_a_thread_with_a_triage_and_buttons_work(stack: Stack) -> None:

@@ -9,7 +9,12 @@ from bot.alerts.model import Alert, AlertBatch, make_alert
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Router, ServiceRoute
 from bot.incidents.service import IncidentService
-from bot.outbox.ops import SyncRoot, ThreadNote, decode
+from bot.incidents.thread import IncidentThread, root_slot
+from bot.incidents.triage_flow import IncidentTriage, StepCallback
+from bot.models import TriageReport
+from bot.outbox.ops import AnyOp, Post, SyncSlot, decode
+from bot.outbox.queue import Outbox
+from bot.runtime.tasks import TaskTracker
 from bot.store import Store, StoreUnavailable
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -55,11 +60,23 @@ def make_service(store: Store, clock: Clock, opened: list[str] | None = None) ->
         if opened is not None:
             opened.append(incident.id)
 
-    return IncidentService(IncidentRepository(store), router, on_opened=on_opened, clock=clock)
+    thread = IncidentThread(Outbox(store))
+    return IncidentService(
+        IncidentRepository(store), router, thread, on_opened=on_opened, clock=clock
+    )
 
 
-async def queued_ops(store: Store) -> list[object]:
-    return [decode(item) for _, item in await store.outbox_claim("test", 60, 1000)]
+async def queued_ops(store: Store) -> list[AnyOp]:
+    """Every write queued in any lane, oldest first per lane."""
+    return [
+        decode(entry.item)
+        for lane in await store.lanes()
+        for entry in await store.peek_lane(lane, 10_000)
+    ]
+
+
+def root_syncs(ops: list[AnyOp], incident_id: str) -> list[AnyOp]:
+    return [op for op in ops if isinstance(op, SyncSlot) and op.slot == root_slot(incident_id)]
 
 
 async def test_alert_opens_one_incident_in_the_services_channel(any_store: Store) -> None:
@@ -73,7 +90,9 @@ async def test_alert_opens_one_incident_in_the_services_channel(any_store: Store
     assert (incident.service, incident.slack.channel) == ("checkout", "C0CHECKOUT")
     assert incident.severity == "critical"
     ops = await queued_ops(any_store)
-    assert ops == [SyncRoot(incident_id=opened[0])]
+    assert len(ops) == 1
+    assert root_syncs(ops, opened[0]) == ops
+    assert ops[0].channel == "C0CHECKOUT"
 
 
 async def test_ha_duplicate_and_retry_change_nothing(any_store: Store) -> None:
@@ -105,7 +124,9 @@ async def test_storm_of_thousands_is_one_incident_with_counts(any_store: Store) 
     assert len(opened) == 1
     incident = await service.repository.get(opened[0])
     assert incident is not None
-    assert (incident.alerts_received, len(incident.firing)) == (2000, 2000)
+    assert (incident.alerts_received, incident.firing_count) == (2000, 2000)
+    assert len(await any_store.firing_fingerprints(incident.id)) == 2000
+    assert len(incident.model_dump_json()) < 2000, "fingerprints live beside the document"
 
 
 async def test_all_alerts_clearing_resolves_and_notes_it_in_the_thread(any_store: Store) -> None:
@@ -120,9 +141,10 @@ async def test_all_alerts_clearing_resolves_and_notes_it_in_the_thread(any_store
     incident = await service.repository.get(opened[0])
     assert incident is not None
     assert (incident.status, incident.resolved_by) == ("resolved", "alerts")
-    notes = [op for op in await queued_ops(any_store) if isinstance(op, ThreadNote)]
+    notes = [op for op in await queued_ops(any_store) if isinstance(op, Post)]
     assert len(notes) == 1
     assert "cleared" in notes[0].text
+    assert notes[0].thread == root_slot(incident.id)
 
 
 async def test_refire_soon_after_resolution_reopens_the_same_incident(any_store: Store) -> None:
@@ -207,26 +229,43 @@ class StoreGoingAway:
         return fail_once
 
 
-@pytest.mark.parametrize("failing", ["put_incident", "outbox_push", "set_value"])
+@pytest.mark.parametrize(
+    "failing", ["update_firing", "write_slot", "put_incident", "register_work", "set_value"]
+)
 async def test_store_failing_mid_request_leaves_nothing_half_done_after_the_retry(
     any_store: Store, failing: str
 ) -> None:
+    from tests.incidents.test_triage_flow import FakeRunner
+
     flaky = StoreGoingAway(any_store, failing)
-    opened: list[str] = []
-    service = make_service(flaky, Clock(), opened)  # type: ignore[arg-type]
+    runs: list[str] = []
+
+    class CountingRunner(FakeRunner):
+        async def run(self, service: str, window: str, on_step: StepCallback) -> TriageReport:
+            runs.append(service)
+            return await super().run(service, window, on_step)
+
+    tasks = TaskTracker()
+    repository = IncidentRepository(flaky)  # type: ignore[arg-type]
+    thread = IncidentThread(Outbox(flaky))  # type: ignore[arg-type]
+    triage = IncidentTriage(repository, CountingRunner(), tasks, thread, flaky)  # type: ignore[arg-type]
+    router = Router([ServiceRoute("checkout", {"job": "checkout"}, "C0CHECKOUT")], "C0GENERAL")
+    service = IncidentService(repository, router, thread, on_opened=triage.start, clock=Clock())
     notification = batch(alert(instance="a"), alert(instance="b"))
     with pytest.raises(StoreUnavailable):
         await service.accept(notification)
     assert flaky.failed
     result = await service.accept(notification)  # the sender's retry after our 503
     assert result.accepted == 2
+    assert (await service.accept(notification)).duplicates == 2
     (incident_id,) = await any_store.open_incident_ids()
     incident = await service.repository.get(incident_id)
     assert incident is not None
-    assert (incident.alerts_received, sorted(incident.firing)) == (
+    assert (incident.alerts_received, sorted(await any_store.firing_fingerprints(incident_id))) == (
         2,
         sorted(a.fingerprint for a in notification.alerts),
     )
-    assert opened == [incident_id], "the triage is started by the retry"
+    assert await tasks.settle(5) == 0
+    assert runs == ["checkout"], "the triage runs once, started by the retry if need be"
     ops = await queued_ops(any_store)
-    assert ops.count(SyncRoot(incident_id=incident_id)) == 1
+    assert len(root_syncs(ops, incident_id)) == 1

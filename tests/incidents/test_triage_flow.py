@@ -2,12 +2,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from functools import partial
 
-from bot.incidents.repository import IncidentRepository
-from bot.incidents.routing import Router, ServiceRoute
-from bot.incidents.service import IncidentService
-from bot.incidents.triage_flow import IncidentTriage, StepCallback, render_progress
+from bot.incidents.triage_flow import IncidentTriage, StepCallback, TriageJob
 from bot.models import (
     Diagnosis,
     Evidence,
@@ -17,16 +13,12 @@ from bot.models import (
     StepResult,
     TriageReport,
 )
-from bot.outbox.channel_delivery import ChannelDelivery
-from bot.outbox.post_once import PostOnce
-from bot.outbox.slack_delivery import Deliveries, SlackDelivery
-from bot.outbox.worker import OutboxWorker
 from bot.runtime.tasks import TaskTracker
-from bot.slack.client import BotWebClient, ChannelPacer
-from bot.store import MemoryStore
+from bot.store import Store, keys
+from bot.store.keys import TRIAGE_WORK
 from emulator.server import RunningEmulator
-from tests.conftest import BOT_TOKEN
 from tests.incidents.test_service import alert, batch
+from tests.outbox.harness import Replica, build_replica
 
 CHANNEL = "C0INCIDENTS"
 STEPS = [PlannedStep(id="event_loop", title="Event loop"), PlannedStep(id="memory", title="Memory")]
@@ -69,69 +61,135 @@ class FakeRunner:
         )
 
 
-async def test_triage_progress_diagnosis_and_chart_land_in_the_thread(
-    emulator: RunningEmulator,
-) -> None:
-    store = MemoryStore()
-    repository = IncidentRepository(store)
-    client = BotWebClient(token=BOT_TOKEN, base_url=emulator.url, pacer=ChannelPacer(0.05))
-    deliveries = Deliveries(
-        SlackDelivery(repository, client, partial(render_progress, store)),
-        ChannelDelivery(PostOnce(store, client), client),
+def with_triage(replica: Replica, runner: FakeRunner, **kwargs: float) -> IncidentTriage:
+    triage = IncidentTriage(
+        replica.repository, runner, TaskTracker(), replica.thread, replica.store, **kwargs
     )
-    worker = OutboxWorker(store, deliveries.deliver, deliveries.channel_of, lease_seconds=0.5)
-    tasks = TaskTracker()
-    triage = IncidentTriage(repository, FakeRunner(), tasks)
-    router = Router([ServiceRoute("checkout", {"job": "checkout"}, CHANNEL)], "C0GENERAL")
-    service = IncidentService(repository, router, on_opened=triage.start)
+    replica.service._on_opened = triage.start
+    return triage
 
-    await service.accept(batch(alert()))
-    await tasks.drain(5)
-    for _ in range(30):
-        await worker.run_once()
-        if await store.outbox_pending_count() == 0:
-            break
-        await asyncio.sleep(0.1)
 
-    (root,) = emulator.state.channel_messages(CHANNEL)
+async def test_triage_progress_diagnosis_and_chart_land_in_the_thread(
+    any_store: Store, quick_emulator: RunningEmulator
+) -> None:
+    replica = build_replica(any_store, quick_emulator)
+    triage = with_triage(replica, FakeRunner())
+    await replica.service.accept(batch(alert()))
+    assert await triage._tasks.settle(5) == 0
+    await replica.drain()
+    (root,) = quick_emulator.state.channel_messages(CHANNEL)
     assert "event loop blocked" in str(root.blocks)
-    replies = emulator.state.thread_replies(CHANNEL, root.ts)
+    replies = quick_emulator.state.thread_replies(CHANNEL, root.ts)
     checklist = replies[0]
     assert "Most likely cause: event loop blocked" in str(checklist.blocks)
     assert "p99 event-loop lag 420 ms" in str(checklist.blocks)
-    uploads = [f for f in emulator.state.files.values() if f.completed]
+    uploads = [f for f in quick_emulator.state.files.values() if f.completed]
     assert len(uploads) == 1
     assert uploads[0].content is not None
     assert uploads[0].content.startswith(b"\x89PNG")
     assert uploads[0].shares[0].thread_ts == root.ts
+    assert await any_store.unfinished_work(TRIAGE_WORK) == {}
 
 
-async def test_triage_starts_once_per_opening_unless_asked_again() -> None:
-    store = MemoryStore()
-    repository = IncidentRepository(store)
-    runs: list[str] = []
+class CountingRunner(FakeRunner):
+    def __init__(self) -> None:
+        self.runs: list[str] = []
 
-    class CountingRunner(FakeRunner):
-        async def run(self, service: str, window: str, on_step: StepCallback) -> TriageReport:
-            runs.append(service)
-            return await super().run(service, window, on_step)
+    async def run(self, service: str, window: str, on_step: StepCallback) -> TriageReport:
+        self.runs.append(service)
+        return await super().run(service, window, on_step)
 
-    tasks = TaskTracker()
-    triage = IncidentTriage(repository, CountingRunner(), tasks)
-    router = Router([ServiceRoute("checkout", {"job": "checkout"}, CHANNEL)], "C0GENERAL")
-    service = IncidentService(repository, router, on_opened=triage.start)
-    await asyncio.gather(*(service.accept(batch(alert())) for _ in range(3)))
-    (incident_id,) = await store.open_incident_ids()
-    incident = await repository.get(incident_id)
+
+async def test_triage_starts_once_per_opening_unless_asked_again(
+    any_store: Store, quick_emulator: RunningEmulator
+) -> None:
+    replica = build_replica(any_store, quick_emulator)
+    runner = CountingRunner()
+    triage = with_triage(replica, runner)
+    notification = batch(alert())
+    await asyncio.gather(*(replica.service.accept(notification) for _ in range(3)))
+    (incident_id,) = await any_store.open_incident_ids()
+    incident = await replica.repository.get(incident_id)
     assert incident is not None
     await triage.start(incident)
-    await tasks.drain(5)
-    assert runs == ["checkout"]
-    tasks = TaskTracker()
-    again = IncidentTriage(repository, CountingRunner(), tasks)
-    await again.start(incident, again=True)
-    await tasks.drain(5)
-    assert runs == ["checkout", "checkout"]
-    finished = await repository.get(incident_id)
+    assert await triage._tasks.settle(5) == 0
+    assert runner.runs == ["checkout"]
+    await triage.start(incident, again=True)
+    assert await triage._tasks.settle(5) == 0
+    assert runner.runs == ["checkout", "checkout"]
+    finished = await replica.repository.get(incident_id)
     assert finished is not None
     assert (finished.triage, finished.diagnosis) == ("done", "event_loop_blocked")
+
+
+async def test_a_triage_whose_owner_died_is_finished_by_another_replica(
+    any_store: Store, quick_emulator: RunningEmulator
+) -> None:
+    dead = build_replica(any_store, quick_emulator)
+    await dead.service.accept(batch(alert()))
+    (incident_id,) = await any_store.open_incident_ids()
+    # What a replica killed mid-triage leaves: the registration, a lease nobody renews, and
+    # a chart it had queued.
+    job = TriageJob(incident_id=incident_id, window="10m", trigger="incident", run="opening-0")
+    assert await any_store.register_work(
+        TRIAGE_WORK, incident_id, job.model_dump_json(), once=None, once_ttl=60
+    )
+    assert await any_store.acquire_lock(keys.triage_lease(incident_id), 0.5)
+    incident = await dead.repository.get(incident_id)
+    assert incident is not None
+    await dead.thread.attach_chart(incident, f"{job.run}:1", "x.png", "from the dead run", b"x")
+    survivor = build_replica(any_store, quick_emulator)
+    runner = CountingRunner()
+    triage = with_triage(survivor, runner)
+    assert await triage.sweep() == 1
+    assert await triage._tasks.settle(5) == 0
+    assert runner.runs == [], "the lease was still held"
+    await asyncio.sleep(0.6)
+    assert await triage.sweep() == 1
+    assert await triage._tasks.settle(5) == 0
+    assert runner.runs == ["checkout"]
+    assert await any_store.unfinished_work(TRIAGE_WORK) == {}
+    await survivor.drain()
+    (root,) = quick_emulator.state.channel_messages(CHANNEL)
+    assert "event loop blocked" in str(root.blocks)
+    uploads = [f for f in quick_emulator.state.files.values() if f.completed]
+    assert len(uploads) == 1, "the chart of the same run is uploaded once"
+    replies = quick_emulator.state.thread_replies(CHANNEL, root.ts)
+    assert sum("Most likely cause" in str(r.blocks) for r in replies) == 1
+
+
+class GatedRunner(CountingRunner):
+    """The first run waits at the gate, as a slow triage would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def run(self, service: str, window: str, on_step: StepCallback) -> TriageReport:
+        if not self.waiting.is_set():
+            self.waiting.set()
+            await self.gate.wait()
+        return await super().run(service, window, on_step)
+
+
+async def test_a_rerun_pressed_during_a_triage_runs_after_it(
+    any_store: Store, quick_emulator: RunningEmulator
+) -> None:
+    replica = build_replica(any_store, quick_emulator)
+    runner = GatedRunner()
+    triage = with_triage(replica, runner)
+    await replica.service.accept(batch(alert()))
+    (incident_id,) = await any_store.open_incident_ids()
+    incident = await replica.repository.get(incident_id)
+    assert incident is not None
+    await asyncio.wait_for(runner.waiting.wait(), 5)
+    await triage.start(incident, again=True)  # while the first one runs
+    runner.gate.set()
+    assert await triage._tasks.settle(5) == 0
+    assert runner.runs == ["checkout"]
+    assert list(await any_store.unfinished_work(TRIAGE_WORK)) == [incident_id]
+    await triage.sweep()
+    assert await triage._tasks.settle(5) == 0
+    assert runner.runs == ["checkout", "checkout"]
+    assert await any_store.unfinished_work(TRIAGE_WORK) == {}

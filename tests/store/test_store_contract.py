@@ -1,6 +1,9 @@
-"""Behaviour every Store backend must share: claims, small values, locks, closing."""
+"""Behaviour every Store backend must share: claims, small values, rate limits, paces, locks,
+registered work, closing."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
@@ -128,4 +131,58 @@ async def test_closed_store_raises_store_unavailable(store: Store) -> None:
     with pytest.raises(StoreUnavailable):
         await store.claim_once("delivery-1", 60)
     with pytest.raises(StoreUnavailable):
-        await store.outbox_push("{}")
+        await store.enqueue("C0GENERAL", "{}")
+    with pytest.raises(StoreUnavailable):
+        await store.take_rate_slot("triage:U0ALICE", 3, 60)
+
+
+async def test_rate_slots_allow_n_runs_per_window_then_say_when(backend: Backend) -> None:
+    store = backend.store
+    assert [await store.take_rate_slot("triage:U0ALICE", 2, 0.5) for _ in range(2)] == [0, 0]
+    wait = await store.take_rate_slot("triage:U0ALICE", 2, 0.5)
+    assert 0 < wait <= 0.5
+    assert await store.take_rate_slot("triage:U0BOB", 2, 0.5) == 0
+    await backend.elapse(0.55)
+    assert await store.take_rate_slot("triage:U0ALICE", 2, 0.5) == 0
+
+
+async def test_concurrent_rate_slot_takers_never_exceed_the_limit(store: Store) -> None:
+    waits = await asyncio.gather(*(store.take_rate_slot("t:U0ALICE", 3, 60) for _ in range(20)))
+    assert sum(1 for wait in waits if wait == 0) == 3
+
+
+async def test_recent_members_are_kept_newest_first_and_bounded(backend: Backend) -> None:
+    store = backend.store
+    for user in ("U1", "U2", "U3", "U1"):
+        await store.touch_member("viewers", user, 60, most=2)
+    assert await store.recent_members("viewers", 60) == ["U1", "U3"]
+    await backend.elapse(0.3)
+    await store.touch_member("viewers", "U4", 60, most=2)
+    assert await store.recent_members("viewers", 0.2) == ["U4"]
+    assert await store.recent_members("nobody", 60) == []
+
+
+async def test_a_pace_allows_a_burst_then_one_turn_per_interval(store: Store) -> None:
+    waits = [await store.reserve_pace("post:C1", 1.0, burst=2) for _ in range(4)]
+    assert waits[:2] == [0, 0]
+    assert waits[2] == pytest.approx(1.0, abs=0.05)
+    assert waits[3] == pytest.approx(2.0, abs=0.05)
+    assert await store.reserve_pace("post:C2", 1.0, burst=2) == 0
+
+
+async def test_a_held_pace_gives_no_turn_before_the_hold_ends(store: Store) -> None:
+    await store.hold_pace("method:chat.update", 3)
+    wait = await store.reserve_pace("method:chat.update", 0.5, burst=5)
+    assert wait == pytest.approx(3.0, abs=0.05)
+
+
+async def test_work_registers_once_and_finishes_only_as_registered(store: Store) -> None:
+    assert await store.register_work("triage", "inc-1", "run-1", once="o:1", once_ttl=60)
+    assert not await store.register_work("triage", "inc-1", "run-1b", once="o:1", once_ttl=60)
+    assert await store.register_work("triage", "inc-2", "run-2", once=None, once_ttl=60)
+    assert await store.unfinished_work("triage") == {"inc-1": "run-1", "inc-2": "run-2"}
+    assert await store.register_work("triage", "inc-1", "rerun-1", once=None, once_ttl=60)
+    assert await store.finish_work("triage", "inc-1", "run-1") is False  # a newer run is due
+    assert await store.finish_work("triage", "inc-1", "rerun-1") is True
+    assert await store.unfinished_work("triage") == {"inc-2": "run-2"}
+    assert await store.unfinished_work("digest") == {}

@@ -110,3 +110,26 @@ async def test_incidents_opened_since_lists_new_incidents_oldest_first(store: St
     await store.create_incident_if_absent("g1", "i-1", "{}")  # reopened: not listed twice
     assert await store.incident_ids_opened_since(before) == ["i-1", "i-2"]
     assert await store.incident_ids_opened_since(time.time() + 60) == []
+
+
+async def test_firing_fingerprints_are_counted_beside_the_document(store: Store) -> None:
+    await store.put_incident("inc-1", "g", document("inc-1"), open=True)
+    first = await store.update_firing("inc-1", {"fp-a": "t0", "fp-b": "t0"}, [])
+    assert (first.firing, first.received) == (2, 2)
+    again = await store.update_firing("inc-1", {"fp-a": "t1", "fp-c": "t1"}, ["fp-b", "fp-x"])
+    assert (again.firing, again.received) == (2, 3)
+    repeated = await store.update_firing("inc-1", {"fp-a": "t1", "fp-c": "t1"}, ["fp-b", "fp-x"])
+    assert repeated == again
+    assert await store.firing_fingerprints("inc-1") == {"fp-a": "t1", "fp-c": "t1"}
+    cleared = await store.update_firing("inc-1", {}, ["fp-a", "fp-c"])
+    assert (cleared.firing, cleared.received) == (0, 3)
+    assert await store.firing_fingerprints("inc-1") == {}
+    assert await store.get_incident("inc-1") == document("inc-1")
+
+
+async def test_a_large_firing_set_does_not_grow_the_document(store: Store) -> None:
+    await store.put_incident("inc-1", "g", document("inc-1"), open=True)
+    storm = {f"fp-{n:05d}": "2026-11-02T09:00:00+00:00" for n in range(10_000)}
+    change = await store.update_firing("inc-1", storm, [])
+    assert (change.firing, change.received) == (10_000, 10_000)
+    assert await store.get_incident("inc-1") == document("inc-1")

@@ -11,6 +11,7 @@ from bot import telemetry
 from bot.store import open_store
 from bot.store.base import StoreUnavailable
 from bot.store.keys import RESOLVED_INCIDENT_TTL_SECONDS, KeySpace
+from bot.store.outbox_contract import Fence
 from bot.store.redis_store import RedisStore, connect
 from tests.store.conftest import Backend, closed_port, delete_keys, redis_url
 
@@ -38,20 +39,20 @@ def describe(error: BaseException) -> str:
 
 async def test_unreachable_server_raises_store_unavailable_and_counts_it() -> None:
     store = RedisStore(connect(unreachable_url()), KeySpace("test:unreachable:"))
-    before = {op: store_errors(op) for op in ("ping", "claim_once", "outbox_claim")}
+    before = {op: store_errors(op) for op in ("ping", "claim_once", "fetch_lane")}
     try:
         with pytest.raises(StoreUnavailable) as raised:
             await store.ping()
         with pytest.raises(StoreUnavailable):
             await store.claim_once("delivery-1", 60)
         with pytest.raises(StoreUnavailable):
-            await store.outbox_claim("worker-a", 30, limit=1)
+            await store.fetch_lane("C0INCIDENTS", "token", "replica-a", limit=1)
     finally:
         await store.close()
     assert {op: store_errors(op) - before[op] for op in before} == {
         "ping": 1.0,
         "claim_once": 1.0,
-        "outbox_claim": 1.0,
+        "fetch_lane": 1.0,
     }
     assert PASSWORD not in describe(raised.value)
 
@@ -67,15 +68,17 @@ async def test_open_store_fails_fast_when_redis_is_unreachable() -> None:
 @pytest.mark.redis
 async def test_outbox_entries_survive_a_restart(redis_backend: Backend) -> None:
     store = redis_backend.store
-    first = await store.outbox_push("a")
-    await store.outbox_push("b")
-    assert await store.outbox_claim("worker-a", 30, limit=1) == [(first, "a")]
+    first = await store.enqueue("C0INCIDENTS", "a")
+    await store.enqueue("C0INCIDENTS", "b")
+    token = await store.claim_lane("C0INCIDENTS", 30)
+    assert token is not None
+    read = await store.fetch_lane("C0INCIDENTS", token, "replica-a", limit=1)
+    assert [(e.entry_id, e.item) for e in read or []] == [(first, "a")]
     assert redis_backend.reopen is not None
     restarted = await redis_backend.reopen()
-    assert await restarted.outbox_pending_count() == 2
-    [(entry_id, item)] = await restarted.outbox_claim("worker-b", 30, limit=5)
-    assert item == "b"
-    assert entry_id != first
+    assert (await restarted.outbox_stats()).pending == 2
+    again = await restarted.fetch_lane("C0INCIDENTS", token, "replica-b", limit=5)
+    assert [(e.item, e.taken_over) for e in again or []] == [("a", True)]
 
 
 @pytest.mark.redis
@@ -87,14 +90,23 @@ async def test_resolved_incident_and_timeline_expire_after_retention(
     await store.append_timeline("inc-1", "opened")
     assert await redis_client.pttl(key_space.incident("inc-1")) == -1
     assert await redis_client.pttl(key_space.timeline("inc-1")) == -1
+    await store.update_firing("inc-1", {"fp": "t0"}, [])
+    assert await redis_client.pttl(key_space.firing("inc-1")) == -1
     await store.put_incident("inc-1", "g", "{}", open=False)
     await store.append_timeline("inc-1", "resolved")
     retention_ms = RESOLVED_INCIDENT_TTL_SECONDS * 1000
-    for key in (key_space.incident("inc-1"), key_space.timeline("inc-1")):
+    for key in (
+        key_space.incident("inc-1"),
+        key_space.timeline("inc-1"),
+        key_space.firing("inc-1"),
+        key_space.received("inc-1"),
+    ):
         remaining = await redis_client.pttl(key)
         assert retention_ms - 60_000 < remaining <= retention_ms
     await store.put_incident("inc-1", "g", "{}", open=True)
     assert await redis_client.pttl(key_space.timeline("inc-1")) == -1
+    assert await redis_client.pttl(key_space.firing("inc-1")) == -1
+    assert await redis_client.pttl(key_space.received("inc-1")) == -1
 
 
 @pytest.mark.redis
@@ -105,11 +117,20 @@ async def test_every_key_lives_under_the_prefix(
     await store.claim_once("c", 60)
     await store.create_incident_if_absent("g", "inc-1", "{}")
     await store.append_timeline("inc-1", "opened")
-    await store.outbox_push("a")
+    await store.update_firing("inc-1", {"fp": "t0"}, [])
+    await store.enqueue("C0INCIDENTS", "a")
+    await store.write_slot("C0INCIDENTS", "root:1", "content", "sync")
+    token = await store.claim_lane("C0INCIDENTS", 60)
+    assert token is not None
+    await store.mark_attempt("op-1", "1.0 me", fence=Fence("C0INCIDENTS", token), expected=None)
     await store.acquire_lock("l", 60)
+    await store.register_work("triage", "inc-1", "{}", once="o", once_ttl=60)
     await store.set_value("v", "1", None)
+    await store.take_rate_slot("r", 1, 60)
+    await store.touch_member("m", "U1", 60, 10)
+    await store.reserve_pace("p", 1, 1)
     keys = [key async for key in redis_client.scan_iter(match=key_space.pattern())]
-    assert len(keys) >= 9
+    assert len(keys) >= 18
     assert all(key.startswith(key_space.prefix) for key in keys)
 
 

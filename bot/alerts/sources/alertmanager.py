@@ -10,7 +10,8 @@ Alertmanager posts one notification per alert group::
                  "generatorURL": "http://prometheus:9090/graph?...", "fingerprint": "1a2b..."}]}
 
 It retries on 5xx and drops the notification on 4xx, which is why only a payload that cannot
-be understood is answered with 400.
+be understood is answered with 400: one malformed alert in a group is named in the answer
+(`rejected`) while the others are stored.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.alerts.errors import validate_payload
+from bot.alerts.errors import validate_group
 from bot.alerts.fields import NonNegativeJsonInt
 from bot.alerts.model import Alert, AlertBatch, AlertStatus, SourceName, make_alert
 from bot.alerts.timestamps import Rfc3339, is_unset
@@ -54,13 +55,14 @@ class WebhookMessage(BaseModel):
 
 
 def parse(payload: object) -> AlertBatch:
-    message = validate_payload(WebhookMessage, payload)
+    message, rejected = validate_group(WebhookMessage, payload)
     group_key = group_key_of(message)
     return AlertBatch(
         source="alertmanager",
         receiver=message.receiver,
         alerts=tuple(to_alert(alert, "alertmanager", group_key) for alert in message.alerts),
         truncated_alerts=message.truncatedAlerts,
+        rejected=rejected,
     )
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.alerts.errors import validate_payload
+from bot.alerts.errors import validate_group
 from bot.alerts.model import Alert, AlertBatch, AlertStatus, make_alert
 from bot.alerts.timestamps import Rfc3339
 
@@ -58,11 +58,12 @@ class GenericMessage(BaseModel):
 
 
 def parse(payload: object) -> AlertBatch:
-    message = validate_payload(GenericMessage, payload)
+    message, rejected = validate_group(GenericMessage, payload)
     return AlertBatch(
         source="generic",
         receiver=message.receiver,
         alerts=tuple(_to_alert(alert) for alert in message.alerts),
+        rejected=rejected,
     )
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 
 from pydantic import StrictFloat
 
-from bot.alerts.errors import validate_payload
+from bot.alerts.errors import validate_group
 from bot.alerts.fields import JsonInt
 from bot.alerts.model import Alert, AlertBatch
 from bot.alerts.sources.alertmanager import (
@@ -50,13 +50,14 @@ class GrafanaMessage(WebhookMessage):
 
 
 def parse(payload: object) -> AlertBatch:
-    message = validate_payload(GrafanaMessage, payload)
+    message, rejected = validate_group(GrafanaMessage, payload)
     group_key = group_key_of(message)
     return AlertBatch(
         source="grafana",
         receiver=message.receiver,
         alerts=tuple(_to_alert(alert, group_key) for alert in message.alerts),
         truncated_alerts=message.truncatedAlerts,
+        rejected=rejected,
     )
 
 

@@ -8,6 +8,7 @@ Home has no response_url, so what the clicker needs to know is shown at the top 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.slack.actions import ACTIONS, IncidentAction
 from bot.slack.deps import Deps
 from bot.slack.home import HomeTab
 from bot.slack.render.incident import ACTION_ACK, ACTION_RERUN, ACTION_RESOLVE, ACTION_SILENCE
+from bot.store.base import StoreUnavailable
 
 PERMISSION_OF = {
     ACTION_ACK: "ack",
@@ -44,7 +46,8 @@ def _listener(deps: Deps, action_id: str, action: IncidentAction) -> Callable[..
         user = str(body["user"]["id"])
         incident_id = str(body["actions"][0].get("value", ""))
         if respond.response_url is None:  # pressed in App Home
-            deps.home.opened_by(user)
+            with contextlib.suppress(StoreUnavailable):
+                await deps.home.opened_by(user)
             respond = HomeNotice(deps.home, user)
 
         async def report(error: BaseException) -> None:
@@ -76,7 +79,6 @@ async def press(
         await _tell(respond, f":no_entry: Only {decision.who_may} can do that for this incident.")
         return
     await action(deps, incident, user, respond)
-    deps.nudge()
     deps.home.incidents_changed()
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.catalog import Catalog, Service
-from bot.digest import DigestComposer
+from bot.digest.compose import DigestComposer
 from bot.digest.period import manual_period
 from bot.digest.render import ChannelDigest, fallback_text, header, service_blocks, summary_line
 from bot.slack.blocks import section, to_payload

@@ -136,7 +136,6 @@ async def note(deps: Deps, call: Invocation, target: str) -> None:
     ):
         return
     await deps.incidents.note(incident.id, call.user, note_text(call))
-    deps.nudge()
     await tell(call.respond, f"Noted on incident {code(incident.id)} (timeline and thread).")
 
 
@@ -157,7 +156,6 @@ async def _found(deps: Deps, call: Invocation, target: str) -> Incident | None:
 async def _report_change(
     deps: Deps, call: Invocation, before: Incident, after: Incident | None, verb: str
 ) -> None:
-    deps.nudge()
     deps.home.incidents_changed()
     if after is None or after.status == before.status:
         await tell(call.respond, _unchanged(after or before))

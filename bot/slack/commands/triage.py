@@ -8,6 +8,7 @@ the outbox, so a crash or a Slack hiccup neither loses nor doubles it.
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from typing import Any
 
@@ -17,7 +18,7 @@ from bot.catalog import Service
 from bot.charts import render_png_async
 from bot.incidents.triage_flow import DEFAULT_WINDOW, MAX_CHARTS, chart_specs
 from bot.models import STATUS_RANK, PlannedStep, Status, TriageProgress, TriageReport
-from bot.outbox.ops import AnyOp, ChannelFile, ChannelMessage
+from bot.outbox.ops import Post, Upload
 from bot.slack.blocks import context, to_payload
 from bot.slack.commands.common import (
     Invalid,
@@ -35,6 +36,7 @@ from bot.slack.render.database import database_blocks, database_text
 from bot.slack.render.text import code, escape, mention
 from bot.slack.render.triage import checklist_blocks, checklist_text
 from bot.sources.base import MetricsUnavailable
+from bot.telemetry import TRIAGE_DURATION
 from bot.triage.runner import DATABASE_STEP
 
 USAGE = "\n".join(
@@ -103,6 +105,7 @@ async def run_for_channel(
         )
         return
     steps = {DATABASE_STEP} if database_only else None
+    started = time.monotonic()
     try:
         report = await deps.runner.run(service.name, window, steps=steps)
     except MetricsUnavailable as error:
@@ -111,27 +114,29 @@ async def run_for_channel(
             f":x: The triage of {code(service.name)} could not run: {escape(str(error))}",
         )
         return
+    finally:
+        TRIAGE_DURATION.labels(trigger="command").observe(time.monotonic() - started)
     if database_only:
-        await deps.incidents.repository.enqueue(database_op(call, report))
-    else:
-        await deps.home.marks.record(service.name, worst_status(report), _mark_note(report))
-        await deps.incidents.repository.enqueue(*await report_ops(call, report))
-    deps.nudge()
+        await deps.outbox.send(database_op(call, report))
+        return
+    await deps.home.marks.record(service.name, worst_status(report), _mark_note(report))
+    await deps.outbox.send(*await report_ops(call, report))
 
 
-def database_op(call: Invocation, report: TriageReport) -> ChannelMessage:
+def database_op(call: Invocation, report: TriageReport) -> Post:
     """The database evidence as one channel message, its key unique to this run."""
     key = f"triage-db:{call.channel}:{report.service}:{uuid.uuid4().hex[:12]}"
     asked = context(f"Asked for by {mention(call.user)} · took {report.duration_ms / 1000:.1f} s")
-    return ChannelMessage(
+    return Post(
+        op_id=key,
         channel=call.channel,
-        key=key,
         text=database_text(report),
         blocks=to_payload([*database_blocks(report), asked]),
+        label="the database evidence",
     )
 
 
-async def report_ops(call: Invocation, report: TriageReport) -> list[AnyOp]:
+async def report_ops(call: Invocation, report: TriageReport) -> list[Post | Upload]:
     """The channel message, then each chart in its thread; keys unique to this run."""
     progress = TriageProgress(
         service=report.service,
@@ -142,24 +147,26 @@ async def report_ops(call: Invocation, report: TriageReport) -> list[AnyOp]:
     )
     key = f"triage:{call.channel}:{report.service}:{uuid.uuid4().hex[:12]}"
     asked = context(f"Asked for by {mention(call.user)} · took {report.duration_ms / 1000:.1f} s")
-    ops: list[AnyOp] = [
-        ChannelMessage(
+    ops: list[Post | Upload] = [
+        Post(
+            op_id=key,
             channel=call.channel,
-            key=key,
             text=checklist_text(progress),
             blocks=to_payload([*checklist_blocks(progress), asked]),
+            label="the triage report",
         )
     ]
     for index, spec in enumerate(chart_specs(report)[:MAX_CHARTS]):
         png = await render_png_async(spec)
         ops.append(
-            ChannelFile(
+            Upload(
+                op_id=f"{key}:chart-{index + 1}",
                 channel=call.channel,
-                key=f"{key}:chart-{index + 1}",
-                thread_of=key,
+                thread=key,
                 filename=f"{report.service}-triage-{index + 1}.png",
                 title=spec.title,
                 png_base64=base64.b64encode(png).decode("ascii"),
+                label="a chart",
             )
         )
     return ops

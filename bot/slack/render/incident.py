@@ -75,7 +75,7 @@ def _facts_line(incident: Incident) -> str:
         f"Incident {code(incident.id)}",
         f"opened <!date^{int(incident.opened_at.timestamp())}^{{date_short_pretty}} {{time}}|"
         f"{incident.opened_at:%Y-%m-%d %H:%M} UTC>",
-        f"{len(incident.firing)} alert(s) firing, {incident.alerts_received} received",
+        f"{incident.firing_count} alert(s) firing, {incident.alerts_received} received",
     ]
     if incident.reopened_count:
         facts.append(f"reopened {incident.reopened_count}×")

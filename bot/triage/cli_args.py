@@ -1,0 +1,31 @@
+"""The `triage` sub-command's arguments, apart from the code that runs it.
+
+`python -m bot --help` builds every sub-command's parser; keeping the arguments here means it
+imports nothing but argparse (the run itself needs the Prometheus client, the engine and APM).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_triage_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register `triage` on an argparse sub-parser collection (from `add_subparsers()`)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "triage", help="walk the Node.js checklist for one service and print a diagnosis"
+    )
+    configure_parser(parser)
+    return parser
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("service", help="service name from the catalog")
+    parser.add_argument("--window", default="10m", help="look-back window, 1m..30d (default 10m)")
+    parser.add_argument("--services", type=Path, help="service catalog (default: config dir)")
+    parser.add_argument("--prometheus-url", help="Prometheus base URL (default: PROMETHEUS_URL)")
+    parser.add_argument(
+        "--db", action="store_true", help="only the database step, with all its evidence"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")

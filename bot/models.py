@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.profiling.evidence import Culprit, ProfileEvidence
+
 Status = Literal["ok", "warn", "crit", "unknown"]
 Severity = Literal["info", "warn", "crit"]
 Cause = Literal[
@@ -73,6 +75,8 @@ class Diagnosis(Frozen):
     summary: str
     supporting: tuple[str, ...] = ()
     advice: str = ""
+    # Named by a profile of the process (bot/profiling), when one was taken.
+    culprits: tuple[Culprit, ...] = ()
 
 
 class TriageReport(Frozen):
@@ -83,6 +87,7 @@ class TriageReport(Frozen):
     steps: tuple[StepResult, ...]
     diagnosis: Diagnosis
     backend_errors: tuple[str, ...] = ()
+    profile: ProfileEvidence | None = None
 
 
 class EndpointStat(Frozen):

@@ -25,6 +25,7 @@ from bot.incidents.model import Incident, TriageState
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.thread import IncidentThread
 from bot.models import Finding, PlannedStep, StepResult, TriageProgress, TriageReport
+from bot.profiling.thread import post_profile
 from bot.runtime.leases import Lease, kept
 from bot.runtime.tasks import TaskTracker
 from bot.slack.render.triage import checklist_blocks, checklist_text
@@ -181,6 +182,7 @@ class IncidentTriage:
         await self._publish(incident, progress)
         await self._record_diagnosis(incident.id, report)
         await self._attach_charts(incident, job, report)
+        await post_profile(self._thread, incident, job.run, report.profile)
 
     async def _fail(self, incident: Incident, progress: TriageProgress, reason: str) -> None:
         progress.failure = reason

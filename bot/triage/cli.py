@@ -45,7 +45,12 @@ async def run_triage_args(args: argparse.Namespace, *, out: TextIO | None = None
         async with (
             PrometheusClient(setup.prometheus_url) as client,
             ServiceTriageRunner(
-                setup.catalog, setup.playbook, client, setup.apm, database_urls=setup.database_urls
+                setup.catalog,
+                setup.playbook,
+                client,
+                setup.apm,
+                database_urls=setup.database_urls,
+                agent_tokens=setup.agent_tokens,
             ) as runner,
         ):
             steps = {DATABASE_STEP} if args.db else None
@@ -65,6 +70,7 @@ class _Setup:
     prometheus_url: str
     apm: ApmSettings
     database_urls: dict[str, SecretStr]
+    agent_tokens: dict[str, SecretStr]
 
 
 async def _setup(args: argparse.Namespace) -> _Setup:
@@ -84,7 +90,8 @@ async def _setup(args: argparse.Namespace) -> _Setup:
         raise BadInput("the Prometheus URL must look like http://host:9090")
     playbook = await asyncio.to_thread(_playbook, settings.BOT_PLAYBOOK_DIR)
     urls = await asyncio.to_thread(read_secret_variables, catalog.database_variables())
-    return _Setup(catalog, playbook, url, ApmSettings.from_settings(settings), urls)
+    tokens = await asyncio.to_thread(read_secret_variables, catalog.agent_variables())
+    return _Setup(catalog, playbook, url, ApmSettings.from_settings(settings), urls, tokens)
 
 
 def _settings() -> Settings:

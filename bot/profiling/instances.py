@@ -70,15 +70,20 @@ def per_instance_expr(
 async def worst_instance(
     querier: MetricsQuerier, names: frozenset[str], service: Service, signal: Signal, at: float
 ) -> str:
-    """The `instance` label of the worst instance on `signal` (over a 1 minute rate window)."""
-    expr = per_instance_expr(names, service, signal, "1m")
-    if expr is None:
-        expr = sum_by(Selector("up", matchers_from(service.selector)), (INSTANCE_LABEL,))
+    """The `instance` label of the worst instance on `signal` (over a 1 minute rate window);
+    any instance that is up when the signal has no per-instance series yet."""
+    up = sum_by(Selector("up", matchers_from(service.selector)), (INSTANCE_LABEL,))
+    ranked = per_instance_expr(names, service, signal, "1m")
+    for expr in (ranked, up) if ranked is not None else (up,):
+        found = await _top_instance(querier, topk(1, expr).text, at)
+        if found:
+            return found
+    raise NoInstance(f"no series of {service.name} carries an instance label")
+
+
+async def _top_instance(querier: MetricsQuerier, query: str, at: float) -> str | None:
     try:
-        samples = await querier.query(topk(1, expr).text, at=at)
+        samples = await querier.query(query, at=at)
     except MetricsUnavailable as error:
         raise NoInstance(f"could not ask Prometheus which instance is worst: {error}") from None
-    instances = [s.labels.get(INSTANCE_LABEL, "") for s in samples if s.labels.get(INSTANCE_LABEL)]
-    if not instances:
-        raise NoInstance(f"no series of {service.name} carries an instance label")
-    return instances[0]
+    return next((s.labels[INSTANCE_LABEL] for s in samples if s.labels.get(INSTANCE_LABEL)), None)

@@ -20,6 +20,7 @@ from bot.incidents.triage_flow import DEFAULT_WINDOW, MAX_CHARTS, chart_specs
 from bot.models import STATUS_RANK, PlannedStep, Status, TriageProgress, TriageReport
 from bot.outbox.ops import Post, Upload
 from bot.slack.blocks import context, to_payload
+from bot.slack.commands import profile
 from bot.slack.commands.common import (
     Invalid,
     Invocation,
@@ -50,6 +51,7 @@ USAGE = "\n".join(
         f"• `WINDOW`: how far back to look, from `1m` to `30d` (default `{DEFAULT_WINDOW}`)",
         "• `db`: only the database step, with all of its evidence: heaviest statements,",
         "  missing indexes, lock waits and sessions left inside a transaction",
+        "• `/triage SERVICE profile [cpu|heap]`: a profile of the busiest instance, now",
         "",
         "Examples: `/triage checkout`, `/triage checkout 30m`, `/triage checkout db`",
     ]
@@ -61,6 +63,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         call = invocation("/triage", command, respond)
         if call.wants_help:
             await answer(ack, USAGE)
+            return
+        if profile.wants_profile(call):
+            await profile.on_profile(ack, deps, call)
             return
         try:
             service, window, database_only = parse(deps, call)
@@ -169,7 +174,7 @@ async def report_ops(call: Invocation, report: TriageReport) -> list[Post | Uplo
                 label="a chart",
             )
         )
-    return ops
+    return ops + await profile.profile_ops(f"{key}:profile", call.channel, key, report.profile)
 
 
 def worst_status(report: TriageReport) -> Status:

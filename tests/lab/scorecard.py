@@ -28,11 +28,21 @@ from typing import Any
 import yaml
 
 from lab import Flavour, LabStack
+from lab.nodeapp import LAB_AGENT_TOKEN, NODE_DIR
 from lab.postgres import BOT_ROLE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRIAGE_TIMEOUT_S = 30.0
 DATABASE_ENV = "LAB_DATABASE_URL"
+AGENT_ENV = "LAB_AGENT_TOKEN"
+FAULTS_SCRIPT = NODE_DIR / "faults.js"
+# The lab function whose time or allocations the profile should name, per fault.
+EXPECTED_CULPRITS = {
+    "event_loop_blocked": "burnCpu",
+    "cpu_saturated": "burnCpu",
+    "gc_pressure": "churnMediumLivedBatches",
+    "heap_leak": "fillUnevictedCache",
+}
 # Tables rendered in this run, for the terminal summary (see tests/lab/conftest.py).
 LAST_TABLE: list[str] = []
 
@@ -47,6 +57,16 @@ class Scenario:
     def expected(self) -> str:
         return self.fault
 
+    @property
+    def expected_culprit(self) -> str | None:
+        """`name script:line` of the lab function a profile should name, if any."""
+        name = EXPECTED_CULPRITS.get(self.fault)
+        if name is None:
+            return None
+        lines = FAULTS_SCRIPT.read_text(encoding="utf-8").splitlines()
+        line = next(n for n, text in enumerate(lines, 1) if f"function {name}(" in text)
+        return f"{name} {FAULTS_SCRIPT}:{line}"
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -57,6 +77,8 @@ class Verdict:
     crit_steps: tuple[str, ...]
     flagged: tuple[str, ...]
     summary: str
+    culprit: str = ""  # `name script:line` of the first culprit a profile named
+    profile_problem: str = ""  # why no profile was taken, when one was called for
 
     @classmethod
     def from_report(cls, report: dict[str, Any]) -> Verdict:
@@ -73,7 +95,14 @@ class Verdict:
             crit_steps=tuple(step["id"] for step in steps if step.get("status") == "crit"),
             flagged=flagged,
             summary=report["diagnosis"]["summary"],
+            culprit=_first_culprit(report),
+            profile_problem=(report.get("profile") or {}).get("reason", ""),
         )
+
+
+def _first_culprit(report: dict[str, Any]) -> str:
+    culprits = report["diagnosis"].get("culprits") or []
+    return f"{culprits[0]['name']} {culprits[0]['location']}" if culprits else ""
 
 
 def is_correct(scenario: Scenario, verdict: Verdict) -> bool:
@@ -89,10 +118,17 @@ class Outcome:
     last: Verdict | None = None
     seconds_to_correct: float | None = None
     history: list[tuple[float, str]] = field(default_factory=list)
+    culprit: str = ""  # named by the profile of the first correct diagnosis
 
     @property
     def correct(self) -> bool:
         return self.seconds_to_correct is not None
+
+    @property
+    def culprit_correct(self) -> bool | None:
+        """None when the fault has no culprit to name (not a CPU or heap fault)."""
+        expected = self.scenario.expected_culprit
+        return None if expected is None else self.culprit == expected
 
 
 def neutral_scenarios(pairs: Iterable[tuple[Flavour, str]], first: int = 1) -> list[Scenario]:
@@ -108,6 +144,7 @@ def write_catalog(path: Path, scenarios: Sequence[Scenario], lab: LabStack) -> P
         s.service: {
             "selector": {"job": lab.service_job(s.flavour, s.fault)},
             "database": _database_entry(lab.database_role(s.flavour, s.fault)),
+            "agent": _agent_entry(lab.service(s.flavour, s.fault).agent_port),
         }
         for s in scenarios
     }
@@ -119,9 +156,20 @@ def _database_entry(role: str) -> dict[str, str]:
     return {"dsn_env": DATABASE_ENV, "role": role, "application_name": role}
 
 
+def _agent_entry(port: int) -> dict[str, object]:
+    """The agent in the lab service; short captures, the triage CLI waits for them."""
+    template = f"http://{{host}}:{port}"
+    return {"url": template, "token_env": AGENT_ENV, "cpu_seconds": 2, "heap_seconds": 4}
+
+
 def database_env(lab: LabStack) -> dict[str, str]:
     """The variable the catalog's database entries name: the bot's least-privilege DSN."""
     return {DATABASE_ENV: lab.database.dsn(BOT_ROLE)}
+
+
+def bot_env(lab: LabStack) -> dict[str, str]:
+    """The database DSN and the lab agents' token, as the catalog names them."""
+    return {**database_env(lab), AGENT_ENV: LAB_AGENT_TOKEN}
 
 
 async def triage(
@@ -185,17 +233,28 @@ async def score_batch(
         round_started = time.monotonic()
         for outcome in pending:
             service = outcome.scenario.service
-            report = await triage(service, catalog, lab.prometheus_url, window, database_env(lab))
+            report = await triage(service, catalog, lab.prometheus_url, window, bot_env(lab))
             verdict = Verdict.from_report(report)
             seconds = time.monotonic() - started
             outcome.last = verdict
             outcome.history.append((round(seconds, 1), verdict.cause))
             if is_correct(outcome.scenario, verdict):
                 outcome.seconds_to_correct = seconds
+                outcome.culprit = verdict.culprit
         await asyncio.sleep(max(0.0, poll_s - (time.monotonic() - round_started)))
 
 
-HEADER = ("scenario", "flavour", "expected", "diagnosed", "confidence", "seconds to correct")
+HEADER = (
+    "scenario",
+    "flavour",
+    "expected",
+    "diagnosed",
+    "confidence",
+    "seconds to correct",
+    "culprit named by the profile",
+    "culprit right",
+)
+CULPRIT_MARK = {None: "", True: "yes", False: "no"}
 
 
 def table_rows(outcomes: Sequence[Outcome]) -> list[tuple[str, ...]]:
@@ -210,9 +269,18 @@ def table_rows(outcomes: Sequence[Outcome]) -> list[tuple[str, ...]]:
                 last.cause if last else "(no answer)",
                 f"{last.confidence:.2f}" if last else "",
                 f"{o.seconds_to_correct:.0f}" if o.seconds_to_correct is not None else "missed",
+                _shown_culprit(o),
+                CULPRIT_MARK[o.culprit_correct],
             )
         )
     return rows
+
+
+def _shown_culprit(outcome: Outcome) -> str:
+    """The culprit with its path relative to the repository, so the table stays narrow."""
+    if not outcome.culprit and outcome.last and outcome.last.profile_problem:
+        return f"(none: {outcome.last.profile_problem[:60]})"
+    return outcome.culprit.replace(f"{REPO_ROOT}/", "")
 
 
 def render_table(outcomes: Sequence[Outcome], suite_seconds: float | None = None) -> str:

@@ -19,6 +19,12 @@ function parseInteger(name, raw, low, high) {
   return value;
 }
 
+function parseSwitch(name, raw) {
+  if (raw === true || raw === '1' || raw === 'true') return true;
+  if (raw === false || raw === '0' || raw === 'false') return false;
+  throw new ConfigError(`${name} must be 1 or 0, got ${JSON.stringify(String(raw))}`);
+}
+
 function pick(options, key, env, envName) {
   if (options[key] !== undefined) return options[key];
   if (env[envName] !== undefined && env[envName] !== '') return env[envName];
@@ -44,12 +50,14 @@ function resolveConfig(options = {}, env = process.env) {
   const port = pick(options, 'port', env, 'TRIAGE_AGENT_PORT');
   const host = pick(options, 'host', env, 'TRIAGE_AGENT_HOST');
   const maxSeconds = pick(options, 'maxSeconds', env, 'TRIAGE_AGENT_MAX_SECONDS');
+  const recompile = pick(options, 'recompile', env, 'TRIAGE_AGENT_RECOMPILE');
   return Object.freeze({
     token,
     port: port === undefined ? DEFAULTS.port : parseInteger('TRIAGE_AGENT_PORT', port, 0, 65535),
     host: host === undefined ? DEFAULTS.host : String(host),
     maxSeconds:
       maxSeconds === undefined ? DEFAULTS.maxSeconds : parseInteger('TRIAGE_AGENT_MAX_SECONDS', maxSeconds, 1, 300),
+    recompile: recompile === undefined ? true : parseSwitch('TRIAGE_AGENT_RECOMPILE', recompile),
   });
 }
 

@@ -73,7 +73,7 @@ function makeRoutes(config, gate) {
     }),
     'GET /v1/resources': async () => activeResources(),
     'GET /v1/heap-spaces': async () => ({ kind: 'heap_spaces', spaces: heapSpaces() }),
-    'POST /v1/cpu-profile': capture(captureCpuProfile),
+    'POST /v1/cpu-profile': capture((seconds) => captureCpuProfile(seconds, { recompile: config.recompile })),
     'POST /v1/heap-profile': capture(captureHeapProfile),
   };
 }

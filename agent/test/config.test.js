@@ -22,7 +22,12 @@ test('a short token is refused with the way to make a good one', async () => {
 test('settings come from the environment, loopback by default', () => {
   const env = { TRIAGE_AGENT_TOKEN: 'x'.repeat(20), TRIAGE_AGENT_PORT: '9333', TRIAGE_AGENT_MAX_SECONDS: '12' };
   const config = resolveConfig({}, env);
-  assert.deepStrictEqual({ ...config, token: undefined }, { token: undefined, port: 9333, host: '127.0.0.1', maxSeconds: 12 });
+  assert.deepStrictEqual(
+    { ...config, token: undefined },
+    { token: undefined, port: 9333, host: '127.0.0.1', maxSeconds: 12, recompile: true },
+  );
+  assert.strictEqual(resolveConfig({}, { ...env, TRIAGE_AGENT_RECOMPILE: '0' }).recompile, false);
+  assert.throws(() => resolveConfig({}, { ...env, TRIAGE_AGENT_RECOMPILE: 'maybe' }), /TRIAGE_AGENT_RECOMPILE must be 1 or 0/);
   assert.strictEqual(resolveConfig({}, { ...env, TRIAGE_AGENT_HOST: '0.0.0.0' }).host, '0.0.0.0');
 });
 

@@ -61,6 +61,31 @@ test('a heap profile names the allocation site that grows', async (t) => {
   assert.ok(body.spaces_after.some((space) => space.space === 'old_space'));
 });
 
+function innerLoop() { // innerLoop starts here
+  const deadline = Date.now() + 5;
+  let total = 0;
+  while (Date.now() < deadline) total += Math.sqrt(total + 1);
+  return total;
+}
+
+function outerCaller() {
+  return innerLoop();
+}
+
+// A small function with a loop, inlined into its caller by the optimising compiler before the
+// profile starts: without the recompilation at the start of a capture, V8 often charges its
+// time to the caller.
+test('a function inlined before the capture is still named', async (t) => {
+  const { agent, call } = await startAgent();
+  t.after(() => agent.stop());
+  const stop = busyLoop(outerCaller);
+  t.after(stop);
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // hot enough to be optimised
+  const { body } = await call('POST', '/v1/cpu-profile?seconds=1');
+  const [culprit] = body.top_application;
+  assert.deepStrictEqual([culprit.name, culprit.line], ['innerLoop', lineOf('innerLoop starts here')]);
+});
+
 // Thousands of distinct, long-named hot functions: the response must still be small and
 // carry names and numbers only, never the functions' source.
 function manyHotFunctions(count) {

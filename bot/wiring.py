@@ -77,7 +77,9 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
         agent_tokens=config.agent_tokens,
         capture_store=store,
     )
-    triage = IncidentTriage(repository, runner, tasks, thread, store)
+    triage = IncidentTriage(
+        repository, runner, tasks, thread, store, profiles=runner.attach_profile
+    )
     home = HomeTab(client, repository, config.catalog, HealthMarks(store), tasks, viewers=store)
 
     async def opened(incident: Incident) -> None:

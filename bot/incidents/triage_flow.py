@@ -41,6 +41,8 @@ MAX_CHARTS = 4
 SWEEP_SECONDS = 5.0
 
 StepCallback = Callable[[StepResult], Awaitable[None]]
+# Adds a profile of the process to a finished report when its diagnosis calls for one.
+ProfileAttacher = Callable[[TriageReport], Awaitable[TriageReport]]
 
 
 class TriageRunner(Protocol):
@@ -70,8 +72,10 @@ class IncidentTriage:
         leases: LeaseStore,
         *,
         lease_seconds: float = TRIAGE_LEASE_SECONDS,
+        profiles: ProfileAttacher | None = None,
     ) -> None:
         self._repo = repository
+        self._profiles = profiles
         self._runner = runner
         self._tasks = tasks
         self._thread = thread
@@ -182,7 +186,10 @@ class IncidentTriage:
         await self._publish(incident, progress)
         await self._record_diagnosis(incident.id, report)
         await self._attach_charts(incident, job, report)
-        await post_profile(self._thread, incident, job.run, report.profile)
+        if self._profiles is not None:
+            # After the diagnosis is shown: a capture takes seconds the thread should not wait.
+            profiled = await self._profiles(report)
+            await post_profile(self._thread, incident, job.run, profiled.profile)
 
     async def _fail(self, incident: Incident, progress: TriageProgress, reason: str) -> None:
         progress.failure = reason

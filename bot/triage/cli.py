@@ -54,7 +54,7 @@ async def run_triage_args(args: argparse.Namespace, *, out: TextIO | None = None
             ) as runner,
         ):
             steps = {DATABASE_STEP} if args.db else None
-            report = await runner.run(args.service, args.window, steps=steps)
+            report = await runner.run(args.service, args.window, steps=steps, profile=True)
     except (BadInput, UnknownService, WindowError) as problem:
         print(f"triage: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -91,11 +91,13 @@ class ServiceTriageRunner:
         on_step: ProgressCallback | None = None,
         *,
         steps: Collection[str] | None = None,
+        profile: bool = False,
     ) -> TriageReport:
         """Raises UnknownService, WindowError, or MetricsUnavailable when no Prometheus is set.
 
         `steps` runs only the playbook steps with those ids (`{"database"}` for the database
-        evidence alone); the diagnosis then rests on those steps only.
+        evidence alone); the diagnosis then rests on those steps only. With `profile`, a
+        diagnosis that calls for it gets a profile of the worst instance (`attach_profile`).
         """
         service = self.service(service_name)
         parsed = parse_window(window, end=time.time())
@@ -114,11 +116,20 @@ class ServiceTriageRunner:
             database=self._database(service, Metrics(querier, parsed.end)),
         )
         report = await run_triage(request, on_step=on_step)
-        if steps is not None:
+        if not profile or steps is not None:
             return report
         return await self._profiles.attach(
             report, service, querier, wired.metric_names, at=parsed.end
         )
+
+    async def attach_profile(self, report: TriageReport) -> TriageReport:
+        """`report` with a profile of the worst instance when its diagnosis calls for one."""
+        service = self.service(report.service)
+        if self._prometheus is None:
+            return report
+        querier = self._prometheus.caller(cap=PER_TRIAGE_QUERY_CAP)
+        names = (await wire_service(querier, service, self._detector)).metric_names
+        return await self._profiles.attach(report, service, querier, names, at=time.time())
 
     async def profile_now(self, service_name: str, kind: ProfileKind = "cpu") -> ProfileEvidence:
         """A profile on demand (the Profile now button, `/triage SERVICE profile`)."""

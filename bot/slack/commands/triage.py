@@ -112,7 +112,7 @@ async def run_for_channel(
     steps = {DATABASE_STEP} if database_only else None
     started = time.monotonic()
     try:
-        report = await deps.runner.run(service.name, window, steps=steps)
+        report = await deps.runner.run(service.name, window, steps=steps, profile=True)
     except MetricsUnavailable as error:
         await tell(
             call.respond,

@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 
 import aiohttp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from bot.catalog import Service, parse_catalog
@@ -25,6 +27,7 @@ from bot.sources.signals import Signal
 from bot.store.memory import MemoryStore
 from bot.triage.text import render_report
 from tests.profiling.conftest import AgentProcess
+from tests.slack_safety import unsafe_sequences
 
 HOSTILE = "<!channel> `x` <https://evil.example|click>"
 
@@ -207,3 +210,23 @@ def test_per_instance_queries_follow_the_convention() -> None:
     assert expr.text == 'sum by (instance) (v8js_memory_heap_used{job="checkout"})'
     missing: Sequence[str] = ()
     assert per_instance_expr(frozenset(missing), service(9230), Signal.HEAP_USED, "1m") is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(name=st.text(max_size=120), script=st.text(max_size=120), instance=st.text(max_size=60))
+def test_no_text_from_the_process_becomes_a_slack_control_sequence(
+    name: str, script: str, instance: str
+) -> None:
+    row = ProfiledFunction(name=name, location=f"{script}:1", self_share=0.5, total_share=0.5)
+    culprit = Culprit(kind="function", name=name, location=f"{script}:1", share=0.5)
+    captured = ProfileEvidence(
+        kind="cpu",
+        captured=True,
+        instance=instance,
+        seconds=1,
+        top_self=(row,),
+        culprits=(culprit,),
+    )
+    refused = ProfileEvidence(kind="heap", captured=False, reason=f"cannot reach {instance}")
+    for evidence in (captured, refused):
+        assert unsafe_sequences(profile_note(evidence)) == []

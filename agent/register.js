@@ -2,4 +2,5 @@
 
 // Loaded with `node --require <path>/agent/register.js app.js` (or through NODE_OPTIONS).
 // Starts the agent when TRIAGE_AGENT_TOKEN is set; never stops the application from starting.
-require('./index').startFromEnv();
+// Worker threads preload it too: only the main thread listens (a profile covers that thread).
+if (require('node:worker_threads').isMainThread) require('./index').startFromEnv();

@@ -7,6 +7,7 @@ import zoneinfo
 from datetime import UTC, datetime
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.catalog import Catalog, parse_catalog
@@ -16,6 +17,7 @@ from bot.digest.scheduler import DigestScheduler
 from bot.outbox.queue import Outbox
 from bot.store import RedisStore, StoreUnavailable
 from tests.digest.conftest import FakeComposer, SettableClock, SharedRedis, top_messages
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.redis
 
@@ -88,12 +90,15 @@ async def test_three_replicas_firing_at_the_scheduled_time_enqueue_one_digest(
     assert composer.calls == []
 
     clock.now = MONDAY_9_BERLIN
+    fired: list[str] = []
     try:
         for scheduler in schedulers:  # every replica's cron job fires now, through APScheduler
             assert scheduler.scheduler is not None
+            scheduler.scheduler.add_listener(
+                lambda event: fired.append(event.job_id), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+            )
             scheduler.scheduler.modify_job(f"digest:{TEAM}", next_run_time=datetime.now(UTC))
-        await _until(lambda: any(p.channel == TEAM for p in composer.calls))
-        await asyncio.sleep(0.3)
+        await eventually(lambda: fired.count(f"digest:{TEAM}") == len(schedulers), 5)
         await asyncio.gather(*(s.wait_idle() for s in schedulers))
     finally:
         await stop_all(schedulers)
@@ -222,11 +227,3 @@ async def test_a_build_that_raises_leaves_the_week_open(shared_redis: SharedRedi
     with pytest.raises(RuntimeError):
         await guard.run_once(period, broken)  # type: ignore[arg-type]
     assert await guard.run_once(period, FakeComposer()) is Outcome.SENT
-
-
-async def _until(condition: object, within: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not condition():  # type: ignore[operator]
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.02)

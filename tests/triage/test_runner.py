@@ -75,7 +75,8 @@ async def lab() -> AsyncIterator[PrometheusStack]:
     ):
         await prom.wait_for_series('http_request_duration_seconds_count{service="orders-api"}')
         await prom.wait_for_series('http_server_request_duration_count{job="otel"}')
-        await asyncio.sleep(2.5)  # a few scrapes: rates and per-step lag peaks need them
+        for job in ("orders", "otel"):  # rates and per-step lag peaks need a few scrapes
+            await prom.wait_for_scrapes(job, 4)
         yield prom
 
 

@@ -33,6 +33,7 @@ from pydantic import ValidationError
 
 from bot.triage.checks import REGISTRY
 from bot.triage.checks.base import CheckKind, CheckParams
+from bot.validation import dotted_path, problem_message
 
 DEFAULT_PLAYBOOK = "nodejs"
 _STEP_KEYS = {"id", "title", "checks"}
@@ -151,8 +152,8 @@ def _parse_check(raw: object, where: str, number: int) -> CheckSpec:
 def _field_problems(error: ValidationError, where: str) -> str:
     lines = []
     for detail in error.errors():
-        field = ".".join(str(part) for part in detail["loc"]) or "(parameters)"
-        message = str(detail["msg"]).removeprefix("Value error, ")
+        field = dotted_path(detail["loc"]) or "(parameters)"
+        message = problem_message(detail, lowercase=False)
         lines.append(f"{where}: field '{field}': {message}")
     return "\n".join(lines)
 

@@ -21,8 +21,8 @@ from bot.sources.nodejs_conventions import PROM_CLIENT
 from bot.sources.prometheus import PrometheusClient
 from bot.sources.signals import Signal
 from bot.triage.runner import ServiceTriageRunner, UnknownService, apm_target_of
+from bot.triage.service_source import wire_service
 from bot.triage.window import parse_window
-from bot.triage.wiring import wire_service
 from tests.fakes.datadog import FakeDatadog
 from tests.promstack import (
     PrometheusStack,

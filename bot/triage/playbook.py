@@ -63,6 +63,20 @@ class Playbook:
     steps: tuple[StepSpec, ...]
 
 
+def load_default_playbook(directory: Path) -> Playbook:
+    """The `nodejs` playbook of `directory`, extensions applied; PlaybookError says what is
+    wrong, for the command line to print."""
+    try:
+        playbooks = load_playbooks(directory)
+    except PlaybookError as error:
+        raise PlaybookError(f"the playbook is not valid:\n{error}") from None
+    if DEFAULT_PLAYBOOK not in playbooks:
+        raise PlaybookError(
+            f"{directory}: no playbook named '{DEFAULT_PLAYBOOK}' (BOT_PLAYBOOK_DIR)"
+        )
+    return playbooks[DEFAULT_PLAYBOOK]
+
+
 def load_playbooks(directory: Path) -> dict[str, Playbook]:
     """Every `*.yaml`/`*.yml` playbook in `directory`, extensions applied, keyed by name."""
     if not directory.is_dir():

@@ -78,7 +78,11 @@ async def preview(deps: Deps, call: Invocation, service: Service | None) -> None
         return
     channel, catalog = scope_of(deps.catalog, call.channel, service)
     composer = DigestComposer(
-        catalog, deps.prometheus, incidents=deps.incidents.repository, charts=False
+        catalog,
+        deps.prometheus,
+        incidents=deps.incidents.repository,
+        charts=False,
+        grading=deps.grading,
     )
     if not composer.services_in(channel):
         names = ", ".join(code(n) for n in sorted(deps.catalog.services)[:10]) or "none yet"

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.catalog import Service
+from bot.grading import Grade, Grading, burn_rate, error_budget, worst
 from bot.models import Status
 from bot.slack.commands.common import (
     Invalid,
@@ -18,21 +19,14 @@ from bot.slack.commands.common import (
     known_service,
     tell,
 )
-from bot.slack.commands.readings import Readings, read_signals
 from bot.slack.deps import Deps
-from bot.slack.render.health import Line, mib, ms, overall, percent, signal_message, worst
+from bot.slack.render.health import Line, mib, ms, overall, percent, signal_message
 from bot.slack.render.text import code, escape
 from bot.sources.base import MetricsUnavailable
+from bot.sources.readings import Readings, read_signals
 from bot.sources.signals import Signal
 
 RATE_WINDOW_SECONDS = 300
-LAG_WARN_S = 0.100
-LAG_CRIT_S = 0.500
-POOL_BUSY = 0.9
-LATENCY_CRIT_FACTOR = 1.5
-UNTARGETED_ERRORS_WARN = 0.01
-UNTARGETED_ERRORS_CRIT = 0.05
-FAST_BURN = 14.4  # at this burn rate a 30-day error budget is gone in about two days
 
 SIGNALS = (
     Signal.REQUEST_RATE,
@@ -91,7 +85,7 @@ async def report_health(deps: Deps, call: Invocation, service: Service) -> None:
     except MetricsUnavailable as error:
         await tell(call.respond, f":x: Prometheus could not be asked: {escape(str(error))}")
         return
-    lines = health_lines(service, readings)
+    lines = health_lines(service, readings, deps.grading)
     worst = overall(lines)
     await deps.home.marks.record(service.name, worst, _note(worst))
     text, blocks = signal_message(
@@ -102,48 +96,50 @@ async def report_health(deps: Deps, call: Invocation, service: Service) -> None:
     await tell(call.respond, text, blocks)
 
 
-def health_lines(service: Service, readings: Readings) -> list[Line]:
+def health_lines(
+    service: Service, readings: Readings, grading: Grading | None = None
+) -> list[Line]:
+    """Each golden signal's line, graded as the triage grades it (`bot.grading`)."""
+    grading = grading or Grading()
     if readings.empty:
         return [Line("No data", "Prometheus holds none of this service's signals.", "unknown")]
-    lines = [_traffic(service, readings), _errors(service, readings), _latency(service, readings)]
-    lines += [_lag(readings), _memory(readings), _pool(service, readings)]
+    lines = [_traffic(service, readings, grading), _errors(service, readings, grading)]
+    lines += [latency_line(service, readings, grading), _lag(readings, grading)]
+    lines += [_memory(readings), _pool(service, readings, grading)]
     return [line for line in lines if line is not None]
 
 
-def _traffic(service: Service, readings: Readings) -> Line | None:
+def _traffic(service: Service, readings: Readings, grading: Grading) -> Line | None:
     rate = readings.value(Signal.REQUEST_RATE)
     if rate is None:
         return None
     peak = service.slo.peak_rps
     if peak is None:
         return Line("Traffic", f"{rate:.1f} req/s")
-    status: Status = "warn" if rate > peak else "ok"
     return Line(
-        "Traffic", f"{rate:.1f} req/s ({rate / peak:.0%} of the {peak:g} req/s peak)", status
+        "Traffic",
+        f"{rate:.1f} req/s ({rate / peak:.0%} of the {peak:g} req/s peak)",
+        grading.traffic(rate, peak),
     )
 
 
-def _errors(service: Service, readings: Readings) -> Line | None:
+def _errors(service: Service, readings: Readings, grading: Grading) -> Line | None:
     ratio = readings.value(Signal.ERROR_RATIO)
     if ratio is None:
         return None
     target = service.slo.availability_percent
-    if target is None:
-        status: Status = "ok"
-        if ratio > UNTARGETED_ERRORS_WARN:
-            status = "crit" if ratio > UNTARGETED_ERRORS_CRIT else "warn"
+    status = grading.error_ratio(ratio, target)
+    budget, burn = error_budget(target), burn_rate(ratio, target)
+    if budget is None:
         return Line("Errors", f"{percent(ratio)} of requests", status)
-    budget = 1 - target / 100
-    burn = ratio / budget if budget > 0 else 0.0
-    status = "ok" if burn <= 1 else ("crit" if burn >= FAST_BURN else "warn")
-    return Line(
-        "Errors", f"{percent(ratio)} (SLO allows {percent(budget, 3)}, burn {burn:.1f}×)", status
-    )
+    allowance = f"SLO allows {percent(budget, 3)}, burn {burn or 0.0:.1f}×"
+    return Line("Errors", f"{percent(ratio)} ({allowance})", status)
 
 
-def _latency(service: Service, readings: Readings) -> Line | None:
+def latency_line(service: Service, readings: Readings, grading: Grading) -> Line | None:
+    """p50/p95/p99 against the catalog's objectives; None without any latency reading."""
     parts: list[str] = []
-    statuses: list[Status] = []
+    grades: list[Grade] = []
     for name, signal, target_ms in (
         ("p50", Signal.LATENCY_P50, service.slo.p50_ms),
         ("p95", Signal.LATENCY_P95, service.slo.p95_ms),
@@ -154,24 +150,17 @@ def _latency(service: Service, readings: Readings) -> Line | None:
             continue
         parts.append(f"{name} {ms(value)}" + (f" / {target_ms:g} ms" if target_ms else ""))
         if target_ms:
-            statuses.append(latency_status(value * 1000, target_ms))
+            grades.append(grading.latency(value, target_ms / 1000))
     if not parts:
         return None
-    return Line("Latency", " · ".join(parts), worst(statuses) if statuses else None)
+    return Line("Latency", " · ".join(parts), worst(grades) if grades else None)
 
 
-def latency_status(value_ms: float, target_ms: float) -> Status:
-    if value_ms <= target_ms:
-        return "ok"
-    return "crit" if value_ms > target_ms * LATENCY_CRIT_FACTOR else "warn"
-
-
-def _lag(readings: Readings) -> Line | None:
+def _lag(readings: Readings, grading: Grading) -> Line | None:
     lag = readings.value(Signal.EVENTLOOP_LAG_P99)
     if lag is None:
         return None
-    status: Status = "ok" if lag < LAG_WARN_S else ("warn" if lag < LAG_CRIT_S else "crit")
-    return Line("Event-loop lag", f"p99 {ms(lag)}", status)
+    return Line("Event-loop lag", f"p99 {ms(lag)}", grading.lag(lag))
 
 
 def _memory(readings: Readings) -> Line | None:
@@ -181,7 +170,7 @@ def _memory(readings: Readings) -> Line | None:
     return Line("Memory", " · ".join(parts)) if parts else None
 
 
-def _pool(service: Service, readings: Readings) -> Line | None:
+def _pool(service: Service, readings: Readings, grading: Grading) -> Line | None:
     used = readings.value(Signal.DB_POOL_USED)
     if used is None:
         return None
@@ -190,9 +179,7 @@ def _pool(service: Service, readings: Readings) -> Line | None:
     text = f"{used:.0f}" + (f" of {size:.0f}" if size else "") + " connections in use"
     if pending:
         text += f", {pending:.0f} waiting"
-    busy = bool(size) and used >= POOL_BUSY * float(size or 0)
-    status: Status = "crit" if busy and pending else ("warn" if busy or pending else "ok")
-    return Line("DB pool", text, status)
+    return Line("DB pool", text, grading.pool(used, size, pending))
 
 
 def _note(status: Status) -> str:

@@ -8,20 +8,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-
 from bot.catalog import Catalog, Service
 from bot.digest.compose import DigestComposer
 from bot.digest.period import manual_period
 from bot.digest.render import ChannelDigest, fallback_text, header, service_blocks, summary_line
 from bot.slack.blocks import section, to_payload
+from bot.slack.commands.base import Accepted, SlashCommand
 from bot.slack.commands.common import (
     Invalid,
     Invocation,
-    after_ack,
-    answer,
     authorized,
-    invocation,
     known_service,
     tell,
     unknown_subcommand,
@@ -40,24 +36,14 @@ USAGE = "\n".join(
 SUBCOMMANDS = ("preview", "help")
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    async def on_digest(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        call = invocation("/digest", command, respond)
-        if call.wants_help:
-            await answer(ack, USAGE)
-            return
-        try:
-            service = parse(deps, call)
-        except Invalid as problem:
-            await answer(ack, str(problem))
-            return
-        scope = code(service.name) if service else "this channel"
-        await answer(
-            ack, f":newspaper: Building the weekly digest for {scope}; only you will see it…"
-        )
-        after_ack(deps, call, preview(deps, call, service), "The digest preview")
-
-    app.command("/digest")(on_digest)
+def accept(deps: Deps, call: Invocation) -> Accepted:
+    service = parse(deps, call)
+    scope = code(service.name) if service else "this channel"
+    return Accepted(
+        f":newspaper: Building the weekly digest for {scope}; only you will see it…",
+        "The digest preview",
+        lambda: preview(deps, call, service),
+    )
 
 
 def parse(deps: Deps, call: Invocation) -> Service | None:
@@ -113,3 +99,6 @@ def preview_blocks(digest: ChannelDigest) -> list[Any]:
     for figures in digest.services:
         blocks += service_blocks(figures)
     return blocks
+
+
+COMMAND = SlashCommand("/digest", USAGE, accept)

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-
 from bot.catalog import Service
 from bot.grading import Grade, Grading, burn_rate, error_budget, worst
 from bot.models import Status
+from bot.slack.commands.base import Accepted, SlashCommand
 from bot.slack.commands.common import (
     Invalid,
     Invocation,
-    after_ack,
-    answer,
     authorized,
-    invocation,
     known_service,
     tell,
 )
@@ -53,23 +47,15 @@ USAGE = "\n".join(
 )
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    async def on_health(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        call = invocation("/health", command, respond)
-        if call.wants_help:
-            await answer(ack, USAGE)
-            return
-        try:
-            if len(call.words) > 1:
-                raise Invalid(f"`/health` takes one service name.\n\n{USAGE}")
-            service = known_service(deps, call.words[0], USAGE)
-        except Invalid as problem:
-            await answer(ack, str(problem))
-            return
-        await answer(ack, f":stethoscope: Reading the signals of {code(service.name)}…")
-        after_ack(deps, call, report_health(deps, call, service), f"The health of {service.name}")
-
-    app.command("/health")(on_health)
+def accept(deps: Deps, call: Invocation) -> Accepted:
+    if len(call.words) > 1:
+        raise Invalid(f"`/health` takes one service name.\n\n{USAGE}")
+    service = known_service(deps, call.words[0], USAGE)
+    return Accepted(
+        f":stethoscope: Reading the signals of {code(service.name)}…",
+        f"The health of {service.name}",
+        lambda: report_health(deps, call, service),
+    )
 
 
 async def report_health(deps: Deps, call: Invocation, service: Service) -> None:
@@ -185,3 +171,6 @@ def _pool(service: Service, readings: Readings, grading: Grading) -> Line | None
 def _note(status: Status) -> str:
     words = {"ok": "healthy", "warn": "needs a look", "crit": "unhealthy", "unknown": "no data"}
     return f"/health: {words[status]}"
+
+
+COMMAND = SlashCommand("/health", USAGE, accept)

@@ -7,20 +7,16 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-
 from bot.incidents.model import Incident
 from bot.slack.blocks import to_payload
+from bot.slack.commands.base import Accepted, SlashCommand
 from bot.slack.commands.buttons import owners_of
 from bot.slack.commands.common import (
     MAX_NOTE_CHARS,
     Invalid,
     Invocation,
-    after_ack,
-    answer,
     authorized,
     incident_id,
-    invocation,
     tell,
     unknown_subcommand,
 )
@@ -45,21 +41,9 @@ SUBCOMMANDS = ("list", "show", "ack", "resolve", "note", "help")
 Work = Callable[[Deps, Invocation, str], Coroutine[Any, Any, None]]
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    async def on_incident(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        call = invocation("/incident", command, respond)
-        if call.wants_help:
-            await answer(ack, USAGE)
-            return
-        try:
-            work, target = parse(call)
-        except Invalid as problem:
-            await answer(ack, str(problem))
-            return
-        await ack()
-        after_ack(deps, call, work(deps, call, target), f"/incident {call.words[0].lower()}")
-
-    app.command("/incident")(on_incident)
+def accept(deps: Deps, call: Invocation) -> Accepted:
+    work, target = parse(call)
+    return Accepted(None, f"/incident {call.words[0].lower()}", lambda: work(deps, call, target))
 
 
 def parse(call: Invocation) -> tuple[Work, str]:
@@ -170,3 +154,6 @@ def _unchanged(incident: Incident) -> str:
         return f"Incident {code(incident.id)} is already resolved{by}."
     by = f" by {mention(incident.acknowledged_by)}" if incident.acknowledged_by else ""
     return f"Incident {code(incident.id)} is already acknowledged{by}."
+
+
+COMMAND = SlashCommand("/incident", USAGE, accept)

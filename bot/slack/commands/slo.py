@@ -4,21 +4,16 @@ the error budget left and how fast it burns."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.catalog import Service
 from bot.grading import Grade, Grading, budget_left, burn, error_budget, worst
 from bot.models import Status
+from bot.slack.commands.base import Accepted, SlashCommand
 from bot.slack.commands.common import (
     Invalid,
     Invocation,
-    after_ack,
-    answer,
     authorized,
     checked_window,
-    invocation,
     known_service,
     tell,
     window_seconds,
@@ -51,23 +46,13 @@ USAGE = "\n".join(
 )
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    async def on_slo(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        call = invocation("/slo", command, respond)
-        if call.wants_help:
-            await answer(ack, USAGE)
-            return
-        try:
-            service, window = parse(deps, call)
-        except Invalid as problem:
-            await answer(ack, str(problem))
-            return
-        await answer(
-            ack, f":bar_chart: Checking {code(service.name)} against its SLO over {escape(window)}…"
-        )
-        after_ack(deps, call, report_slo(deps, call, service, window), f"The SLO of {service.name}")
-
-    app.command("/slo")(on_slo)
+def accept(deps: Deps, call: Invocation) -> Accepted:
+    service, window = parse(deps, call)
+    return Accepted(
+        f":bar_chart: Checking {code(service.name)} against its SLO over {escape(window)}…",
+        f"The SLO of {service.name}",
+        lambda: report_slo(deps, call, service, window),
+    )
 
 
 def parse(deps: Deps, call: Invocation) -> tuple[Service, str]:
@@ -160,3 +145,6 @@ def _footer(service: Service) -> str:
     if service.slo.availability_percent is None and service.slo.p99_ms is None:
         return f"{service.name} has no SLO in the catalog: set slo.availability_percent and p99_ms."
     return "Burn rate 1× spends the whole budget exactly over the SLO window."
+
+
+COMMAND = SlashCommand("/slo", USAGE, accept)

@@ -10,9 +10,6 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.catalog import Service
 from bot.charts import render_png_async
@@ -20,14 +17,12 @@ from bot.incidents.triage_flow import DEFAULT_WINDOW, MAX_CHARTS, chart_specs
 from bot.models import STATUS_RANK, PlannedStep, Status, TriageProgress, TriageReport
 from bot.outbox.ops import Post, Upload
 from bot.slack.blocks import context, to_payload
+from bot.slack.commands.base import Accepted, SlashCommand
 from bot.slack.commands.common import (
     Invalid,
     Invocation,
-    after_ack,
-    answer,
     authorized,
     checked_window,
-    invocation,
     known_service,
     tell,
 )
@@ -56,27 +51,15 @@ USAGE = "\n".join(
 )
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    async def on_triage(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        call = invocation("/triage", command, respond)
-        if call.wants_help:
-            await answer(ack, USAGE)
-            return
-        try:
-            service, window, database_only = parse(deps, call)
-        except Invalid as problem:
-            await answer(ack, str(problem))
-            return
-        what = "Database evidence" if database_only else "Triage"
-        await answer(
-            ack,
-            f":hourglass_flowing_sand: {what} of {code(service.name)} over the last "
-            f"{escape(window)}: running… the report will appear in this channel.",
-        )
-        work = run_for_channel(deps, call, service, window, database_only=database_only)
-        after_ack(deps, call, work, f"The triage of {service.name}")
-
-    app.command("/triage")(on_triage)
+def accept(deps: Deps, call: Invocation) -> Accepted:
+    service, window, database_only = parse(deps, call)
+    what = "Database evidence" if database_only else "Triage"
+    return Accepted(
+        f":hourglass_flowing_sand: {what} of {code(service.name)} over the last "
+        f"{escape(window)}: running… the report will appear in this channel.",
+        f"The triage of {service.name}",
+        lambda: run_for_channel(deps, call, service, window, database_only=database_only),
+    )
 
 
 def parse(deps: Deps, call: Invocation) -> tuple[Service, str, bool]:
@@ -180,3 +163,6 @@ def worst_status(report: TriageReport) -> Status:
 def _mark_note(report: TriageReport) -> str:
     cause = report.diagnosis.cause.replace("_", " ")
     return f"triage over {report.window}: {cause}"
+
+
+COMMAND = SlashCommand("/triage", USAGE, accept)

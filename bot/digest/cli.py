@@ -24,13 +24,13 @@ from bot.catalog import Catalog, CatalogError, load_catalog_async
 from bot.cli_errors import EXIT_BACKEND_DOWN, EXIT_BAD_INPUT, EXIT_OK, BadInput
 from bot.digest.compose import DigestComposer
 from bot.digest.period import manual_period
-from bot.digest.render import digest_ops, digest_text
 from bot.digest.scheduler import digest_channels
 from bot.grading import Grading
 from bot.incidents.repository import IncidentRepository
 from bot.outbox.ops import Post, Upload
 from bot.outbox.queue import Outbox
 from bot.settings import Settings, SettingsError, load_settings
+from bot.slack.render.digest import digest_ops, digest_text
 from bot.sources.prometheus import PrometheusClient
 from bot.store import StoreUnavailable, open_store
 from bot.triage.playbook import PlaybookError, load_default_playbook

@@ -21,9 +21,9 @@ from bot.digest.collect import collect_service
 from bot.digest.figures import ServiceFigures
 from bot.digest.incidents import IncidentHistory, incidents_by_service
 from bot.digest.period import DigestPeriod
-from bot.digest.render import ChannelDigest, digest_ops
 from bot.grading import Grading
 from bot.outbox.ops import Post, Upload
+from bot.slack.render.digest import ChannelDigest, digest_ops
 from bot.sources.base import MetricsQuerier
 from bot.triage.series import downsample
 

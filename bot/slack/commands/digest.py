@@ -6,13 +6,10 @@ Without SERVICE it covers the services that report to the channel the command is
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from bot.catalog import Catalog, Service
 from bot.digest.compose import DigestComposer
 from bot.digest.period import manual_period
-from bot.digest.render import ChannelDigest, fallback_text, header, service_blocks, summary_line
-from bot.slack.blocks import section, to_payload
 from bot.slack.commands.base import Accepted, SlashCommand
 from bot.slack.commands.common import (
     Invalid,
@@ -23,6 +20,7 @@ from bot.slack.commands.common import (
     unknown_subcommand,
 )
 from bot.slack.deps import Deps
+from bot.slack.render.digest import preview_message
 from bot.slack.render.text import code
 
 USAGE = "\n".join(
@@ -80,7 +78,8 @@ async def preview(deps: Deps, call: Invocation, service: Service | None) -> None
         return
     period = manual_period(channel, deps.catalog.digest_for(channel), datetime.now(UTC))
     digest = await composer.build(period)
-    await tell(call.respond, fallback_text(digest), to_payload(preview_blocks(digest)))
+    shown = preview_message(digest)
+    await tell(call.respond, shown.text, shown.blocks)
 
 
 def scope_of(catalog: Catalog, here: str, service: Service | None) -> tuple[str, Catalog]:
@@ -91,14 +90,6 @@ def scope_of(catalog: Catalog, here: str, service: Service | None) -> tuple[str,
     channel = catalog.channel_for(service.name) or here
     only = service.model_copy(update={"channel": channel})
     return channel, catalog.model_copy(update={"services": {service.name: only}})
-
-
-def preview_blocks(digest: ChannelDigest) -> list[Any]:
-    blocks: list[Any] = [section(header(digest.period))]
-    blocks += [section(summary_line(figures)) for figures in digest.services]
-    for figures in digest.services:
-        blocks += service_blocks(figures)
-    return blocks
 
 
 COMMAND = SlashCommand("/digest", USAGE, accept)

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.incidents.model import Incident
-from bot.slack.blocks import to_payload
 from bot.slack.commands.base import Accepted, SlashCommand
 from bot.slack.commands.buttons import owners_of
 from bot.slack.commands.common import (
@@ -21,7 +20,7 @@ from bot.slack.commands.common import (
     unknown_subcommand,
 )
 from bot.slack.deps import Deps
-from bot.slack.render.incident_list import detail_blocks, incident_line, list_blocks, list_text
+from bot.slack.render.incident_list import detail_message, list_message
 from bot.slack.render.text import code, escape, mention
 
 USAGE = "\n".join(
@@ -76,8 +75,8 @@ async def list_open(deps: Deps, call: Invocation, _target: str) -> None:
     if not await authorized(deps, call, "incident_list", None):
         return
     incidents = await deps.incidents.repository.open_incidents()
-    now = datetime.now(UTC)
-    await tell(call.respond, list_text(incidents, now), to_payload(list_blocks(incidents, now)))
+    listed = list_message(incidents, datetime.now(UTC))
+    await tell(call.respond, listed.text, listed.blocks)
 
 
 async def show(deps: Deps, call: Invocation, target: str) -> None:
@@ -87,8 +86,8 @@ async def show(deps: Deps, call: Invocation, target: str) -> None:
     ):
         return
     timeline = await deps.incidents.repository.timeline(incident.id)
-    text = incident_line(incident, datetime.now(UTC))
-    await tell(call.respond, text, to_payload(detail_blocks(incident, timeline)))
+    shown = detail_message(incident, timeline, datetime.now(UTC))
+    await tell(call.respond, shown.text, shown.blocks)
 
 
 async def acknowledge(deps: Deps, call: Invocation, target: str) -> None:

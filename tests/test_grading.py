@@ -10,9 +10,9 @@ from bot.catalog import Service, Slo
 from bot.digest.figures import EventLoop, Latency, LatencyQuantile, ServiceFigures
 from bot.digest.lines import flags
 from bot.grading import Grade, Grading
-from bot.slack.commands.health import health_lines
-from bot.slack.commands.slo import slo_lines
 from bot.slack.render.health import Line
+from bot.slack.render.health_lines import health_lines
+from bot.slack.render.slo_lines import slo_lines
 from bot.sources.readings import Readings
 from bot.sources.signals import Signal
 from bot.triage.checks.base import Targets

@@ -1,5 +1,6 @@
-"""A profile's findings as text: plain lines for the terminal, escaped mrkdwn for the thread.
-Function names and script paths come from the profiled process and are shown inertly."""
+"""A profile's findings as lines of text, in a style the caller gives: plain for the terminal
+(`profile_lines`), escaped for Slack by the render stage (bot/slack/render/profile.py).
+Function names and script paths come from the profiled process: the style shows them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.profiling.evidence import Culprit, ProfiledFunction, ProfileEvidence
-from bot.slack.render.text import code, escape
 
 NAME_CHARS = 80
 LOCATION_CHARS = 160
@@ -32,12 +32,12 @@ def headline(evidence: ProfileEvidence) -> str:
 
 
 @dataclass(frozen=True)
-class _Style:
+class Style:
     name: Callable[[str, int], str]  # a function name or a script path, cut to a length
     text: Callable[[str], str]  # a sentence that may quote untrusted text
 
 
-def _lines(evidence: ProfileEvidence, style: _Style) -> list[str]:
+def styled_lines(evidence: ProfileEvidence, style: Style) -> list[str]:
     show = style.name
     lines = [style.text(headline(evidence))]
     if not evidence.captured:
@@ -74,11 +74,4 @@ def _functions(rows: tuple[ProfiledFunction, ...], show: Callable[[str, int], st
 
 def profile_lines(evidence: ProfileEvidence) -> list[str]:
     """For the terminal report."""
-    return _lines(evidence, _Style(name=_plain, text=lambda text: text))
-
-
-def profile_note(evidence: ProfileEvidence) -> str:
-    """For the incident thread: every name and path in a code span or escaped."""
-
-    lines = _lines(evidence, _Style(name=code, text=escape))
-    return "\n".join([f"*{lines[0]}*", *lines[1:]])
+    return styled_lines(evidence, Style(name=_plain, text=lambda text: text))

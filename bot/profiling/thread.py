@@ -8,7 +8,7 @@ from typing import Protocol
 from bot.incidents.model import Incident
 from bot.profiling.evidence import ProfileEvidence
 from bot.profiling.flame import flame_spec, render_flame_async
-from bot.profiling.text import profile_note
+from bot.slack.render.profile import profile_note
 
 
 class ProfileThread(Protocol):

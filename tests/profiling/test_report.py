@@ -21,7 +21,8 @@ from bot.profiling.evidence import Culprit, FlameStack, ProfiledFunction, Profil
 from bot.profiling.flame import flame_spec, merge
 from bot.profiling.flame_drawing import render_flame_png
 from bot.profiling.instances import NoInstance, host_of, per_instance_expr
-from bot.profiling.text import profile_lines, profile_note
+from bot.profiling.text import profile_lines
+from bot.slack.render.profile import profile_note
 from bot.sources.base import InstantSample, RangeSeries
 from bot.sources.signals import Signal
 from bot.store.memory import MemoryStore

@@ -10,23 +10,14 @@ from __future__ import annotations
 import base64
 import uuid
 
-from slack_bolt.async_app import AsyncAck
-
 from bot.catalog import Service
 from bot.outbox.ops import Post, Upload
 from bot.profiling.evidence import ProfileEvidence, ProfileKind
 from bot.profiling.flame import flame_spec, render_flame_async
-from bot.profiling.text import profile_note
-from bot.slack.commands.common import (
-    Invalid,
-    Invocation,
-    after_ack,
-    answer,
-    authorized,
-    known_service,
-    tell,
-)
+from bot.slack.commands.base import Accepted
+from bot.slack.commands.common import Invalid, Invocation, authorized, known_service, tell
 from bot.slack.deps import Deps
+from bot.slack.render.profile import profile_note
 from bot.slack.render.text import code, escape
 from bot.sources.base import MetricsUnavailable
 
@@ -55,19 +46,14 @@ def parse(deps: Deps, call: Invocation) -> tuple[Service, ProfileKind]:
     )
 
 
-async def on_profile(ack: AsyncAck, deps: Deps, call: Invocation) -> None:
-    try:
-        service, kind = parse(deps, call)
-    except Invalid as problem:
-        await answer(ack, str(problem))
-        return
-    await answer(
-        ack,
+def accept(deps: Deps, call: Invocation) -> Accepted:
+    """`SERVICE profile [cpu|heap]`, checked before the acknowledgement (raises Invalid)."""
+    service, kind = parse(deps, call)
+    return Accepted(
         f":hourglass_flowing_sand: Taking a {kind} profile of {code(service.name)}… "
         "the result will appear in this channel.",
-    )
-    after_ack(
-        deps, call, profile_for_channel(deps, call, service, kind), f"The profile of {service.name}"
+        f"The profile of {service.name}",
+        lambda: profile_for_channel(deps, call, service, kind),
     )
 
 

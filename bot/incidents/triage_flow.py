@@ -22,10 +22,10 @@ from pydantic import BaseModel, ValidationError
 from bot import telemetry
 from bot.charts import ChartSpec, render_png_async
 from bot.incidents.model import Incident, TriageState
+from bot.incidents.profile_post import post_profile
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.thread import IncidentThread
 from bot.models import Finding, PlannedStep, StepResult, TriageProgress, TriageReport
-from bot.profiling.thread import post_profile
 from bot.runtime.leases import Lease, kept
 from bot.runtime.tasks import TaskTracker
 from bot.sources.base import MetricsUnavailable

@@ -11,8 +11,8 @@ import structlog
 from slack_bolt.async_app import AsyncRespond
 
 from bot.incidents.model import Incident
+from bot.incidents.profile_post import post_profile
 from bot.profiling.evidence import ProfileKind
-from bot.profiling.thread import post_profile
 from bot.slack.deps import Deps
 from bot.slack.render import notes
 from bot.slack.render.incident import (

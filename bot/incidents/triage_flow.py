@@ -186,9 +186,19 @@ class IncidentTriage:
         await self._record_diagnosis(incident.id, report)
         await self._attach_charts(incident, job, report)
         if self._profiles is not None:
-            # After the diagnosis is shown: a capture takes seconds the thread should not wait.
-            profiled = await self._profiles(report)
-            await post_profile(self._thread, incident, job.run, profiled.profile)
+            await self._attach_profile(incident, job, report, self._profiles)
+
+    async def _attach_profile(
+        self, incident: Incident, job: TriageJob, report: TriageReport, profiles: ProfileAttacher
+    ) -> None:
+        """After the diagnosis is shown, as a capture takes seconds the thread should not wait;
+        a failure here leaves the finished triage as it is."""
+        try:
+            profiled = await profiles(report)
+        except Exception:
+            log.exception("profile after triage failed", incident=incident.id)
+            return
+        await post_profile(self._thread, incident, job.run, profiled.profile)
 
     async def _fail(self, incident: Incident, progress: TriageProgress, reason: str) -> None:
         progress.failure = reason

@@ -1,5 +1,5 @@
 """`python -m bot triage SERVICE [--window 10m] [--services FILE] [--prometheus-url URL] [--db]
-[--json]`.
+[--json] [--no-profile]`.
 
 Exit codes: 0 the triage ran (whatever it found); 2 bad input (unknown service, bad window,
 bad configuration); 3 the metrics backend could not be reached (the report is still printed,
@@ -54,7 +54,9 @@ async def run_triage_args(args: argparse.Namespace, *, out: TextIO | None = None
             ) as runner,
         ):
             steps = {DATABASE_STEP} if args.db else None
-            report = await runner.run(args.service, args.window, steps=steps, profile=True)
+            report = await runner.run(
+                args.service, args.window, steps=steps, profile=not args.no_profile
+            )
     except (BadInput, UnknownService, WindowError) as problem:
         print(f"triage: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT

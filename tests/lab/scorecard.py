@@ -178,9 +178,12 @@ async def triage(
     prometheus_url: str,
     window: str = "2m",
     env: Mapping[str, str] | None = None,
+    *,
+    profile: bool = False,
 ) -> dict[str, Any]:
     """`python -m bot triage SERVICE --json` in a subprocess; the parsed report."""
     argv = [sys.executable, "-m", "bot", "triage", service, "--json", "--window", window]
+    argv += [] if profile else ["--no-profile"]
     argv += ["--services", str(catalog), "--prometheus-url", prometheus_url]
     process = await asyncio.create_subprocess_exec(
         *argv,
@@ -240,8 +243,21 @@ async def score_batch(
             outcome.history.append((round(seconds, 1), verdict.cause))
             if is_correct(outcome.scenario, verdict):
                 outcome.seconds_to_correct = seconds
-                outcome.culprit = verdict.culprit
+                outcome.culprit = await profiled_culprit(outcome, lab, catalog, window)
         await asyncio.sleep(max(0.0, poll_s - (time.monotonic() - round_started)))
+
+
+async def profiled_culprit(outcome: Outcome, lab: LabStack, catalog: Path, window: str) -> str:
+    """Once the cause is named: one more triage, with its profile, for the culprit column.
+    Polls run without profiles, so captures neither slow the diagnosis nor pile up on a
+    process (each CLI run is a process of its own, with no shared capture limit)."""
+    if outcome.scenario.expected_culprit is None:
+        return ""
+    service = outcome.scenario.service
+    report = await triage(service, catalog, lab.prometheus_url, window, bot_env(lab), profile=True)
+    verdict = Verdict.from_report(report)
+    outcome.last = verdict
+    return verdict.culprit
 
 
 HEADER = (

@@ -99,7 +99,8 @@ def test_prom_client_defaults_under_a_prefix_with_express_prom_bundle_paths() ->
     signals = resolve_signals(names, {"job": "shop"})
     assert (signals.convention, signals.prefix) == ("prom-client", "shop_")
     assert signals.available == RUNTIME | HTTP | {Signal.EXTERNAL_MEMORY, Signal.ACTIVE_HANDLES}
-    assert "shop_nodejs_eventloop_lag_p99_seconds{" in (signals.expr(Signal.EVENTLOOP_LAG_P99) or "")
+    lag = signals.expr(Signal.EVENTLOOP_LAG_P99) or ""
+    assert "shop_nodejs_eventloop_lag_p99_seconds{" in lag
     assert "(http_request_duration_seconds_bucket{" in (signals.expr(Signal.LATENCY_P99) or "")
 
 

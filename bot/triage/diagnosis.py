@@ -1,17 +1,31 @@
-"""From findings to one primary cause, by small rules tried in order; the first match wins.
+"""From findings to a primary cause, its share of the symptom, and what else was found.
 
-The order encodes confounders: a symptom that inflates other measurements is blamed before
-the measurements it inflates. Each rule's docstring says why it outranks the rules after it.
+Every rule below that recognises its cause yields a candidate; bot/triage/ranking.py weighs
+them by how much of the user-visible symptom each explains (bot/triage/impact.py). The rule
+order still encodes confounders: a cause that inflates other measurements comes before the
+measurements it inflates, and each rule's docstring says why it outranks the rules after it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.models import Cause, Diagnosis, StepResult
+from bot.models import Cause, Diagnosis, SecondaryCause, StepResult
+from bot.triage.coverage import gaps_sentence, missing_evidence
 from bot.triage.db_rules import DATABASE_EVIDENCE_RULES
 from bot.triage.facts import Facts
+from bot.triage.impact import (
+    Symptom,
+    failing_dependency_in_background,
+    share_of,
+    slow_dependency_off_path,
+)
+from bot.triage.ranking import Candidate, Ranking, rank
 from bot.triage.verdict import Rule, Verdict
+
+GAP_PENALTY = 0.1
+WEAK_CONFIDENCE = 0.5
+COMPOUND_PENALTY = 0.05
 
 
 def diagnose(
@@ -25,11 +39,26 @@ def diagnose(
     if not has_data:
         return _no_data(selector, backend_errors)
     facts = Facts(steps)
-    for rule in RULES:
+    symptom = Symptom.of(facts)
+    ranking = rank(candidates(facts, symptom))
+    if ranking.primary is None or _only_a_guess(ranking.primary, facts):
+        return _without_cause(facts, symptom, ranking)
+    return _finish(ranking.primary, ranking, facts, symptom)
+
+
+def _only_a_guess(primary: Candidate, facts: Facts) -> bool:
+    """A catch-all cause (latency over objective, nothing to blame) while the loop or memory
+    went unmeasured: what was not seen is the likelier answer, so say that instead."""
+    return primary.verdict.base_confidence <= WEAK_CONFIDENCE and bool(missing_evidence(facts))
+
+
+def candidates(facts: Facts, symptom: Symptom) -> list[Candidate]:
+    found = []
+    for order, rule in enumerate(RULES):
         verdict = rule(facts)
         if verdict is not None:
-            return _finish(verdict, facts)
-    return _finish(fallback(facts), facts)
+            found.append(Candidate(verdict, share_of(verdict.cause, facts, symptom), order))
+    return found
 
 
 def _no_data(selector: str, backend_errors: Sequence[str]) -> Diagnosis:
@@ -43,29 +72,113 @@ def _no_data(selector: str, backend_errors: Sequence[str]) -> Diagnosis:
     return Diagnosis(cause="insufficient_data", confidence=0.9, summary=summary)
 
 
-def _finish(verdict: Verdict, facts: Facts) -> Diagnosis:
+def _finish(primary: Candidate, ranking: Ranking, facts: Facts, symptom: Symptom) -> Diagnosis:
+    verdict = primary.verdict
     confidence = verdict.base_confidence
     if any(facts.critical(code) for code in verdict.supporting):
         confidence += 0.05
-    confidence -= 0.05 * facts.unknown_steps()
-    return Diagnosis(
-        cause=verdict.cause,
-        confidence=round(min(0.97, max(0.05, confidence)), 2),
-        summary=verdict.summary,
-        supporting=verdict.supporting,
-        advice=verdict.advice or facts.advice(*verdict.supporting),
+    summary = verdict.summary + _share_sentence(primary, symptom)
+    compound = [c for c in ranking.secondary if c.explains]
+    if compound:
+        confidence -= COMPOUND_PENALTY
+        summary += " " + _compound_sentence(compound)
+    gaps = missing_evidence(facts)
+    if gaps:
+        confidence -= GAP_PENALTY * len(gaps)
+        summary += " " + gaps_sentence(gaps)
+    return _diagnosis(
+        verdict.cause, confidence, summary, facts, verdict=verdict, primary=primary, ranking=ranking
     )
 
 
-def healthy(facts: Facts) -> Verdict | None:
-    """Nothing at warn or crit: there is nothing for the later rules to explain."""
-    if facts.anything_wrong():
-        return None
-    unknown = facts.unknown_steps()
+def _diagnosis(
+    cause: Cause,
+    confidence: float,
+    summary: str,
+    facts: Facts,
+    *,
+    verdict: Verdict,
+    primary: Candidate | None,
+    ranking: Ranking,
+) -> Diagnosis:
+    confidence -= 0.05 * facts.unknown_steps()
+    return Diagnosis(
+        cause=cause,
+        confidence=round(min(0.97, max(0.05, confidence)), 2),
+        summary=summary,
+        supporting=verdict.supporting,
+        advice=verdict.advice or facts.advice(*verdict.supporting),
+        share=primary.share if primary else None,
+        secondary=tuple(_secondary(c) for c in ranking.secondary),
+    )
+
+
+def _secondary(candidate: Candidate) -> SecondaryCause:
+    return SecondaryCause(
+        cause=candidate.cause, share=candidate.share, summary=candidate.verdict.summary
+    )
+
+
+def _share_sentence(primary: Candidate, symptom: Symptom) -> str:
+    if primary.share is None or not symptom.present:
+        return ""
+    return f" It accounts for {primary.share:.0%} of what users see ({symptom.describe()})."
+
+
+def _compound_sentence(compound: list[Candidate]) -> str:
+    parts = [f"{_words(c.cause)} ({_share(c)})" for c in compound]
+    return f"A second fault explains a large part too: {', '.join(parts)}."
+
+
+def _share(candidate: Candidate) -> str:
+    return "share not measured" if candidate.share is None else f"{candidate.share:.0%}"
+
+
+def _words(cause: str) -> str:
+    return cause.replace("_", " ")
+
+
+def _without_cause(facts: Facts, symptom: Symptom, ranking: Ranking) -> Diagnosis:
+    """Nothing explains a symptom: healthy if all key evidence was seen, else say what is not."""
+    verdict = ranking.primary.verdict if ranking.primary else healthy(facts, symptom, ranking)
+    gaps = missing_evidence(facts)
+    if gaps and (verdict.cause == "healthy" or ranking.primary is not None):
+        summary = "Nothing stands out in what could be measured, but that is not enough to "
+        summary += "name a cause or call the service healthy."
+        if symptom.present:
+            summary += f" Users do feel it: {symptom.describe()}."
+        summary += f" {gaps_sentence(gaps)}"
+        confidence = 0.8 - GAP_PENALTY * (len(gaps) - 1)
+        cause: Cause = "insufficient_data"
+    else:
+        cause, confidence, summary = verdict.cause, verdict.base_confidence, verdict.summary
+    return _diagnosis(
+        cause, confidence, summary, facts, verdict=verdict, primary=None, ranking=ranking
+    )
+
+
+def healthy(facts: Facts, symptom: Symptom, ranking: Ranking) -> Verdict:
+    """No cause explains anything users see. What was found anyway is listed beside it."""
+    if symptom.present or (not ranking.secondary and facts.anything_wrong()):
+        return fallback(facts)  # flagged, yet nothing recognised explains it
     summary = "Every step of the checklist is within its thresholds."
+    confidence = 0.9
+    if ranking.secondary:
+        summary = "Requests are served within their objectives; what stands out below explains "
+        summary += "none of what users see."
+        confidence = 0.75
+    summary += _capacity_note(facts)
+    unknown = facts.unknown_steps()
     if unknown:
         summary += f" {unknown} step(s) could not be checked, so this is not the full picture."
-    return Verdict("healthy", 0.9, summary, ())
+    return Verdict("healthy", confidence, summary, ())
+
+
+def _capacity_note(facts: Facts) -> str:
+    if not facts.flagged("cpu_busy"):
+        return ""
+    note = f" Capacity: the process is busy ({facts.summary('cpu_busy')}) while requests stay "
+    return note + "within objective; plan headroom before traffic grows."
 
 
 def unbounded_concurrency(facts: Facts) -> Verdict | None:
@@ -189,7 +302,10 @@ def downstream_errors(facts: Facts) -> Verdict | None:
     if slow_more:
         return None
     summary = f"A dependency is failing: {facts.summary('downstream_errors')}."
-    if facts.flagged("service_errors"):
+    if failing_dependency_in_background(facts):
+        summary += " No request fails with it, so these calls are made outside requests (a"
+        summary += " background job or a telemetry exporter) or their failures are absorbed."
+    elif facts.flagged("service_errors"):
         summary += f" The service's own errors ({facts.summary('service_errors')}) follow."
     return Verdict("downstream_errors", 0.85, summary, ("downstream_errors",))
 
@@ -200,7 +316,11 @@ def slow_downstream(facts: Facts) -> Verdict | None:
     dominant = facts.text("downstream_latency", "dominates") == "yes"
     if facts.flagged("downstream_latency"):
         summary = f"A dependency is slow: {facts.summary('downstream_latency')}."
-        summary += " The event loop is healthy, so the time is spent waiting on it."
+        if slow_dependency_off_path(facts):
+            summary += " It is slower than the service's own p99, so no request waits for it:"
+            summary += " the calls are made in the background."
+        else:
+            summary += " The event loop is healthy, so the time is spent waiting on it."
         return Verdict(
             "slow_downstream", 0.85 if dominant else 0.7, summary, ("downstream_latency",)
         )
@@ -253,7 +373,6 @@ def fallback(facts: Facts) -> Verdict:
 
 
 RULES: tuple[Rule, ...] = (
-    healthy,
     unbounded_concurrency,
     heap_leak,
     native_memory_growth,

@@ -362,6 +362,102 @@ SCENARIOS |= {
 }
 
 
+# Scenarios where the loudest signal is not what users feel, two faults at once, and services
+# whose metrics hide where the bot did not look before. `secondary` lists the causes the
+# diagnosis must report beside the primary one.
+COLLECTOR = "otel-collector:4318"
+RUNTIME_SIGNALS = (
+    "eventloop_lag_p99",
+    "eventloop_lag_max",
+    "cpu_cores",
+    "heap_used",
+    "heap_total",
+    "rss",
+    "external_memory",
+    "gc_time_ratio",
+    "active_handles",
+)
+SCENARIOS |= {
+    "background_dependency_failing": {
+        "expect": "healthy",
+        "secondary": ["downstream_errors"],
+        "note": "an exporter retries a collector that is not there; no request calls it",
+        "changes": {
+            "downstream_p99": {"pricing:3100": flat(0.03), COLLECTOR: flat(0.004)},
+            "downstream_rate": {"pricing:3100": flat(10.5), COLLECTOR: flat(2.0)},
+            "downstream_error_ratio": {"pricing:3100": flat(0.001, 0.5), COLLECTOR: flat(1.0, 0)},
+        },
+    },
+    "slow_downstream_with_background_failures": {
+        "expect": "slow_downstream",
+        "secondary": ["downstream_errors"],
+        "note": "the failing collector is louder; the slow dependency makes the whole p99",
+        "changes": {
+            "downstream_p99": {"pricing:3100": flat(2.4), COLLECTOR: flat(0.004)},
+            "downstream_rate": {"pricing:3100": flat(10.5), COLLECTOR: flat(2.0)},
+            "downstream_error_ratio": {"pricing:3100": flat(0.001, 0.5), COLLECTOR: flat(1.0, 0)},
+            "latency_p99": flat(2.5),
+            "latency_p95": flat(2.2),
+        },
+    },
+    "compound_slow_downstream_heap_leak": {
+        "expect": "slow_downstream",
+        "secondary": ["heap_leak"],
+        "changes": {
+            "downstream_p99": {"pricing:3100": flat(2.4)},
+            "latency_p99": flat(2.5),
+            "latency_p95": flat(2.2),
+            "heap_used": sawtooth(ramp(60 * MIB, 260 * MIB, 0.01), 15 * MIB),
+            "heap_total": ramp(90 * MIB, 300 * MIB, 0.01),
+            "rss": ramp(150 * MIB, 380 * MIB, 0.01),
+        },
+    },
+    "compound_event_loop_blocked_db_pool": {
+        "expect": "db_pool_saturated",
+        "secondary": ["event_loop_blocked"],
+        "changes": {
+            "eventloop_lag_p99": flat(0.45),
+            "eventloop_lag_max": flat(0.95),
+            "cpu_cores": flat(0.5),
+            "db_pool_used": flat(10, 0),
+            "db_pool_pending": flat(18, 0.3),
+            "db_op_p99": flat(0.02),
+            "latency_p99": flat(3.0),
+            "latency_p95": flat(2.4),
+        },
+    },
+    "gc_high_harmless": {
+        "expect": "healthy",
+        "secondary": ["gc_pressure"],
+        "note": "a busy allocator: GC takes 12 % of the time, the loop and requests are fine",
+        "changes": {"gc_time_ratio": flat(0.12, 0.1), "cpu_cores": flat(0.4, 0.1)},
+    },
+    "healthy_near_capacity": {
+        "expect": "healthy",
+        "note": "honest load: a core nearly busy, short callbacks, latency within objective",
+        "changes": {
+            "request_rate": flat(240),
+            "cpu_cores": flat(0.88, 0.04),
+            "eventloop_lag_p99": flat(0.014),
+            "eventloop_lag_max": flat(0.02),
+            "latency_p99": flat(0.15),
+        },
+    },
+    "insufficient_data_prefixed_metrics": {
+        "expect": "insufficient_data",
+        "note": "only the HTTP histogram is found: the runtime metrics carry a prefix",
+        "missing": RUNTIME_SIGNALS,
+        "changes": {"latency_p99": flat(0.6), "latency_p95": flat(0.25)},
+    },
+    "insufficient_data_slow_but_loop_unmeasured": {
+        "expect": "insufficient_data",
+        "note": "latency is over objective and nothing measured explains it: the loop was not seen",
+        "missing": RUNTIME_SIGNALS,
+        "changes": {"latency_p99": flat(1.4), "latency_p95": flat(0.9)},
+    },
+}
+
+
 def build(name: str, spec: dict[str, Any], seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     shapes = healthy() | spec["changes"]
@@ -381,9 +477,13 @@ def build(name: str, spec: dict[str, Any], seed: int) -> dict[str, Any]:
         "expect": spec["expect"],
         "signals": signals,
     }
-    for extra in ("apm", "database", "note"):
+    for extra in ("apm", "database", "note", "secondary"):
         if extra in spec:
             recording[extra] = spec[extra]
+    if "missing" in spec:
+        recording["missing"] = dict.fromkeys(spec["missing"], "not exported under this name")
+        for key in spec["missing"]:
+            signals.pop(key, None)
     return recording
 
 

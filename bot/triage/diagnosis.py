@@ -25,6 +25,7 @@ from bot.triage.verdict import Rule, Verdict
 
 GAP_PENALTY = 0.1
 WEAK_CONFIDENCE = 0.5
+GC_PAUSE_SHARE_OF_LAG = 0.5
 COMPOUND_PENALTY = 0.05
 
 
@@ -220,8 +221,12 @@ def native_memory_growth(facts: Facts) -> Verdict | None:
 
 def gc_pressure(facts: Facts) -> Verdict | None:
     """A high GC time share outranks a blocked loop and a busy CPU: every pause stops the
-    loop and burns CPU, so GC pressure reads as lag and CPU load too."""
+    loop and burns CPU, so GC pressure reads as lag and CPU load too. But GC is blamed for
+    lag only when its pauses are about as long as the lag: synchronous work that allocates
+    (hashing, JSON, templating) keeps GC busy with short pauses while it holds the loop."""
     if not facts.flagged("gc_time"):
+        return None
+    if facts.flagged("eventloop_lag") and not gc_explains_lag(facts):
         return None
     summary = f"Garbage collection is eating the process: {facts.summary('gc_time')}."
     supporting: tuple[str, ...] = ("gc_time",)
@@ -231,6 +236,15 @@ def gc_pressure(facts: Facts) -> Verdict | None:
         supporting += ("eventloop_lag",)
         confidence = 0.85
     return Verdict("gc_pressure", confidence, summary, supporting)
+
+
+def gc_explains_lag(facts: Facts) -> bool:
+    """Pauses at least half the lag p99; without pause figures, only a critical GC share."""
+    pause = facts.number("gc_time", "pause_p99_ms")
+    lag = facts.number("eventloop_lag", "p99_ms")
+    if pause is None or lag is None:
+        return facts.critical("gc_time")
+    return pause >= GC_PAUSE_SHARE_OF_LAG * lag
 
 
 def event_loop_blocked(facts: Facts) -> Verdict | None:
@@ -244,6 +258,9 @@ def event_loop_blocked(facts: Facts) -> Verdict | None:
     summary = f"The event loop is blocked: {facts.summary('eventloop_lag')}."
     summary += " Every request on the process waits for it, so database and dependency"
     summary += " timings taken here are inflated as well."
+    if facts.flagged("gc_time"):
+        summary += f" GC is busy too ({facts.summary('gc_time')}), as it is under synchronous"
+        summary += " work that allocates, but its pauses are far shorter than the lag."
     confidence = 0.9 if spiky or facts.critical("eventloop_lag") else 0.75
     return Verdict("event_loop_blocked", confidence, summary, ("eventloop_lag",))
 

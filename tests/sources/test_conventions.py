@@ -26,6 +26,7 @@ RUNTIME = {
     Signal.HEAP_TOTAL,
     Signal.RSS,
     Signal.GC_TIME_RATIO,
+    Signal.GC_PAUSE_P99,
 }
 HTTP = {
     Signal.REQUEST_RATE,

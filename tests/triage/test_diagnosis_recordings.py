@@ -268,3 +268,17 @@ async def test_no_all_clear_without_the_loop_and_memory(name: str) -> None:
     assert "Not measured: event-loop lag and memory (heap and GC)" in report.diagnosis.summary
     assert "collectDefaultMetrics()" in report.diagnosis.summary
     assert report.diagnosis.confidence < 0.9
+
+
+async def test_gc_busy_under_allocating_sync_work_stays_a_blocked_loop() -> None:
+    report = await triage_recording("event_loop_blocked_allocating")
+    assert {"eventloop_lag", "gc_time"} <= finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "event_loop_blocked"
+    assert "its pauses are far shorter than the lag" in report.diagnosis.summary
+
+
+async def test_gc_pauses_as_long_as_the_lag_are_gc_pressure() -> None:
+    report = await triage_recording("gc_pressure_long_pauses")
+    assert "gc_time" not in finding_codes(report, "crit")  # a warn share, but long pauses
+    assert report.diagnosis.cause == "gc_pressure"
+    assert "eventloop_lag" in report.diagnosis.supporting

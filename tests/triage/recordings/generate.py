@@ -449,6 +449,31 @@ SCENARIOS |= {
         "missing": RUNTIME_SIGNALS,
         "changes": {"latency_p99": flat(0.6), "latency_p95": flat(0.25)},
     },
+    "event_loop_blocked_allocating": {
+        "expect": "event_loop_blocked",
+        "note": "large JSON built synchronously: GC is busy with short pauses, the loop stalls",
+        "changes": {
+            "eventloop_lag_p99": flat(0.38),
+            "eventloop_lag_max": flat(0.6),
+            "gc_time_ratio": flat(0.14, 0.1),
+            "gc_pause_p99": flat(0.009),
+            "cpu_cores": flat(0.7),
+            "latency_p99": flat(0.95),
+        },
+    },
+    "gc_pressure_long_pauses": {
+        "expect": "gc_pressure",
+        "note": "major collections of a big live set: the pauses are the lag",
+        "changes": {
+            "gc_time_ratio": flat(0.16, 0.1),
+            "gc_pause_p99": flat(0.12),
+            "eventloop_lag_p99": flat(0.15),
+            "eventloop_lag_max": flat(0.22),
+            "cpu_cores": flat(0.8),
+            "heap_used": sawtooth(flat(300 * MIB, 0.02), 200 * MIB),
+            "heap_total": flat(600 * MIB, 0.01),
+        },
+    },
     "insufficient_data_slow_but_loop_unmeasured": {
         "expect": "insufficient_data",
         "note": "latency is over objective and nothing measured explains it: the loop was not seen",

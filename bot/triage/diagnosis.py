@@ -20,12 +20,27 @@ from bot.triage.impact import (
     share_of,
     slow_dependency_off_path,
 )
+from bot.triage.onset import finding_onset, order_sentence
 from bot.triage.ranking import Candidate, Ranking, rank
 from bot.triage.verdict import Rule, Verdict
 
 GAP_PENALTY = 0.1
 WEAK_CONFIDENCE = 0.5
 GC_PAUSE_SHARE_OF_LAG = 0.5
+SIGNAL_NAMES = {
+    "eventloop_lag": "event-loop lag",
+    "gc_time": "GC time",
+    "cpu_busy": "CPU",
+    "heap_growth": "the heap",
+    "rss_growth": "memory outside the heap",
+    "db_op_latency": "database time",
+    "db_pool_waiting": "pool waits",
+    "db_pool_usage": "pool use",
+    "downstream_latency": "dependency latency",
+    "downstream_errors": "dependency errors",
+    "service_errors": "request errors",
+    "outbound_fanout": "outbound calls",
+}
 COMPOUND_PENALTY = 0.05
 
 
@@ -58,8 +73,29 @@ def candidates(facts: Facts, symptom: Symptom) -> list[Candidate]:
     for order, rule in enumerate(RULES):
         verdict = rule(facts)
         if verdict is not None:
-            found.append(Candidate(verdict, share_of(verdict.cause, facts, symptom), order))
+            share = share_of(verdict.cause, facts, symptom)
+            found.append(Candidate(verdict, share, order, _onset(verdict, facts)))
     return found
+
+
+def _onset(verdict: Verdict, facts: Facts) -> float | None:
+    return finding_onset(facts.finding(verdict.supporting[0])) if verdict.supporting else None
+
+
+def _order_sentence(primary: Candidate, ranking: Ranking) -> str:
+    """Which moved first: the cause and the first consequence (or second fault) beside it."""
+    others = [*ranking.folded, *(c for c in ranking.secondary if c.explains)]
+    timed = [c for c in others if c.onset is not None]
+    if primary.onset is None or not timed:
+        return ""
+    return order_sentence(
+        (_signal_name(primary), primary.onset), (_signal_name(timed[0]), timed[0].onset)
+    )
+
+
+def _signal_name(candidate: Candidate) -> str:
+    code = candidate.verdict.supporting[0]
+    return SIGNAL_NAMES.get(code, code.replace("_", " "))
 
 
 def _no_data(selector: str, backend_errors: Sequence[str]) -> Diagnosis:
@@ -79,6 +115,7 @@ def _finish(primary: Candidate, ranking: Ranking, facts: Facts, symptom: Symptom
     if any(facts.critical(code) for code in verdict.supporting):
         confidence += 0.05
     summary = verdict.summary + _share_sentence(primary, symptom)
+    summary += _order_sentence(primary, ranking)
     compound = [c for c in ranking.secondary if c.explains]
     if compound:
         confidence -= COMPOUND_PENALTY

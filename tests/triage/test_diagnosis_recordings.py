@@ -282,3 +282,20 @@ async def test_gc_pauses_as_long_as_the_lag_are_gc_pressure() -> None:
     assert "gc_time" not in finding_codes(report, "crit")  # a warn share, but long pauses
     assert report.diagnosis.cause == "gc_pressure"
     assert "eventloop_lag" in report.diagnosis.supporting
+
+
+async def test_a_timing_that_moved_before_the_loop_is_its_own_fault() -> None:
+    report = await triage_recording("slow_queries_before_the_loop")
+    assert report.diagnosis.cause == "slow_queries"
+    assert "Database time moved first; event-loop lag followed 240 s later." in (
+        report.diagnosis.summary
+    )
+    assert [o.cause for o in report.diagnosis.secondary] == ["event_loop_blocked"]
+
+
+async def test_timings_that_rise_with_the_loop_are_folded_into_it() -> None:
+    report = await triage_recording("event_loop_blocked_then_timings")
+    assert {"db_op_latency", "downstream_latency"} <= finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "event_loop_blocked"
+    assert report.diagnosis.secondary == ()
+    assert "Event-loop lag and database time moved together." in report.diagnosis.summary

@@ -41,6 +41,10 @@ def spiky(base: float, peak: float, every: int = 3) -> Shape:
     return lambda t, rng: peak * rng.uniform(0.8, 1.2) if int(t / STEP) % every == 0 else base
 
 
+def step_up(at: float, low: float, high: float, noise: float = 0.03) -> Shape:
+    return lambda t, rng: (high if t >= at else low) * (1 + rng.uniform(-noise, noise))
+
+
 def series(shape: Shape, rng: random.Random, labels: dict[str, str] | None = None) -> list[Any]:
     points = [[t, round(shape(t, rng), 6)] for t in TIMES]
     return [{"labels": labels or {}, "points": points}]
@@ -472,6 +476,28 @@ SCENARIOS |= {
             "cpu_cores": flat(0.8),
             "heap_used": sawtooth(flat(300 * MIB, 0.02), 200 * MIB),
             "heap_total": flat(600 * MIB, 0.01),
+        },
+    },
+    "slow_queries_before_the_loop": {
+        "expect": "slow_queries",
+        "secondary": ["event_loop_blocked"],
+        "note": "queries slowed four minutes before the loop stalled: not the loop's echo",
+        "changes": {
+            "db_op_p99": step_up(-540, 0.02, 0.7),
+            "eventloop_lag_p99": step_up(-300, 0.012, 0.3),
+            "eventloop_lag_max": step_up(-300, 0.03, 0.35),
+            "latency_p99": step_up(-540, 0.12, 1.0),
+        },
+    },
+    "event_loop_blocked_then_timings": {
+        "expect": "event_loop_blocked",
+        "note": "the loop stalls and every timing taken in the process rises with it",
+        "changes": {
+            "eventloop_lag_p99": step_up(-400, 0.012, 0.34),
+            "eventloop_lag_max": step_up(-400, 0.03, 0.5),
+            "db_op_p99": step_up(-400, 0.02, 0.3),
+            "downstream_p99": {"pricing:3100": step_up(-400, 0.03, 0.45)},
+            "latency_p99": step_up(-400, 0.12, 0.9),
         },
     },
     "insufficient_data_slow_but_loop_unmeasured": {

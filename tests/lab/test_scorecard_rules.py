@@ -1,0 +1,51 @@
+"""How the scorecard judges an answer: compound faults, faults users do not feel, calibration."""
+
+from __future__ import annotations
+
+from tests.lab.scorecard import Outcome, Scenario, Verdict, calibration_rows, is_correct
+
+
+def verdict(
+    cause: str, secondary: tuple[str, ...] = (), crit: tuple[str, ...] = (), confidence: float = 0.8
+) -> Verdict:
+    return Verdict(
+        cause=cause,
+        confidence=confidence,
+        crit_steps=crit,
+        flagged=(),
+        summary="",
+        secondary=tuple((other, 0.3) for other in secondary),
+    )
+
+
+def test_two_faults_need_one_named_and_the_other_beside_it() -> None:
+    scenario = Scenario("otel", "slow_downstream+heap_leak", "svc-01")
+    assert is_correct(scenario, verdict("slow_downstream", ("heap_leak",)))
+    assert is_correct(scenario, verdict("heap_leak", ("slow_downstream", "gc_pressure")))
+    assert not is_correct(scenario, verdict("slow_downstream"))
+    assert not is_correct(scenario, verdict("gc_pressure", ("heap_leak", "slow_downstream")))
+
+
+def test_a_loud_fault_users_do_not_feel_is_healthy_with_the_finding_beside_it() -> None:
+    scenario = Scenario("promclient", "background_dependency_failing", "svc-02")
+    assert scenario.expected == "healthy"
+    assert is_correct(scenario, verdict("healthy", ("downstream_errors",), crit=("downstreams",)))
+    assert not is_correct(scenario, verdict("healthy"))
+    assert not is_correct(scenario, verdict("downstream_errors"))
+    assert not is_correct(Scenario("otel", "healthy", "svc-03"), verdict("healthy", crit=("apm",)))
+
+
+def test_a_metric_style_does_not_change_the_expected_cause() -> None:
+    scenario = Scenario("promclient", "event_loop_blocked@prefixed", "svc-04")
+    assert scenario.expected == "event_loop_blocked"
+    assert is_correct(scenario, verdict("event_loop_blocked"))
+
+
+def test_calibration_counts_right_answers_per_band() -> None:
+    right = Outcome(Scenario("otel", "heap_leak", "a"), verdict("heap_leak", confidence=0.9), 30.0)
+    wrong = Outcome(Scenario("otel", "gc_pressure", "b"), verdict("healthy", confidence=0.88))
+    low = Outcome(Scenario("otel", "error_spike", "c"), verdict("error_spike", confidence=0.4), 5.0)
+    assert calibration_rows([right, wrong, low]) == [
+        ("0.00-0.50", 1, 1, 0.4),
+        ("0.85-1.00", 2, 1, 0.89),
+    ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -202,7 +203,10 @@ async def triage(
 
 async def first_scrape(lab: LabStack, scenarios: Sequence[Scenario], timeout_s: float) -> float:
     """Wait until Prometheus has scraped every scenario's service once; return that moment."""
-    jobs = "|".join(lab.service_job(s.flavour, s.fault) for s in scenarios)
+    # Compound faults put `+` in job names: escaped for the regex, then for the PromQL string.
+    jobs = "|".join(
+        re.escape(lab.service_job(s.flavour, s.fault)).replace("\\", "\\\\") for s in scenarios
+    )
     await lab.wait_for(f'count(up{{job=~"{jobs}"}} == 1) == {len(scenarios)}', timeout_s=timeout_s)
     return time.monotonic()
 

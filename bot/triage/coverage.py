@@ -14,6 +14,7 @@ from bot.triage.facts import Facts
 @dataclass(frozen=True)
 class KeyEvidence:
     name: str
+    step: str  # the playbook step that measures it; a triage without that step needs none
     codes: tuple[str, ...]  # any of these findings counts as measured
     how: str
 
@@ -21,12 +22,14 @@ class KeyEvidence:
 KEY_EVIDENCE: tuple[KeyEvidence, ...] = (
     KeyEvidence(
         "event-loop lag",
+        "event_loop",
         ("eventloop_lag",),
         "export event-loop lag: prom-client's collectDefaultMetrics() (under any prefix) or "
         "the OpenTelemetry runtime-node instrumentation",
     ),
     KeyEvidence(
         "memory (heap and GC)",
+        "memory",
         ("heap_growth", "gc_time"),
         "export heap and GC metrics: the same default metrics, or the OpenTelemetry "
         "runtime-node instrumentation",
@@ -35,8 +38,13 @@ KEY_EVIDENCE: tuple[KeyEvidence, ...] = (
 
 
 def missing_evidence(facts: Facts) -> list[KeyEvidence]:
-    """Key evidence with no finding at all (its checks were skipped for want of metrics)."""
-    return [key for key in KEY_EVIDENCE if not any(facts.measured(c) for c in key.codes)]
+    """Key evidence whose step ran without a finding (skipped for want of metrics)."""
+    ran = {step.id for step in facts.steps}
+    return [
+        key
+        for key in KEY_EVIDENCE
+        if key.step in ran and not any(facts.measured(code) for code in key.codes)
+    ]
 
 
 def gaps_sentence(gaps: list[KeyEvidence]) -> str:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
-from tests.triage.helpers import RECORDINGS, finding_codes, recording, triage_recording
+from bot.triage.engine import TriageRequest, run_triage
+from bot.triage.recorded import RecordedSignalSource
+from bot.triage.window import parse_window
+from tests.triage.helpers import (
+    END,
+    RECORDINGS,
+    finding_codes,
+    nodejs_playbook,
+    recording,
+    triage_recording,
+)
 
 NAMES = sorted(path.stem for path in RECORDINGS.glob("*.json"))
 CAUSES_COVERED = {recording(name)["expect"] for name in NAMES}
@@ -299,3 +310,20 @@ async def test_timings_that_rise_with_the_loop_are_folded_into_it() -> None:
     assert report.diagnosis.cause == "event_loop_blocked"
     assert report.diagnosis.secondary == ()
     assert "Event-loop lag and database time moved together." in report.diagnosis.summary
+
+
+async def test_a_triage_without_the_loop_and_memory_steps_does_not_ask_for_them() -> None:
+    playbook = nodejs_playbook()
+    database_only = dataclasses.replace(
+        playbook, steps=tuple(s for s in playbook.steps if s.id == "database")
+    )
+    data = recording("insufficient_data_prefixed_metrics")
+    request = TriageRequest(
+        service="checkout",
+        window=parse_window("10m", end=END),
+        playbook=database_only,
+        source=RecordedSignalSource.from_dict(data),
+    )
+    report = await run_triage(request)
+    assert report.diagnosis.cause == "healthy"
+    assert "Not measured" not in report.diagnosis.summary

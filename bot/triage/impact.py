@@ -224,6 +224,11 @@ the process, a leak makes GC work. A consequence is folded into its cause unless
 a large part of the symptom on its own (a second fault)."""
 
 
+CATCH_ALL: frozenset[Cause] = frozenset({"error_spike", "slow_endpoint"})
+"""Causes named for a symptom nothing else explains: under a cause that inflates them (a full
+pool timing requests out, a failing dependency), that cause explains them in full."""
+
+
 def share_of(cause: Cause, facts: Facts, symptom: Symptom) -> float | None:
     share_fn = SHARES.get(cause)
     return share_fn(facts, symptom) if share_fn else None

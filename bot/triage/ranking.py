@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.models import Cause
-from bot.triage.impact import INFLATES
+from bot.triage.impact import CATCH_ALL, INFLATES
 from bot.triage.onset import LEAD_SECONDS
 from bot.triage.verdict import Verdict
 
@@ -83,5 +83,7 @@ def _moved_first(candidate: Candidate, inflaters: list[Candidate]) -> bool:
 def _residual(candidate: Candidate, inflaters: list[Candidate]) -> float | None:
     """What the candidate explains beyond what the causes inflating it already do."""
     if candidate.share is None or any(k.share is None for k in inflaters):
+        return None
+    if candidate.cause in CATCH_ALL:
         return None
     return round(candidate.share - max(k.share or 0.0 for k in inflaters), 3)

@@ -49,3 +49,13 @@ def test_calibration_counts_right_answers_per_band() -> None:
         ("0.00-0.50", 1, 1, 0.4),
         ("0.85-1.00", 2, 1, 0.89),
     ]
+
+
+def test_harmless_gc_and_honest_load_must_show_what_makes_them_loud() -> None:
+    gc = Scenario("otel", "gc_harmless", "svc-05")
+    assert not is_correct(gc, verdict("healthy"))
+    assert is_correct(gc, verdict("healthy", ("gc_pressure",)))
+    busy = Scenario("otel", "near_capacity", "svc-06")
+    assert not is_correct(busy, verdict("healthy"))
+    noted = Verdict("healthy", 0.75, (), (), "Capacity: the process is busy (CPU 0.9 cores).")
+    assert is_correct(busy, noted)

@@ -93,7 +93,7 @@ function startNativeGrowth(state) {
 function startHarmlessGc(state) {
   let sink = 0;
   state.timer = setInterval(() => {
-    for (let i = 0; i < 12000; i += 1) {
+    for (let i = 0; i < 30000; i += 1) {
       const item = { i, label: `tmp-${i}`, values: [i, i + 1] };
       sink += item.values.length;
     }

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.models import Cause, Diagnosis, SecondaryCause, StepResult
-from bot.triage.coverage import gaps_sentence, missing_evidence
+from bot.models import Cause, Diagnosis, StepResult
+from bot.triage.conclusion import candidate_onset, conclude
 from bot.triage.db_rules import DATABASE_EVIDENCE_RULES
 from bot.triage.facts import Facts
 from bot.triage.impact import (
@@ -20,28 +20,10 @@ from bot.triage.impact import (
     share_of,
     slow_dependency_off_path,
 )
-from bot.triage.onset import finding_onset, order_sentence
-from bot.triage.ranking import Candidate, Ranking, rank
+from bot.triage.ranking import Candidate, rank
 from bot.triage.verdict import Rule, Verdict
 
-GAP_PENALTY = 0.1
-WEAK_CONFIDENCE = 0.5
 GC_PAUSE_SHARE_OF_LAG = 0.5
-SIGNAL_NAMES = {
-    "eventloop_lag": "event-loop lag",
-    "gc_time": "GC time",
-    "cpu_busy": "CPU",
-    "heap_growth": "the heap",
-    "rss_growth": "memory outside the heap",
-    "db_op_latency": "database time",
-    "db_pool_waiting": "pool waits",
-    "db_pool_usage": "pool use",
-    "downstream_latency": "dependency latency",
-    "downstream_errors": "dependency errors",
-    "service_errors": "request errors",
-    "outbound_fanout": "outbound calls",
-}
-COMPOUND_PENALTY = 0.05
 
 
 def diagnose(
@@ -56,16 +38,7 @@ def diagnose(
         return _no_data(selector, backend_errors)
     facts = Facts(steps)
     symptom = Symptom.of(facts)
-    ranking = rank(candidates(facts, symptom))
-    if ranking.primary is None or _only_a_guess(ranking.primary, facts):
-        return _without_cause(facts, symptom, ranking)
-    return _finish(ranking.primary, ranking, facts, symptom)
-
-
-def _only_a_guess(primary: Candidate, facts: Facts) -> bool:
-    """A catch-all cause (latency over objective, nothing to blame) while the loop or memory
-    went unmeasured: what was not seen is the likelier answer, so say that instead."""
-    return primary.verdict.base_confidence <= WEAK_CONFIDENCE and bool(missing_evidence(facts))
+    return conclude(facts, symptom, rank(candidates(facts, symptom)), fallback)
 
 
 def candidates(facts: Facts, symptom: Symptom) -> list[Candidate]:
@@ -74,28 +47,8 @@ def candidates(facts: Facts, symptom: Symptom) -> list[Candidate]:
         verdict = rule(facts)
         if verdict is not None:
             share = share_of(verdict.cause, facts, symptom)
-            found.append(Candidate(verdict, share, order, _onset(verdict, facts)))
+            found.append(Candidate(verdict, share, order, candidate_onset(verdict, facts)))
     return found
-
-
-def _onset(verdict: Verdict, facts: Facts) -> float | None:
-    return finding_onset(facts.finding(verdict.supporting[0])) if verdict.supporting else None
-
-
-def _order_sentence(primary: Candidate, ranking: Ranking) -> str:
-    """Which moved first: the cause and the first consequence (or second fault) beside it."""
-    others = [*ranking.folded, *(c for c in ranking.secondary if c.explains)]
-    timed = [c for c in others if c.onset is not None]
-    if primary.onset is None or not timed:
-        return ""
-    return order_sentence(
-        (_signal_name(primary), primary.onset), (_signal_name(timed[0]), timed[0].onset)
-    )
-
-
-def _signal_name(candidate: Candidate) -> str:
-    code = candidate.verdict.supporting[0]
-    return SIGNAL_NAMES.get(code, code.replace("_", " "))
 
 
 def _no_data(selector: str, backend_errors: Sequence[str]) -> Diagnosis:
@@ -107,116 +60,6 @@ def _no_data(selector: str, backend_errors: Sequence[str]) -> Diagnosis:
             "and that its labels in the service catalog match what it exports."
         )
     return Diagnosis(cause="insufficient_data", confidence=0.9, summary=summary)
-
-
-def _finish(primary: Candidate, ranking: Ranking, facts: Facts, symptom: Symptom) -> Diagnosis:
-    verdict = primary.verdict
-    confidence = verdict.base_confidence
-    if any(facts.critical(code) for code in verdict.supporting):
-        confidence += 0.05
-    summary = verdict.summary + _share_sentence(primary, symptom)
-    summary += _order_sentence(primary, ranking)
-    compound = [c for c in ranking.secondary if c.explains]
-    if compound:
-        confidence -= COMPOUND_PENALTY
-        summary += " " + _compound_sentence(compound)
-    gaps = missing_evidence(facts)
-    if gaps:
-        confidence -= GAP_PENALTY * len(gaps)
-        summary += " " + gaps_sentence(gaps)
-    return _diagnosis(
-        verdict.cause, confidence, summary, facts, verdict=verdict, primary=primary, ranking=ranking
-    )
-
-
-def _diagnosis(
-    cause: Cause,
-    confidence: float,
-    summary: str,
-    facts: Facts,
-    *,
-    verdict: Verdict,
-    primary: Candidate | None,
-    ranking: Ranking,
-) -> Diagnosis:
-    confidence -= 0.05 * facts.unknown_steps()
-    return Diagnosis(
-        cause=cause,
-        confidence=round(min(0.97, max(0.05, confidence)), 2),
-        summary=summary,
-        supporting=verdict.supporting,
-        advice=verdict.advice or facts.advice(*verdict.supporting),
-        share=primary.share if primary else None,
-        secondary=tuple(_secondary(c) for c in ranking.secondary),
-    )
-
-
-def _secondary(candidate: Candidate) -> SecondaryCause:
-    return SecondaryCause(
-        cause=candidate.cause, share=candidate.share, summary=candidate.verdict.summary
-    )
-
-
-def _share_sentence(primary: Candidate, symptom: Symptom) -> str:
-    if primary.share is None or not symptom.present:
-        return ""
-    return f" It accounts for {primary.share:.0%} of what users see ({symptom.describe()})."
-
-
-def _compound_sentence(compound: list[Candidate]) -> str:
-    parts = [f"{_words(c.cause)} ({_share(c)})" for c in compound]
-    return f"A second fault explains a large part too: {', '.join(parts)}."
-
-
-def _share(candidate: Candidate) -> str:
-    return "share not measured" if candidate.share is None else f"{candidate.share:.0%}"
-
-
-def _words(cause: str) -> str:
-    return cause.replace("_", " ")
-
-
-def _without_cause(facts: Facts, symptom: Symptom, ranking: Ranking) -> Diagnosis:
-    """Nothing explains a symptom: healthy if all key evidence was seen, else say what is not."""
-    verdict = ranking.primary.verdict if ranking.primary else healthy(facts, symptom, ranking)
-    gaps = missing_evidence(facts)
-    if gaps and (verdict.cause == "healthy" or ranking.primary is not None):
-        summary = "Nothing stands out in what could be measured, but that is not enough to "
-        summary += "name a cause or call the service healthy."
-        if symptom.present:
-            summary += f" Users do feel it: {symptom.describe()}."
-        summary += f" {gaps_sentence(gaps)}"
-        confidence = 0.8 - GAP_PENALTY * (len(gaps) - 1)
-        cause: Cause = "insufficient_data"
-    else:
-        cause, confidence, summary = verdict.cause, verdict.base_confidence, verdict.summary
-    return _diagnosis(
-        cause, confidence, summary, facts, verdict=verdict, primary=None, ranking=ranking
-    )
-
-
-def healthy(facts: Facts, symptom: Symptom, ranking: Ranking) -> Verdict:
-    """No cause explains anything users see. What was found anyway is listed beside it."""
-    if symptom.present or (not ranking.secondary and facts.anything_wrong()):
-        return fallback(facts)  # flagged, yet nothing recognised explains it
-    summary = "Every step of the checklist is within its thresholds."
-    confidence = 0.9
-    if ranking.secondary:
-        summary = "Requests are served within their objectives; what stands out below explains "
-        summary += "none of what users see."
-        confidence = 0.75
-    summary += _capacity_note(facts)
-    unknown = facts.unknown_steps()
-    if unknown:
-        summary += f" {unknown} step(s) could not be checked, so this is not the full picture."
-    return Verdict("healthy", confidence, summary, ())
-
-
-def _capacity_note(facts: Facts) -> str:
-    if not facts.flagged("cpu_busy"):
-        return ""
-    note = f" Capacity: the process is busy ({facts.summary('cpu_busy')}) while requests stay "
-    return note + "within objective; plan headroom before traffic grows."
 
 
 def unbounded_concurrency(facts: Facts) -> Verdict | None:

@@ -89,7 +89,7 @@ function startNativeGrowth(state) {
 }
 
 // Busy but cheap collections: short-lived objects that die young. The collector works a
-// tenth of the time, in pauses of a millisecond or two that no request notices.
+// tenth of the time, in pauses of about 10 ms that requests barely notice.
 function startHarmlessGc(state) {
   let sink = 0;
   state.timer = setInterval(() => {

@@ -39,13 +39,15 @@ LAST_TABLE: list[str] = []
 
 
 # Faults a user does not feel: something loud runs (a failing background exporter, a busy
-# collector, a busy core) that explains nothing users see, so the service is healthy; the
-# loud thing must be seen: listed beside the diagnosis, or (a busy core) a capacity note.
+# collector, a busy core) that explains nothing users see, so the service is healthy. What
+# makes it loud, once flagged, must be seen: listed beside the diagnosis (`LISTED`), or for a
+# busy core a capacity note.
 FELT_AS_HEALTHY = {
     "background_dependency_failing": ("downstream_errors",),
-    "gc_harmless": ("gc_pressure",),
+    "gc_harmless": (),
     "near_capacity": (),
 }
+LISTED = {"gc_time": "gc_pressure", "downstream_errors": "downstream_errors"}
 CAPACITY_NOTE = "Capacity: the process is busy"
 
 
@@ -115,6 +117,13 @@ class Verdict:
         )
 
 
+def _loud_signals_shown(verdict: Verdict) -> bool:
+    flagged = {entry.split("=")[0] for entry in verdict.flagged}
+    listed = {cause for code, cause in LISTED.items() if code in flagged}
+    capacity_noted = "cpu_busy" not in flagged or CAPACITY_NOTE in verdict.summary
+    return listed <= verdict.secondary_causes and capacity_noted
+
+
 def is_correct(scenario: Scenario, verdict: Verdict) -> bool:
     """The injected cause is named; a healthy service also has no critical step. With two
     faults, either is the cause and the other is reported beside it; a fault users do not
@@ -127,7 +136,7 @@ def is_correct(scenario: Scenario, verdict: Verdict) -> bool:
         return False
     if not set(scenario.expected_secondary) <= verdict.secondary_causes:
         return False
-    if scenario.faults == ("near_capacity",) and CAPACITY_NOTE not in verdict.summary:
+    if scenario.faults[0] in FELT_AS_HEALTHY and not _loud_signals_shown(verdict):
         return False
     plain_healthy = scenario.fault == "healthy"
     return not plain_healthy or not verdict.crit_steps

@@ -6,13 +6,17 @@ from tests.lab.scorecard import Outcome, Scenario, Verdict, calibration_rows, is
 
 
 def verdict(
-    cause: str, secondary: tuple[str, ...] = (), crit: tuple[str, ...] = (), confidence: float = 0.8
+    cause: str,
+    secondary: tuple[str, ...] = (),
+    crit: tuple[str, ...] = (),
+    confidence: float = 0.8,
+    flagged: tuple[str, ...] = (),
 ) -> Verdict:
     return Verdict(
         cause=cause,
         confidence=confidence,
         crit_steps=crit,
-        flagged=(),
+        flagged=flagged,
         summary="",
         secondary=tuple((other, 0.3) for other in secondary),
     )
@@ -53,9 +57,12 @@ def test_calibration_counts_right_answers_per_band() -> None:
 
 def test_harmless_gc_and_honest_load_must_show_what_makes_them_loud() -> None:
     gc = Scenario("otel", "gc_harmless", "svc-05")
-    assert not is_correct(gc, verdict("healthy"))
-    assert is_correct(gc, verdict("healthy", ("gc_pressure",)))
+    assert not is_correct(gc, verdict("healthy", flagged=("gc_time=warn",)))
+    assert is_correct(gc, verdict("healthy", ("gc_pressure",), flagged=("gc_time=warn",)))
+    assert not is_correct(gc, verdict("gc_pressure", flagged=("gc_time=warn",)))
     busy = Scenario("otel", "near_capacity", "svc-06")
-    assert not is_correct(busy, verdict("healthy"))
-    noted = Verdict("healthy", 0.75, (), (), "Capacity: the process is busy (CPU 0.9 cores).")
+    assert not is_correct(busy, verdict("healthy", flagged=("cpu_busy=warn",)))
+    noted = Verdict(
+        "healthy", 0.75, (), ("cpu_busy=warn",), "Capacity: the process is busy (0.9 cores)."
+    )
     assert is_correct(busy, noted)

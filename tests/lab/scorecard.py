@@ -33,6 +33,7 @@ from lab.postgres import BOT_ROLE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRIAGE_TIMEOUT_S = 30.0
+STEADY_WATCH_S = 75.0  # a healthy verdict must hold this long from the batch's first scrape
 DATABASE_ENV = "LAB_DATABASE_URL"
 # Tables rendered in this run, for the terminal summary (see tests/lab/conftest.py).
 LAST_TABLE: list[str] = []
@@ -74,6 +75,10 @@ class Scenario:
             return "+".join(self.faults)
         fault = self.faults[0]
         return "healthy" if fault in FELT_AS_HEALTHY else fault
+
+    @property
+    def steady(self) -> bool:
+        return self.expected == "healthy"
 
     @property
     def expected_secondary(self) -> tuple[str, ...]:
@@ -144,14 +149,33 @@ def is_correct(scenario: Scenario, verdict: Verdict) -> bool:
 
 @dataclass
 class Outcome:
+    """A steady scenario (one that must be called healthy) is watched for `STEADY_WATCH_S`
+    after its first right answer: any other answer later is a false alarm and a miss."""
+
     scenario: Scenario
     last: Verdict | None = None
     seconds_to_correct: float | None = None
     history: list[tuple[float, str]] = field(default_factory=list)
+    false_alarm: bool = False
 
     @property
     def correct(self) -> bool:
-        return self.seconds_to_correct is not None
+        return self.seconds_to_correct is not None and not self.false_alarm
+
+    def pending(self, elapsed: float) -> bool:
+        if self.false_alarm:
+            return False
+        watching = self.scenario.steady and elapsed < STEADY_WATCH_S
+        return self.seconds_to_correct is None or watching
+
+    def record(self, seconds: float, verdict: Verdict) -> None:
+        self.last = verdict
+        self.history.append((round(seconds, 1), verdict.cause))
+        right = is_correct(self.scenario, verdict)
+        if right and self.seconds_to_correct is None:
+            self.seconds_to_correct = seconds
+        elif not right and self.seconds_to_correct is not None:
+            self.false_alarm = True
 
 
 def neutral_scenarios(pairs: Iterable[tuple[Flavour, str]], first: int = 1) -> list[Scenario]:
@@ -232,7 +256,8 @@ async def score_batch(
     poll_s: float = 4.0,
     window: str = "2m",
 ) -> list[Outcome]:
-    """Triage every scenario in turn, every `poll_s`, until each was right once or time is up.
+    """Triage every scenario in turn, every `poll_s`, until each was right once (a steady one:
+    and stayed right for `STEADY_WATCH_S`) or time is up.
 
     Time counts from the first scrape of the batch's services, the earliest moment anything
     watching the service could have seen the fault.
@@ -240,20 +265,15 @@ async def score_batch(
     started = await first_scrape(lab, scenarios, timeout_s=30.0)
     outcomes = [Outcome(s) for s in scenarios]
     while True:
-        pending = [o for o in outcomes if not o.correct]
         elapsed = time.monotonic() - started
+        pending = [o for o in outcomes if o.pending(elapsed)]
         if not pending or elapsed > deadline_s:
             return outcomes
         round_started = time.monotonic()
         for outcome in pending:
             service = outcome.scenario.service
             report = await triage(service, catalog, lab.prometheus_url, window, database_env(lab))
-            verdict = Verdict.from_report(report)
-            seconds = time.monotonic() - started
-            outcome.last = verdict
-            outcome.history.append((round(seconds, 1), verdict.cause))
-            if is_correct(outcome.scenario, verdict):
-                outcome.seconds_to_correct = seconds
+            outcome.record(time.monotonic() - started, Verdict.from_report(report))
         await asyncio.sleep(max(0.0, poll_s - (time.monotonic() - round_started)))
 
 
@@ -280,10 +300,18 @@ def table_rows(outcomes: Sequence[Outcome]) -> list[tuple[str, ...]]:
                 last.cause if last else "(no answer)",
                 _secondary_cell(last),
                 f"{last.confidence:.2f}" if last else "",
-                f"{o.seconds_to_correct:.0f}" if o.seconds_to_correct is not None else "missed",
+                _seconds_cell(o),
             )
         )
     return rows
+
+
+def _seconds_cell(outcome: Outcome) -> str:
+    if outcome.false_alarm:
+        return "false alarm"
+    if outcome.seconds_to_correct is None:
+        return "missed"
+    return f"{outcome.seconds_to_correct:.0f}"
 
 
 def _secondary_cell(verdict: Verdict | None) -> str:
@@ -332,7 +360,7 @@ def render_table(outcomes: Sequence[Outcome], suite_seconds: float | None = None
 
     lines = [line(HEADER), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     lines += [line(row) for row in rows[1:]]
-    times = [o.seconds_to_correct for o in outcomes if o.seconds_to_correct is not None]
+    times = [o.seconds_to_correct for o in outcomes if o.correct and o.seconds_to_correct]
     lines += ["", f"accuracy: {len(times)}/{len(outcomes)}"]
     if times:
         median = statistics.median(times)

@@ -66,3 +66,19 @@ def test_harmless_gc_and_honest_load_must_show_what_makes_them_loud() -> None:
         "healthy", 0.75, (), ("cpu_busy=warn",), "Capacity: the process is busy (0.9 cores)."
     )
     assert is_correct(busy, noted)
+
+
+def test_a_healthy_service_named_sick_after_being_right_is_a_false_alarm() -> None:
+    outcome = Outcome(Scenario("otel", "gc_harmless", "svc-07"))
+    assert outcome.pending(0.0)
+    outcome.record(3.0, verdict("healthy"))
+    assert outcome.correct
+    assert outcome.pending(10.0)  # still watched
+    outcome.record(20.0, verdict("gc_pressure", flagged=("gc_time=warn",)))
+    assert outcome.false_alarm
+    assert not outcome.correct
+    assert not outcome.pending(30.0)
+    sick = Outcome(Scenario("otel", "heap_leak", "svc-08"))
+    sick.record(30.0, verdict("heap_leak"))
+    assert sick.correct
+    assert not sick.pending(31.0)  # a fault is done once named

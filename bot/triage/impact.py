@@ -6,10 +6,13 @@ findings (or there is no symptom to share), and such a cause keeps its place in 
 A share of 0 means the cause explains none of what users see: it is reported beside the
 diagnosis, never as its cause.
 
-A new cause adds its share function here (and what it inflates to `INFLATES`)::
+A new cause adds its share function to `SHARES` (and what it inflates to `INFLATES`); one
+without a share function keeps its place in the rule order::
 
-    SHARES["queue_backlog"] = lambda facts, symptom: symptom.latency_share(
-        facts.number("queue_wait", "p99_ms"))
+    def _throttled_share(facts: Facts, symptom: Symptom) -> float | None:
+        return symptom.latency_share(facts.number("cpu_throttling", "delay_ms"))
+
+    SHARES["cpu_throttled"] = _throttled_share
 """
 
 from __future__ import annotations

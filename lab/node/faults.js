@@ -93,7 +93,7 @@ function startNativeGrowth(state) {
 function startHarmlessGc(state) {
   let sink = 0;
   state.timer = setInterval(() => {
-    for (let i = 0; i < 24000; i += 1) {
+    for (let i = 0; i < 18000; i += 1) {
       const item = { i, label: `tmp-${i}`, values: [i, i + 1] };
       sink += item.values.length;
     }
@@ -101,12 +101,12 @@ function startHarmlessGc(state) {
   }, 10);
 }
 
-// Honest load: lots of short callbacks (4 ms each) that keep one core busy most of the time
+// Honest load: lots of short callbacks (3 ms each) that keep one core busy most of the time
 // while yielding to I/O between them, so timers and requests are never held long.
 function startNearCapacity(state) {
   const slice = () => {
     if (!state.running) return;
-    burnCpu(4);
+    burnCpu(3);
     setTimeout(slice, 1);
   };
   setImmediate(slice);

@@ -110,7 +110,9 @@ def gc_pressure(facts: Facts) -> Verdict | None:
         return None
     summary = f"Garbage collection is eating the process: {facts.summary('gc_time')}."
     supporting: tuple[str, ...] = ("gc_time",)
-    confidence = 0.75
+    # The GC share alone was right a third of the time on the scorecard (harmless GC looks
+    # like this too): a lead, not a verdict, until the loop or the CPU shows its cost.
+    confidence = 0.6
     if facts.flagged("eventloop_lag") or facts.flagged("cpu_busy"):
         summary += " The loop lag and CPU load come from the collection pauses."
         supporting += ("eventloop_lag",)
@@ -156,7 +158,8 @@ def cpu_saturated(facts: Facts) -> Verdict | None:
     if lag:
         summary += f" Lag stays moderate ({lag.split(':')[0]}), so this is steady load, not"
         summary += " one blocking call."
-    return Verdict("cpu_saturated", 0.8, summary, ("cpu_busy",))
+    # Busy at moderate lag is also what honest load near capacity looks like (scorecard).
+    return Verdict("cpu_saturated", 0.7, summary, ("cpu_busy",))
 
 
 def db_pool_saturated(facts: Facts) -> Verdict | None:

@@ -501,6 +501,17 @@ SCENARIOS |= {
             "latency_p99": step_up(-400, 0.12, 0.9),
         },
     },
+    "gc_pressure_starved_process": {
+        "expect": "gc_pressure",
+        "note": "a third of the time in GC on a crowded host: the lag outgrows the pauses",
+        "changes": {
+            "gc_time_ratio": flat(0.33, 0.05),
+            "gc_pause_p99": flat(0.25),
+            "eventloop_lag_p99": flat(0.66),
+            "eventloop_lag_max": flat(0.66),
+            "cpu_cores": flat(0.7),
+        },
+    },
     "gc_busy_on_a_loaded_host": {
         "expect": "healthy",
         "secondary": ["gc_pressure"],

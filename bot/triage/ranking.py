@@ -77,7 +77,7 @@ def _beside(candidate: Candidate, primary: Candidate | None) -> bool:
     cause already says why routes are slow."""
     if primary is None:
         return True
-    return candidate.cause != primary.cause and candidate.cause != "slow_endpoint"
+    return candidate.cause not in {primary.cause, "slow_endpoint"}
 
 
 def _moved_first(candidate: Candidate, inflaters: list[Candidate]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,18 +34,23 @@ def _write_private(path: Path, content: Mapping[str, Any]) -> None:
         yaml.safe_dump(dict(content), handle, sort_keys=False)
 
 
+def scrape_config(jobs: Mapping[str, Sequence[str]], interval: str = "1s") -> dict[str, Any]:
+    """Scrape every target of each job (`{job: [host:port, ...]}`) each `interval`."""
+    return {
+        "global": {"scrape_interval": interval, "evaluation_interval": interval},
+        "scrape_configs": [
+            {"job_name": job, "static_configs": [{"targets": list(targets)}]}
+            for job, targets in jobs.items()
+        ],
+    }
+
+
 def prometheus_config(
     jobs: Mapping[str, str], alertmanager: str | None, scrape_interval: str = "1s"
 ) -> dict[str, Any]:
     """Scrape config with one job per lab service; `jobs` maps job name to host:port."""
-    config: dict[str, Any] = {
-        "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
-        "rule_files": ["rules.yml"],
-        "scrape_configs": [
-            {"job_name": job, "static_configs": [{"targets": [target]}]}
-            for job, target in sorted(jobs.items())
-        ],
-    }
+    config = scrape_config({job: [jobs[job]] for job in sorted(jobs)}, scrape_interval)
+    config["rule_files"] = ["rules.yml"]
     if alertmanager:
         targets = [{"targets": [alertmanager]}]
         config["alerting"] = {"alertmanagers": [{"static_configs": targets}]}
@@ -100,9 +105,20 @@ async def running_prometheus(
     rules: RuleSettings | None = None,
 ) -> AsyncIterator[str]:
     """Prometheus scraping `jobs` every second with the lab alert rules; yields its base URL."""
-    config_path = workdir / "prometheus.yml"
-    await asyncio.to_thread(_write_private, config_path, prometheus_config(jobs, alertmanager))
     await asyncio.to_thread(_write_private, workdir / "rules.yml", alert_rules(rules))
+    async with prometheus_process(workdir, prometheus_config(jobs, alertmanager)) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def prometheus_process(
+    workdir: Path, config: Mapping[str, Any], *, ready_timeout_s: float = 30.0
+) -> AsyncIterator[str]:
+    """The one way the lab and the tests start Prometheus: `config` written to `workdir` (rule
+    files resolve there), its data under `workdir/data`, a free 127.0.0.1 port; yields its base
+    URL once it is ready and stops it (with its process group) however the block exits."""
+    config_path = workdir / "prometheus.yml"
+    await asyncio.to_thread(_write_private, config_path, config)
     port = free_port()
     argv = [
         str(PROMETHEUS_BINARY),
@@ -114,5 +130,5 @@ async def running_prometheus(
     log_path = workdir / "prometheus.log"
     async with running_process("prometheus", argv, log_path=log_path) as proc:
         url = f"http://127.0.0.1:{port}"
-        await wait_until_ready(proc, f"{url}/-/ready")
+        await wait_until_ready(proc, f"{url}/-/ready", timeout_s=ready_timeout_s)
         yield url

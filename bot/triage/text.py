@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.models import Finding, MetricsDetected, Status, StepResult, TriageReport
-from bot.triage.wiring import PROMETHEUS_DOWN
+from bot.triage.service_source import PROMETHEUS_DOWN
 
 MARKS: dict[Status, str] = {"ok": "✔", "warn": "⚠", "crit": "✖", "unknown": "?"}
 _QUIET = {"not_measured"}

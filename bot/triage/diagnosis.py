@@ -24,6 +24,7 @@ from bot.triage.ranking import Candidate, rank
 from bot.triage.verdict import Rule, Verdict
 
 GC_PAUSE_SHARE_OF_LAG = 0.5
+CRITICAL_GC_PAUSE_SHARE_OF_LAG = 0.2
 
 
 def diagnose(
@@ -121,11 +122,15 @@ def gc_pressure(facts: Facts) -> Verdict | None:
 
 
 def gc_explains_lag(facts: Facts) -> bool:
-    """Pauses at least half the lag p99; without pause figures, only a critical GC share."""
+    """Pauses at least half the lag p99, or a critical GC share with pauses a fifth of it (a
+    starved process stretches the lag past its pauses); without pause figures, only a
+    critical share."""
     pause = facts.number("gc_time", "pause_p99_ms")
     lag = facts.number("eventloop_lag", "p99_ms")
     if pause is None or lag is None:
         return facts.critical("gc_time")
+    if facts.critical("gc_time"):
+        return pause >= CRITICAL_GC_PAUSE_SHARE_OF_LAG * lag
     return pause >= GC_PAUSE_SHARE_OF_LAG * lag
 
 

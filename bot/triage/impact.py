@@ -103,10 +103,21 @@ def _loop_share(facts: Facts, symptom: Symptom) -> float | None:
 
 
 def _busy_share(facts: Facts, symptom: Symptom) -> float | None:
-    """CPU or GC: what the lag they cause adds to requests; none when the lag is not felt."""
+    """A busy core: what the lag it causes adds to requests; none when the lag is not felt."""
     if symptom.present:
         return _loop_share(facts, symptom) or 0.0
     return None if _lag_felt(facts) else 0.0
+
+
+def _gc_share(facts: Facts, symptom: Symptom) -> float | None:
+    """GC costs requests through its pauses. Without a symptom it is a cause only when its
+    share of the time is critical or the lag it causes is one every request feels; a busy
+    collector with the loop unflagged is harmless (the lab's harmless GC shows 8-11 %)."""
+    if symptom.present:
+        return _loop_share(facts, symptom) or 0.0
+    if facts.flagged("eventloop_lag") or facts.critical("gc_time"):
+        return None
+    return 0.0
 
 
 def _memory_share(facts: Facts, symptom: Symptom) -> float | None:
@@ -181,7 +192,7 @@ def _own_errors_share(facts: Facts, symptom: Symptom) -> float | None:
 SHARES: dict[Cause, ShareFn] = {
     "event_loop_blocked": _loop_share,
     "cpu_saturated": _busy_share,
-    "gc_pressure": _busy_share,
+    "gc_pressure": _gc_share,
     "heap_leak": _memory_share,
     "native_memory_growth": _memory_share,
     "db_pool_saturated": _pool_share,

@@ -66,10 +66,18 @@ def rank(candidates: Sequence[Candidate]) -> Ranking:
     explaining = [c for c in kept if c.explains]
     primary = max(explaining, key=lambda c: (c.weight, -c.order)) if explaining else None
     others = sorted(
-        (c for c in kept if c is not primary),
+        (c for c in kept if c is not primary and _beside(c, primary)),
         key=lambda c: (not c.explains, -(c.share or 0.0), c.order),
     )
     return Ranking(primary, tuple(others[:MAX_SECONDARY]), tuple(folded))
+
+
+def _beside(candidate: Candidate, primary: Candidate | None) -> bool:
+    """Worth listing beside the primary: not the same cause again, nor "a slow route" when a
+    cause already says why routes are slow."""
+    if primary is None:
+        return True
+    return candidate.cause not in {primary.cause, "slow_endpoint"}
 
 
 def _moved_first(candidate: Candidate, inflaters: list[Candidate]) -> bool:

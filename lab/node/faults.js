@@ -101,12 +101,12 @@ function startHarmlessGc(state) {
   }, 10);
 }
 
-// Honest load: lots of short callbacks (3 ms each) that keep one core busy most of the time
+// Honest load: lots of short callbacks (2 ms each) that keep one core busy most of the time
 // while yielding to I/O between them, so timers and requests are never held long.
 function startNearCapacity(state) {
   const slice = () => {
     if (!state.running) return;
-    burnCpu(3);
+    burnCpu(2);
     setTimeout(slice, 1);
   };
   setImmediate(slice);

@@ -327,3 +327,9 @@ async def test_a_triage_without_the_loop_and_memory_steps_does_not_ask_for_them(
     report = await run_triage(request)
     assert report.diagnosis.cause == "healthy"
     assert "Not measured" not in report.diagnosis.summary
+
+
+async def test_the_same_cause_twice_is_not_listed_beside_itself() -> None:
+    report = await triage_recording("connection_leak")
+    assert report.diagnosis.cause == "connection_leak"
+    assert "connection_leak" not in {o.cause for o in report.diagnosis.secondary}

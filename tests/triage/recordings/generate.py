@@ -501,6 +501,28 @@ SCENARIOS |= {
             "latency_p99": step_up(-400, 0.12, 0.9),
         },
     },
+    "gc_pressure_starved_process": {
+        "expect": "gc_pressure",
+        "note": "a third of the time in GC on a crowded host: the lag outgrows the pauses",
+        "changes": {
+            "gc_time_ratio": flat(0.33, 0.05),
+            "gc_pause_p99": flat(0.25),
+            "eventloop_lag_p99": flat(0.66),
+            "eventloop_lag_max": flat(0.66),
+            "cpu_cores": flat(0.7),
+        },
+    },
+    "gc_busy_on_a_loaded_host": {
+        "expect": "healthy",
+        "secondary": ["gc_pressure"],
+        "note": "GC at 10 % on a crowded host: lag elevated to 35 ms but nowhere near felt",
+        "changes": {
+            "gc_time_ratio": flat(0.1, 0.1),
+            "gc_pause_p99": flat(0.03),
+            "eventloop_lag_p99": flat(0.035),
+            "eventloop_lag_max": flat(0.05),
+        },
+    },
     "insufficient_data_slow_but_loop_unmeasured": {
         "expect": "insufficient_data",
         "note": "latency is over objective and nothing measured explains it: the loop was not seen",

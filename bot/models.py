@@ -52,12 +52,33 @@ class Evidence(Frozen):
     unit: str = ""
 
 
+class InstanceScope(Frozen):
+    """How many of a service's instances (pods, else scrape targets) show a finding."""
+
+    instances_total: int = Field(ge=0)
+    instances_affected: tuple[str, ...] = ()
+
+    @property
+    def everywhere(self) -> bool:
+        return len(self.instances_affected) >= self.instances_total
+
+
+class Change(Frozen):
+    """Something that changed around the service: a restart, a new version, a deploy."""
+
+    kind: Literal["restart", "version", "deploy", "replicaset", "image"]
+    at: float  # unix seconds
+    instance: str = ""
+    detail: str = ""
+
+
 class Finding(Frozen):
     code: str
     severity: Severity
     summary: str
     evidence: Evidence = Field(default_factory=Evidence)
     advice: str = ""
+    scope: InstanceScope | None = None
 
 
 class StepResult(Frozen):
@@ -73,6 +94,8 @@ class Diagnosis(Frozen):
     summary: str
     supporting: tuple[str, ...] = ()
     advice: str = ""
+    scope: InstanceScope | None = None
+    changes: tuple[Change, ...] = ()
 
 
 class TriageReport(Frozen):

@@ -33,7 +33,9 @@ from bot.triage.checks.base import (
 )
 from bot.triage.database_once import DatabaseOnce, DatabaseSource
 from bot.triage.diagnosis import diagnose
+from bot.triage.instances import scoped
 from bot.triage.playbook import CheckSpec, Playbook, StepSpec
+from bot.triage.scope import with_scope
 from bot.triage.source import Failure, Fetched, SignalSource
 from bot.triage.window import Window
 
@@ -55,6 +57,7 @@ class TriageRequest:
     apm: ApmBackend | None = None
     apm_target: ApmTarget | None = None
     database: DatabaseSource | None = None
+    pod_label: str = "pod"
 
 
 @dataclass
@@ -92,6 +95,7 @@ async def run_triage(
         selector=request.source.selector,
         backend_errors=unreachable,
     )
+    diagnosis = with_scope(diagnosis, steps)
     return TriageReport(
         service=request.service,
         window=request.window.text,
@@ -184,6 +188,7 @@ async def _run_group(
         targets=request.targets,
         apm=apm_view,
         database=database_view,
+        pod_label=request.pod_label,
     )
     runs = []
     for step in steps:
@@ -240,6 +245,7 @@ def _evaluate(spec: CheckSpec, context: CheckContext) -> _Outcome:
         log.exception("triage_check_crashed", kind=kind)
         reason = f"failed with {type(error).__name__}"
         return _Outcome("unknown", (_note("check_failed", kind, reason),))
+    found = tuple(scoped(spec, context, found))
     worst: Status = "ok"
     for one in found:
         if one.severity == "crit" or (one.severity == "warn" and worst == "ok"):

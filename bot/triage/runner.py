@@ -103,6 +103,7 @@ class ServiceTriageRunner:
             apm=self._apm_backend(service, querier, wired.metric_names),
             apm_target=apm_target_of(service),
             database=self._database(service, Metrics(querier, parsed.end)),
+            pod_label=service.kubernetes.pod_label,
         )
         return await run_triage(request, on_step=on_step)
 

@@ -65,11 +65,19 @@ def expressions_for(
 
     def expressions(window: str) -> Mapping[Signal, str | None]:
         if window not in by_window:
-            resolved = resolve_signals(names, service.selector, service.metrics, window)
+            resolved = resolve_signals(
+                names, service.selector, service.metrics, window, instance_labels(service)
+            )
             by_window[window] = resolved.expressions
         return by_window[window]
 
     return expressions
+
+
+def instance_labels(service: Service) -> tuple[str, ...]:
+    """The labels, beyond job and instance, that tell the service's instances apart."""
+    kubernetes = service.kubernetes
+    return (kubernetes.namespace_label, kubernetes.pod_label)
 
 
 class UnreachableSource:

@@ -83,6 +83,7 @@ class CheckContext:
     targets: Targets = field(default_factory=Targets)
     apm: ApmView | None = None
     database: DatabaseEvidence | None = None  # None: the catalog names no database
+    pod_label: str = "pod"  # the label naming an instance's pod, where series carry one
     _combined: dict[str, stats.Points] = field(default_factory=dict, repr=False, compare=False)
 
     def series(self, signal: Signal | str) -> list[RangeSeries]:

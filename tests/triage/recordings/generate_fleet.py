@@ -1,0 +1,117 @@
+"""Write the recordings of services that run as several instances (pods), for the scope,
+Kubernetes and what-changed tests (run from the repository root).
+
+    .venv/bin/python -m tests.triage.recordings.generate_fleet
+
+Process-level signals get one series per pod (labelled as the triage fetches them:
+job, instance, namespace, pod); service-level ones (traffic, latency, dependencies) stay one
+series for the service. Each scenario starts from the healthy service of `generate.py` and
+changes some pods, all of them, or the service. Seeds are fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from tests.triage.recordings.generate import HERE, TIMES, Shape, flat, healthy, spiky
+
+PODS = ("shop-6d8f9-a1", "shop-6d8f9-b2", "shop-6d8f9-c3")
+PER_POD = frozenset(
+    {
+        "eventloop_lag_p99",
+        "eventloop_lag_max",
+        "cpu_cores",
+        "heap_used",
+        "heap_total",
+        "rss",
+        "external_memory",
+        "gc_time_ratio",
+        "active_handles",
+        "db_pool_used",
+        "db_pool_max",
+        "db_pool_pending",
+    }
+)
+Changes = dict[str, Shape]
+
+
+def pod_labels(index: int, pod: str) -> dict[str, str]:
+    return {"job": "shop", "instance": f"10.1.0.{index + 10}:3000", "namespace": "prod", "pod": pod}
+
+
+def from_time(start: float, before: Shape, after: Shape) -> Shape:
+    """`before` until `start` seconds (relative to the window's end), then `after`."""
+    return lambda t, rng: after(t, rng) if t >= start else before(t, rng)
+
+
+def points(shape: Shape, rng: random.Random) -> list[list[float]]:
+    return [[t, round(shape(t, rng), 6)] for t in TIMES]
+
+
+def build(spec: dict[str, Any], seed: int) -> dict[str, Any]:
+    rng = random.Random(seed)
+    base = healthy()
+    service: Changes = spec.get("service", {})
+    pods: dict[str, Changes] = spec.get("pods", {})
+    signals: dict[str, list[dict[str, Any]]] = {}
+    for signal, shape in base.items():
+        if signal in PER_POD:
+            signals[signal] = [
+                {
+                    "labels": pod_labels(index, pod),
+                    "points": points(pods.get(pod, {}).get(signal, shape), rng),
+                }
+                for index, pod in enumerate(PODS)
+            ]
+        elif isinstance(shape, dict):
+            signals[signal] = [
+                {"labels": {"server_address": dep}, "points": points(dep_shape, rng)}
+                for dep, dep_shape in (service.get(signal) or shape).items()  # type: ignore[union-attr]
+            ]
+        else:
+            signals[signal] = [{"labels": {}, "points": points(service.get(signal, shape), rng)}]
+    recording: dict[str, Any] = {
+        "service": "shop",
+        "selector": '{job="shop"}',
+        "expect": spec["expect"],
+        "signals": signals,
+    }
+    for extra in ("expect_scope", "custom", "note"):
+        if extra in spec:
+            recording[extra] = spec[extra]
+    return recording
+
+
+BLOCKED: Changes = {
+    "eventloop_lag_p99": flat(0.34),
+    "eventloop_lag_max": spiky(0.4, 0.9),
+    "cpu_cores": flat(0.55),
+}
+SLOW_SERVICE: Changes = {"latency_p99": flat(0.9), "latency_p95": flat(0.5)}
+
+SCENARIOS: dict[str, dict[str, Any]] = {
+    "event_loop_blocked_one_pod": {
+        "expect": "event_loop_blocked",
+        "expect_scope": {"instances_total": 3, "instances_affected": [PODS[1]]},
+        "pods": {PODS[1]: BLOCKED},
+        "service": SLOW_SERVICE,
+    },
+    "event_loop_blocked_all_pods": {
+        "expect": "event_loop_blocked",
+        "expect_scope": {"instances_total": 3, "instances_affected": list(PODS)},
+        "pods": dict.fromkeys(PODS, BLOCKED),
+        "service": SLOW_SERVICE,
+    },
+}
+
+
+def main() -> None:
+    for seed, (name, spec) in enumerate(SCENARIOS.items(), start=100):
+        text = json.dumps(build(spec, seed), indent=1) + "\n"
+        (HERE / f"{name}.json").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

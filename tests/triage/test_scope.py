@@ -46,7 +46,8 @@ async def test_the_lag_finding_itself_carries_the_scope() -> None:
 async def test_service_level_findings_and_unlabelled_recordings_have_no_scope() -> None:
     one_pod = await triage_recording("event_loop_blocked_one_pod")
     latency = [f for s in one_pod.steps for f in s.findings if f.code == "service_latency"]
-    assert latency and all(f.scope is None for f in latency)
+    assert latency
+    assert all(f.scope is None for f in latency)
     plain = await triage_recording("event_loop_blocked")
     assert plain.diagnosis.scope is None
     assert "instances" not in plain.diagnosis.summary

@@ -79,6 +79,7 @@ class Finding(Frozen):
     evidence: Evidence = Field(default_factory=Evidence)
     advice: str = ""
     scope: InstanceScope | None = None
+    changes: tuple[Change, ...] = ()
 
 
 class StepResult(Frozen):

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from bot.models import Finding, Status, StepResult, TriageReport
+from bot.models import Change, Finding, Status, StepResult, TriageReport
 from bot.sources.apm.base import ApmBackend, ApmTarget, ApmUnavailable
 from bot.sources.signals import Signal
 from bot.triage.checks.base import (
@@ -34,6 +34,7 @@ from bot.triage.checks.base import (
 from bot.triage.database_once import DatabaseOnce, DatabaseSource
 from bot.triage.diagnosis import diagnose
 from bot.triage.instances import scoped
+from bot.triage.onset import Evaluated, with_changes
 from bot.triage.playbook import CheckSpec, Playbook, StepSpec
 from bot.triage.scope import with_scope
 from bot.triage.source import Failure, Fetched, SignalSource
@@ -58,12 +59,15 @@ class TriageRequest:
     apm_target: ApmTarget | None = None
     database: DatabaseSource | None = None
     pod_label: str = "pod"
+    deploys: tuple[Change, ...] = ()  # deploy events sent to the bot for this service
+    change_window_s: float = 15 * 60  # a problem starting this soon after a change is blamed on it
 
 
 @dataclass
 class _StepRun:
     result: StepResult
     fetched: Fetched
+    evaluated: Evaluated
 
 
 async def run_triage(
@@ -96,6 +100,8 @@ async def run_triage(
         backend_errors=unreachable,
     )
     diagnosis = with_scope(diagnosis, steps)
+    evaluated = [run.evaluated for run in runs]
+    diagnosis = with_changes(diagnosis, steps, evaluated, request.change_window_s)
     return TriageReport(
         service=request.service,
         window=request.window.text,
@@ -189,11 +195,13 @@ async def _run_group(
         apm=apm_view,
         database=database_view,
         pod_label=request.pod_label,
+        deploys=request.deploys,
     )
     runs = []
     for step in steps:
         await asyncio.sleep(0)  # let other work run between steps' evaluations
-        run = _StepRun(_evaluate_step(step, context), fetched)
+        evaluated = Evaluated(step.id, step.checks, context)
+        run = _StepRun(_evaluate_step(step, context), fetched, evaluated)
         if on_step is not None:
             await _notify(on_step, run.result)
         runs.append(run)

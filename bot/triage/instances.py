@@ -17,17 +17,13 @@ from bot.models import Finding, InstanceScope
 from bot.sources.base import RangeSeries
 from bot.triage.checks.base import CheckContext, CheckSkipped, CheckUnknown
 from bot.triage.playbook import CheckSpec
+from bot.triage.series import instance_name
 from bot.triage.source import Fetched
 
 MAX_INSTANCES = 100  # beyond this the per-instance pass costs more than it tells
 _FLAGGED = {"warn", "crit"}
 
 log = structlog.get_logger(__name__)
-
-
-def instance_name(labels: dict[str, str], pod_label: str) -> str | None:
-    """The pod's name where the series carries one, else its `instance` label."""
-    return labels.get(pod_label) or labels.get("instance") or None
 
 
 def by_instance(fetched: Fetched, pod_label: str) -> dict[str, Fetched]:

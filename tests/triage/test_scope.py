@@ -7,7 +7,8 @@ import json
 import pytest
 
 from bot.sources.base import RangeSeries
-from bot.triage.instances import by_instance, instance_name
+from bot.triage.instances import by_instance
+from bot.triage.series import instance_name
 from bot.triage.source import Fetched
 from tests.triage.helpers import recording, triage_recording
 

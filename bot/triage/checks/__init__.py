@@ -26,6 +26,7 @@ from bot.triage.checks.pg_plans import PgPlans
 from bot.triage.checks.pg_sessions import PgSessions
 from bot.triage.checks.pg_statements import PgStatements
 from bot.triage.checks.promql_threshold import PromqlThreshold
+from bot.triage.checks.recent_changes import RecentChanges
 from bot.triage.checks.slo_errors import SloErrors
 from bot.triage.checks.slo_latency import SloLatency
 from bot.triage.checks.slowest_downstream import SlowestDownstream
@@ -54,6 +55,7 @@ _KINDS: tuple[CheckKind[Any], ...] = (
     GcTime(),
     ActiveHandles(),
     PromqlThreshold(),
+    RecentChanges(),
 )
 
 REGISTRY: dict[str, CheckKind[Any]] = {kind.kind: kind for kind in _KINDS}

@@ -1,0 +1,150 @@
+"""What changed around the service: restarts, new versions and deploys in the window.
+
+Restarts come from each instance's `process_start_time_seconds` (a new value is a new
+process); versions from `target_info`'s `service_version`, the `version` label of any
+`*_build_info` or `app_info` gauge, and `nodejs_version_info`; deploys from the events
+sent to `POST /events/deploy`. A change is not a problem, so the finding stays `info`;
+the diagnosis asks whether the problem began right after one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterable, Sequence
+
+from pydantic import Field
+
+from bot.models import Change, Finding
+from bot.sources.base import RangeSeries
+from bot.sources.signals import Signal
+from bot.triage import series as stats
+from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, finding
+
+START = "changes:start"
+VERSION_FAMILIES: tuple[tuple[str, str, str, str], ...] = (
+    # key, query template, label holding the version, how to call it
+    ("changes:target_info", "target_info{$selector}", "service_version", "service version"),
+    ("changes:build_info", '{__name__=~".+_build_info|app_info", $selector}', "version", "build"),
+    ("changes:nodejs_version", "nodejs_version_info{$selector}", "version", "Node.js"),
+)
+MAX_TEXT = 60  # label values come from the service: bounded before they are shown
+
+
+class RecentChangesParams(CheckParams):
+    max_listed: int = Field(default=6, ge=1, le=50)
+
+
+class RecentChanges(CheckKind[RecentChangesParams]):
+    kind = "recent_changes"
+    params_model = RecentChangesParams
+
+    def signals(self, params: RecentChangesParams) -> set[Signal]:
+        return set()
+
+    def custom_queries(self, params: RecentChangesParams) -> dict[str, str]:
+        queries = {START: "process_start_time_seconds{$selector}"}
+        queries.update({key: template for key, template, _, _ in VERSION_FAMILIES})
+        return queries
+
+    def evaluate(self, params: RecentChangesParams, ctx: CheckContext) -> list[Finding]:
+        readable = [START, *(family[0] for family in VERSION_FAMILIES)]
+        failed = [key for key in readable if key in ctx.data.failures]
+        if failed:
+            ctx.series(failed[0])  # raises CheckUnknown with the backend's reason
+        changes = sorted(
+            [*restarts(ctx), *versions(ctx), *deploys(ctx)], key=lambda change: change.at
+        )
+        return [
+            finding(
+                "recent_changes",
+                "info",
+                summary(changes, params.max_listed),
+                query=ctx.query(*readable),
+                observed={"changes": len(changes)},
+            ).model_copy(update={"changes": tuple(changes)})
+        ]
+
+
+def clock(at: float) -> str:
+    return time.strftime("%H:%M:%S UTC", time.gmtime(at))
+
+
+def describe(change: Change) -> str:
+    where = f" on {change.instance}" if change.instance else ""
+    return f"{change.kind} at {clock(change.at)}{where}: {change.detail}"
+
+
+def summary(changes: Sequence[Change], most: int) -> str:
+    if not changes:
+        return "no restart, version change or deploy seen in the window"
+    listed = "; ".join(describe(change) for change in changes[:most])
+    hidden = len(changes) - most
+    return listed + (f"; and {hidden} more" if hidden > 0 else "")
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _by_instance(found: Iterable[RangeSeries], pod_label: str) -> dict[str, list[float]]:
+    values: dict[str, list[tuple[float, float]]] = {}
+    for one in found:
+        name = stats.instance_name(one.labels, pod_label) or "unnamed instance"
+        values.setdefault(_short(name), []).extend(stats.finite(one.points))
+    return {name: [v for _, v in sorted(points)] for name, points in values.items()}
+
+
+def restarts(ctx: CheckContext) -> list[Change]:
+    """A new start time on an instance is a new process: restarted, or started in the window."""
+    found: list[Change] = []
+    for name, starts in _by_instance(ctx.optional_series(START), ctx.pod_label).items():
+        if starts and ctx.window.start < starts[0] <= ctx.window.end:
+            found.append(Change(kind="restart", at=starts[0], instance=name, detail="started"))
+        for before, after in itertools.pairwise(starts):
+            if after > before:
+                found.append(Change(kind="restart", at=after, instance=name, detail="restarted"))
+    return found
+
+
+def versions(ctx: CheckContext) -> list[Change]:
+    found: list[Change] = []
+    for key, _, label, what in VERSION_FAMILIES:
+        found += _version_changes(ctx, ctx.optional_series(key), label, what)
+    return found
+
+
+def _version_changes(
+    ctx: CheckContext, found: Sequence[RangeSeries], label: str, what: str
+) -> list[Change]:
+    """A version first seen inside the window while another one ran at its start."""
+    first_seen: dict[str, tuple[float, str]] = {}
+    for one in found:
+        version, points = one.labels.get(label), stats.finite(one.points)
+        if not version or not points:
+            continue
+        name = _instance_of(one, ctx.pod_label)
+        if version not in first_seen or points[0][0] < first_seen[version][0]:
+            first_seen[version] = (points[0][0], name)
+    settled = ctx.window.start + ctx.window.step
+    old = sorted(v for v, (t, _) in first_seen.items() if t <= settled)
+    if not old:
+        return []
+    return [
+        Change(
+            kind="version",
+            at=at,
+            instance=name,
+            detail=f"{what} {_short(', '.join(old))} -> {_short(version)}",
+        )
+        for version, (at, name) in first_seen.items()
+        if at > settled
+    ]
+
+
+def _instance_of(one: RangeSeries, pod_label: str) -> str:
+    return _short(stats.instance_name(one.labels, pod_label) or "")
+
+
+def deploys(ctx: CheckContext) -> list[Change]:
+    return [d for d in ctx.deploys if ctx.window.start <= d.at <= ctx.window.end]

@@ -104,6 +104,7 @@ class ServiceTriageRunner:
             apm_target=apm_target_of(service),
             database=self._database(service, Metrics(querier, parsed.end)),
             pod_label=service.kubernetes.pod_label,
+            change_window_s=service.kubernetes.change_window_minutes * 60,
         )
         return await run_triage(request, on_step=on_step)
 

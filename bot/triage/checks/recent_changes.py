@@ -76,11 +76,21 @@ def describe(change: Change) -> str:
 
 
 def summary(changes: Sequence[Change], most: int) -> str:
+    """One line per distinct change; the instances that had the same one at once are listed
+    together (a rollout restarts every pod)."""
     if not changes:
         return "no restart, version change or deploy seen in the window"
-    listed = "; ".join(describe(change) for change in changes[:most])
-    hidden = len(changes) - most
-    return listed + (f"; and {hidden} more" if hidden > 0 else "")
+    grouped: dict[Change, list[str]] = {}
+    for change in changes:
+        instances = grouped.setdefault(change.model_copy(update={"instance": ""}), [])
+        if change.instance:
+            instances.append(change.instance)
+    lines = [
+        describe(change.model_copy(update={"instance": ", ".join(names)}))
+        for change, names in grouped.items()
+    ]
+    hidden = len(lines) - most
+    return "; ".join(lines[:most]) + (f"; and {hidden} more" if hidden > 0 else "")
 
 
 def _short(text: str) -> str:

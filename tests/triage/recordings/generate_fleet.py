@@ -84,11 +84,40 @@ def build(spec: dict[str, Any], seed: int) -> dict[str, Any]:
     return recording
 
 
+def start_times(restart_at: float | None) -> list[dict[str, Any]]:
+    """Each pod's process start time; with `restart_at`, every pod restarts then."""
+    old = -3600.0
+    return [
+        {
+            "labels": pod_labels(index, pod),
+            "values_relative_to_end": True,
+            "points": [
+                [t, restart_at if restart_at is not None and t >= restart_at else old]
+                for t in TIMES
+            ],
+        }
+        for index, pod in enumerate(PODS)
+    ]
+
+
+def versions(switch_at: float, old: str, new: str) -> list[dict[str, Any]]:
+    """`target_info` per pod: `old` until `switch_at`, `new` from then on."""
+    found = []
+    for index, pod in enumerate(PODS):
+        for version, keep in ((old, lambda t: t < switch_at), (new, lambda t: t >= switch_at)):
+            labels = pod_labels(index, pod) | {"service_version": version}
+            found.append({"labels": labels, "points": [[t, 1] for t in TIMES if keep(t)]})
+    return found
+
+
+DEPLOY_AT = -300.0
 BLOCKED: Changes = {
     "eventloop_lag_p99": flat(0.34),
     "eventloop_lag_max": spiky(0.4, 0.9),
     "cpu_cores": flat(0.55),
 }
+BEFORE: dict[str, Any] = healthy()
+HEALTHY_POD: Changes = {key: BEFORE[key] for key in BLOCKED}
 SLOW_SERVICE: Changes = {"latency_p99": flat(0.9), "latency_p95": flat(0.5)}
 
 SCENARIOS: dict[str, dict[str, Any]] = {
@@ -97,6 +126,28 @@ SCENARIOS: dict[str, dict[str, Any]] = {
         "expect_scope": {"instances_total": 3, "instances_affected": [PODS[1]]},
         "pods": {PODS[1]: BLOCKED},
         "service": SLOW_SERVICE,
+    },
+    "event_loop_blocked_after_deploy": {
+        "expect": "event_loop_blocked",
+        "expect_scope": {"instances_total": 3, "instances_affected": list(PODS)},
+        "pods": {
+            pod: {key: from_time(DEPLOY_AT, base, BLOCKED[key]) for key, base in HEALTHY_POD.items()}
+            for pod in PODS
+        },
+        "service": {k: from_time(DEPLOY_AT, BEFORE[k], v) for k, v in SLOW_SERVICE.items()},
+        "custom": {
+            "changes:start": start_times(DEPLOY_AT),
+            "changes:target_info": versions(DEPLOY_AT, "1.4.2", "1.5.0"),
+        },
+    },
+    "event_loop_blocked_before_restart": {
+        "expect": "event_loop_blocked",
+        "pods": dict.fromkeys(PODS, BLOCKED),
+        "service": SLOW_SERVICE,
+        "custom": {
+            "changes:start": start_times(DEPLOY_AT),
+            "changes:target_info": versions(DEPLOY_AT, "1.4.2", "1.5.0"),
+        },
     },
     "event_loop_blocked_all_pods": {
         "expect": "event_loop_blocked",

@@ -120,6 +120,10 @@ BEFORE: dict[str, Any] = healthy()
 HEALTHY_POD: Changes = {key: BEFORE[key] for key in BLOCKED}
 SLOW_SERVICE: Changes = {"latency_p99": flat(0.9), "latency_p95": flat(0.5)}
 
+BLOCKED_AFTER_DEPLOY: Changes = {
+    key: from_time(DEPLOY_AT, base, BLOCKED[key]) for key, base in HEALTHY_POD.items()
+}
+
 SCENARIOS: dict[str, dict[str, Any]] = {
     "event_loop_blocked_one_pod": {
         "expect": "event_loop_blocked",
@@ -130,10 +134,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "event_loop_blocked_after_deploy": {
         "expect": "event_loop_blocked",
         "expect_scope": {"instances_total": 3, "instances_affected": list(PODS)},
-        "pods": {
-            pod: {key: from_time(DEPLOY_AT, base, BLOCKED[key]) for key, base in HEALTHY_POD.items()}
-            for pod in PODS
-        },
+        "pods": dict.fromkeys(PODS, BLOCKED_AFTER_DEPLOY),
         "service": {k: from_time(DEPLOY_AT, BEFORE[k], v) for k, v in SLOW_SERVICE.items()},
         "custom": {
             "changes:start": start_times(DEPLOY_AT),

@@ -18,9 +18,7 @@ async def test_a_deploy_that_brought_the_fault_is_named_with_rollback_first() ->
     diagnosis = report.diagnosis
     assert diagnosis.cause == "event_loop_blocked"
     versions = [c for c in diagnosis.changes if c.kind == "version"]
-    assert [(c.at, c.detail) for c in versions] == [
-        (DEPLOYED, "service version 1.4.2 -> 1.5.0")
-    ]
+    assert [(c.at, c.detail) for c in versions] == [(DEPLOYED, "service version 1.4.2 -> 1.5.0")]
     restarts = {c.instance for c in diagnosis.changes if c.kind == "restart"}
     assert restarts == {"shop-6d8f9-a1", "shop-6d8f9-b2", "shop-6d8f9-c3"}
     assert "It began within 15 min after a change" in diagnosis.summary

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from slack_bolt.async_app import AsyncApp
 
 from bot.config import BotConfig
+from bot.deploys.log import DeployLog
 from bot.digest.compose import DigestComposer
 from bot.digest.scheduler import DigestScheduler
 from bot.incidents.model import Incident
@@ -69,7 +70,12 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
     thread = IncidentThread(outbox)
     apm = ApmSettings.from_settings(settings)
     runner = ServiceTriageRunner(
-        config.catalog, config.playbook, prometheus, apm, database_urls=config.database_urls
+        config.catalog,
+        config.playbook,
+        prometheus,
+        apm,
+        database_urls=config.database_urls,
+        deploys=DeployLog(store),
     )
     triage = IncidentTriage(repository, runner, tasks, thread, store)
     home = HomeTab(client, repository, config.catalog, HealthMarks(store), tasks, viewers=store)

@@ -17,10 +17,12 @@ from collections.abc import Collection, Mapping
 from types import TracebackType
 
 import aiohttp
+import structlog
 from pydantic import SecretStr
 
 from bot.catalog import Catalog, DatadogApm, NewRelicApm, Service
-from bot.models import DownstreamStat, EndpointStat, PlannedStep, TriageReport
+from bot.deploys.log import DeployLog
+from bot.models import Change, DownstreamStat, EndpointStat, PlannedStep, TriageReport
 from bot.sources.apm import BACKENDS, ApmBackend, ApmTarget, ApmUnavailable
 from bot.sources.apm.prometheus_apm import PrometheusApm
 from bot.sources.apm.settings import ApmSettings
@@ -29,6 +31,7 @@ from bot.sources.conventions import ConventionDetector
 from bot.sources.postgres import DatabaseEvidence, ServiceEvidence
 from bot.sources.postgres.collect import Metrics
 from bot.sources.prometheus import PrometheusClient
+from bot.store.base import StoreUnavailable
 from bot.triage.checks.base import Targets
 from bot.triage.engine import ProgressCallback, TriageRequest, run_triage
 from bot.triage.playbook import Playbook
@@ -36,6 +39,7 @@ from bot.triage.window import parse_window
 from bot.triage.wiring import PROMETHEUS_DOWN, wire_service
 
 PER_TRIAGE_QUERY_CAP = 4
+log = structlog.get_logger(__name__)
 DATABASE_STEP = "database"
 
 
@@ -56,6 +60,7 @@ class ServiceTriageRunner:
         *,
         detector: ConventionDetector | None = None,
         database_urls: Mapping[str, SecretStr] | None = None,
+        deploys: DeployLog | None = None,
     ) -> None:
         self.catalog = catalog
         self.playbook = playbook
@@ -65,6 +70,7 @@ class ServiceTriageRunner:
         self._session: aiohttp.ClientSession | None = None
         self._database_urls = dict(database_urls or {})
         self._evidence: dict[str, ServiceEvidence] = {}
+        self._deploys = deploys
 
     def planned_steps(self) -> list[PlannedStep]:
         return [PlannedStep(id=step.id, title=step.title) for step in self.playbook.steps]
@@ -105,8 +111,19 @@ class ServiceTriageRunner:
             database=self._database(service, Metrics(querier, parsed.end)),
             pod_label=service.kubernetes.pod_label,
             change_window_s=service.kubernetes.change_window_minutes * 60,
+            deploys=await self._deploys_between(service.name, parsed.start, parsed.end),
         )
         return await run_triage(request, on_step=on_step)
+
+    async def _deploys_between(self, service: str, start: float, end: float) -> tuple[Change, ...]:
+        """Deploy events for the window; a store that cannot answer costs only this list."""
+        if self._deploys is None:
+            return ()
+        try:
+            return await self._deploys.between(service, start, end)
+        except (StoreUnavailable, TimeoutError) as error:
+            log.warning("triage_deploys_unreadable", service=service, reason=type(error).__name__)
+            return ()
 
     def _playbook(self, steps: Collection[str] | None) -> Playbook:
         if steps is None:

@@ -1,9 +1,9 @@
 """Did the problem begin right after a change? Then say so, and advise rolling back first.
 
 The check behind the diagnosis is evaluated again on the data before a change and on the
-data from the change until `within_s` after it: flagged after and not before means the
-problem began with the change. Changes that can be undone (a deploy, a new version, image
-or ReplicaSet) are preferred over a bare restart, and later ones over earlier ones.
+data from the change until `within_s` after it: flagged after, and measured but not flagged
+before, means the problem began with the change. Changes that can be undone (a deploy, a
+new version, image or ReplicaSet) are preferred over a bare restart, later ones over earlier.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def _began_after(
         return False
     before = _flagged(code, spec, _sliced(context, window.start, at))
     after = _flagged(code, spec, _sliced(context, at, min(window.end, at + within_s)))
-    return after is True and before is not True
+    return after is True and before is False
 
 
 def _flagged(code: str, spec: CheckSpec, context: CheckContext) -> bool | None:

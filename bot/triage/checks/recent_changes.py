@@ -97,19 +97,25 @@ def _short(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
-def _by_instance(found: Iterable[RangeSeries], pod_label: str) -> dict[str, list[float]]:
+def _by_instance(
+    found: Iterable[RangeSeries], pod_label: str
+) -> dict[str, list[tuple[float, float]]]:
     values: dict[str, list[tuple[float, float]]] = {}
     for one in found:
         name = stats.instance_name(one.labels, pod_label) or "unnamed instance"
         values.setdefault(_short(name), []).extend(stats.finite(one.points))
-    return {name: [v for _, v in sorted(points)] for name, points in values.items()}
+    return {name: sorted(points) for name, points in values.items()}
 
 
 def restarts(ctx: CheckContext) -> list[Change]:
-    """A new start time on an instance is a new process: restarted, or started in the window."""
+    """A new start time on an instance is a new process. An instance whose first process
+    started after the others were already seen is a new one (a rollout's new pod)."""
     found: list[Change] = []
-    for name, starts in _by_instance(ctx.optional_series(START), ctx.pod_label).items():
-        if starts and ctx.window.start < starts[0] <= ctx.window.end:
+    per_instance = _by_instance(ctx.optional_series(START), ctx.pod_label)
+    first_seen = min((points[0][0] for points in per_instance.values() if points), default=0.0)
+    for name, points in per_instance.items():
+        starts = [v for _, v in points]
+        if points and first_seen + ctx.window.step < starts[0] <= ctx.window.end:
             found.append(Change(kind="restart", at=starts[0], instance=name, detail="started"))
         for before, after in itertools.pairwise(starts):
             if after > before:
@@ -127,7 +133,7 @@ def versions(ctx: CheckContext) -> list[Change]:
 def _version_changes(
     ctx: CheckContext, found: Sequence[RangeSeries], label: str, what: str
 ) -> list[Change]:
-    """A version first seen inside the window while another one ran at its start."""
+    """A version first seen after another one was already running."""
     first_seen: dict[str, tuple[float, str]] = {}
     for one in found:
         version, points = one.labels.get(label), stats.finite(one.points)
@@ -136,7 +142,9 @@ def _version_changes(
         name = _instance_of(one, ctx.pod_label)
         if version not in first_seen or points[0][0] < first_seen[version][0]:
             first_seen[version] = (points[0][0], name)
-    settled = ctx.window.start + ctx.window.step
+    if not first_seen:
+        return []
+    settled = min(t for t, _ in first_seen.values()) + ctx.window.step
     old = sorted(v for v, (t, _) in first_seen.items() if t <= settled)
     if not old:
         return []

@@ -146,6 +146,7 @@ class Kubernetes(_Strict):
     namespace_label: Annotated[str, AfterValidator(label_name)] = "namespace"
     pod_label: Annotated[str, AfterValidator(label_name)] = "pod"
     change_window_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
+    hpa: str | None = Field(default=None, min_length=1, max_length=253)  # default: service name
 
 
 class Service(_Strict):

@@ -19,6 +19,9 @@ from bot.triage.checks.downstream_latency import DownstreamLatency
 from bot.triage.checks.eventloop_lag import EventLoopLag
 from bot.triage.checks.gc_time import GcTime
 from bot.triage.checks.heap_growth import HeapGrowth
+from bot.triage.checks.k8s_capacity import Capacity
+from bot.triage.checks.k8s_cpu_throttling import CpuThrottling
+from bot.triage.checks.k8s_restarts import PodRestarts
 from bot.triage.checks.native_memory import NativeMemory
 from bot.triage.checks.outbound_fanout import OutboundFanout
 from bot.triage.checks.pg_locks import PgLocks
@@ -56,6 +59,9 @@ _KINDS: tuple[CheckKind[Any], ...] = (
     ActiveHandles(),
     PromqlThreshold(),
     RecentChanges(),
+    CpuThrottling(),
+    PodRestarts(),
+    Capacity(),
 )
 
 REGISTRY: dict[str, CheckKind[Any]] = {kind.kind: kind for kind in _KINDS}

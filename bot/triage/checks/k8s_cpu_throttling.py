@@ -1,0 +1,73 @@
+"""CPU throttling: the share of CFS periods in which the container hit its CPU quota.
+
+Over a quarter of periods throttled means the limit, not the code, sets the pace: timers and
+callbacks wait for the next period, which reads as event-loop lag and latency.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from bot.models import Finding
+from bot.sources.signals import Signal
+from bot.triage import series as stats
+from bot.triage.checks.base import (
+    CheckContext,
+    CheckKind,
+    CheckParams,
+    finding,
+    grade,
+    percent,
+    rounded,
+)
+
+
+class CpuThrottlingParams(CheckParams):
+    warn_share: float = Field(default=0.25, gt=0, le=1)
+    crit_share: float = Field(default=0.5, gt=0, le=1)
+    sustained_share: float = Field(default=0.25, gt=0, le=1)
+
+
+ADVICE = (
+    "The CPU limit is throttling the container: it uses its whole quota and then waits for "
+    "the next period, and the event loop waits with it. Raise the CPU limit (at least one "
+    "core for a Node.js process), or remove it and keep the request, before looking at the "
+    "code."
+)
+
+
+class CpuThrottling(CheckKind[CpuThrottlingParams]):
+    kind = "cpu_throttling"
+    params_model = CpuThrottlingParams
+
+    def signals(self, params: CpuThrottlingParams) -> set[Signal]:
+        return {Signal.CPU_THROTTLED_RATIO, Signal.CPU_LIMIT_CORES, Signal.CONTAINER_CPU_CORES}
+
+    def evaluate(self, params: CpuThrottlingParams, ctx: CheckContext) -> list[Finding]:
+        throttled = ctx.points(Signal.CPU_THROTTLED_RATIO)  # skipped where cAdvisor is absent
+        share = stats.sustained(stats.values(throttled), params.sustained_share) or 0.0
+        limit = stats.quantile(stats.values(ctx.optional_points(Signal.CPU_LIMIT_CORES)), 0.5)
+        used = stats.quantile(stats.values(ctx.optional_points(Signal.CONTAINER_CPU_CORES)), 0.5)
+        severity = grade(share, params.warn_share, params.crit_share)
+        summary = f"throttled in {percent(share)} of CPU periods"
+        if limit:
+            summary += f" under a limit of {limit:.2g} cores"
+        if used is not None:
+            summary += f", using {used:.2f} cores"
+        return [
+            finding(
+                "cpu_throttled",
+                severity,
+                summary,
+                ADVICE if severity != "info" else "",
+                query=ctx.query(Signal.CPU_THROTTLED_RATIO, Signal.CPU_LIMIT_CORES),
+                observed={
+                    "throttled_share": rounded(share, 3),
+                    "limit_cores": rounded(limit, 3),
+                    "used_cores": rounded(used, 3),
+                },
+                threshold={"warn_share": params.warn_share, "crit_share": params.crit_share},
+                charts={"throttled_share": throttled},
+                unit="share",
+            )
+        ]

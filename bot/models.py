@@ -26,6 +26,11 @@ Cause = Literal[
     "unbounded_concurrency",
     "slow_endpoint",
     "error_spike",
+    "cpu_throttled",
+    "cpu_starved",
+    "oom_killed",
+    "crash_looping",
+    "capacity_exhausted",
     "healthy",
     "insufficient_data",
 ]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from bot.models import Cause, Diagnosis, StepResult
 from bot.triage.db_rules import DATABASE_EVIDENCE_RULES
 from bot.triage.facts import Facts
+from bot.triage.k8s_rules import CPU_RULES, RESTART_RULES
 from bot.triage.verdict import Rule, Verdict
 
 
@@ -254,10 +255,12 @@ def fallback(facts: Facts) -> Verdict:
 
 RULES: tuple[Rule, ...] = (
     healthy,
+    *RESTART_RULES,  # a container killed or crashing explains what it measured before
     unbounded_concurrency,
     heap_leak,
     native_memory_growth,
     gc_pressure,
+    *CPU_RULES,  # throttled, starved or out of capacity: lag that is not the code's doing
     event_loop_blocked,
     cpu_saturated,
     *DATABASE_EVIDENCE_RULES,  # leaks, locks, missing indexes and N+1 explain the pool and latency

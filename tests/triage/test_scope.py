@@ -10,9 +10,11 @@ from bot.sources.base import RangeSeries
 from bot.triage.instances import by_instance
 from bot.triage.series import instance_name
 from bot.triage.source import Fetched
-from tests.triage.helpers import recording, triage_recording
+from tests.triage.helpers import RECORDINGS, recording, triage_recording
 
-SCOPED = ["event_loop_blocked_one_pod", "event_loop_blocked_all_pods"]
+SCOPED = sorted(
+    path.stem for path in RECORDINGS.glob("*.json") if "expect_scope" in recording(path.stem)
+)
 
 
 @pytest.mark.parametrize("name", SCOPED)

@@ -108,8 +108,10 @@ def _mib(points: stats.Points) -> stats.Points:
 
 def _summary(restarts: float, reason: str, peak: float | None, limit: float | None) -> str:
     text = f"{restarts:.0f} container restart(s) in the window"
-    if reason:
-        text += f", last terminated: {reason}"
+    if reason == "OOMKilled":
+        text += ", last terminated: OOMKilled"
+    elif reason:
+        text += ", waiting in CrashLoopBackOff"
     if peak and limit:
         text += f"; working set peaked at {mebibytes(peak)} of a {mebibytes(limit)} limit"
         text += f" ({percent(peak / limit)})"

@@ -17,6 +17,7 @@ from bot.triage.verdict import Rule, Verdict
 
 STARVED_MAX_CORES = 0.3  # a loop held by its own code keeps its core busy; this is idle
 STARVED_MAX_UTILIZATION = 0.5
+STARVED_MIN_SAMPLES = 4  # a process younger than this reads low on CPU whatever it does
 
 CAPACITY_ADVICE = (
     "Every instance is saturated and no more can be added. Raise the autoscaler's maximum "
@@ -125,6 +126,8 @@ def cpu_starved(facts: Facts) -> Verdict | None:
     cores = facts.number("cpu_busy", "cores_median")
     utilization = facts.number("cpu_busy", "utilization_median")
     if cores is None or cores >= STARVED_MAX_CORES or facts.flagged("cpu_busy"):
+        return None
+    if (facts.number("cpu_busy", "samples") or 0) < STARVED_MIN_SAMPLES:
         return None
     if utilization is not None and utilization >= STARVED_MAX_UTILIZATION:
         return None

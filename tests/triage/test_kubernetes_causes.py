@@ -103,3 +103,11 @@ async def test_an_idle_lagging_pod_under_throttling_is_throttled() -> None:
             one["points"] = [[t, 0.7] for t, _ in one["points"]]
     report = await triage_data(data)
     assert report.diagnosis.cause == "cpu_throttled"
+
+
+async def test_a_process_too_young_for_a_cpu_reading_is_not_called_starved() -> None:
+    data = recording("cpu_starved")
+    for one in data["signals"]["cpu_cores"]:
+        one["points"] = one["points"][-3:]
+    report = await triage_data(data)
+    assert report.diagnosis.cause == "event_loop_blocked"

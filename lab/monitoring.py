@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,15 +35,24 @@ def _write_private(path: Path, content: Mapping[str, Any]) -> None:
 
 
 def prometheus_config(
-    jobs: Mapping[str, str], alertmanager: str | None, scrape_interval: str = "1s"
+    jobs: Mapping[str, str],
+    alertmanager: str | None,
+    scrape_interval: str = "1s",
+    extra_scrape_configs: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Scrape config with one job per lab service; `jobs` maps job name to host:port."""
+    """Scrape config with one job per lab service; `jobs` maps job name to host:port.
+
+    `extra_scrape_configs` are added as they are (several targets of one job, with labels).
+    """
     config: dict[str, Any] = {
         "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
         "rule_files": ["rules.yml"],
         "scrape_configs": [
-            {"job_name": job, "static_configs": [{"targets": [target]}]}
-            for job, target in sorted(jobs.items())
+            *(
+                {"job_name": job, "static_configs": [{"targets": [target]}]}
+                for job, target in sorted(jobs.items())
+            ),
+            *(dict(extra) for extra in extra_scrape_configs),
         ],
     }
     if alertmanager:
@@ -98,10 +107,12 @@ async def running_prometheus(
     *,
     alertmanager: str | None,
     rules: RuleSettings | None = None,
+    extra_scrape_configs: Sequence[Mapping[str, Any]] = (),
 ) -> AsyncIterator[str]:
     """Prometheus scraping `jobs` every second with the lab alert rules; yields its base URL."""
     config_path = workdir / "prometheus.yml"
-    await asyncio.to_thread(_write_private, config_path, prometheus_config(jobs, alertmanager))
+    config = prometheus_config(jobs, alertmanager, extra_scrape_configs=extra_scrape_configs)
+    await asyncio.to_thread(_write_private, config_path, config)
     await asyncio.to_thread(_write_private, workdir / "rules.yml", alert_rules(rules))
     port = free_port()
     argv = [

@@ -10,6 +10,10 @@ function createPromClientTelemetry({ serviceName }) {
   const registry = new client.Registry();
   registry.setDefaultLabels({ service: serviceName });
   client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  new client.Gauge({
+    name: 'app_info', help: 'The running version of the service.', labelNames: ['version'],
+    registers: [registry],
+  }).set({ version: process.env.APP_VERSION || '1.0.0' }, 1);
 
   const serverDuration = new client.Histogram({
     name: 'http_request_duration_seconds',

@@ -84,3 +84,34 @@ async def test_a_deploy_outside_the_change_window_is_listed_only() -> None:
     )
     assert report.diagnosis.changes == (deploy,)
     assert "Roll back" not in report.diagnosis.advice
+
+
+async def test_a_new_replicaset_and_image_are_listed() -> None:
+    data = recording("event_loop_blocked_after_deploy")
+    times = [t for t, _ in data["signals"]["eventloop_lag_p99"][0]["points"]]
+    old, new = {"replicaset": "shop-6d8f9"}, {"replicaset": "shop-7a1b2"}
+    data["signals"]["replicaset_created"] = [
+        {"labels": old, "values_relative_to_end": True, "points": [[t, -86400] for t in times]},
+        {
+            "labels": new,
+            "values_relative_to_end": True,
+            "points": [[t, -300] for t in times if t >= -300],
+        },
+    ]
+    pod = {"namespace": "prod", "pod": "shop-6d8f9-a1"}
+    data["signals"]["pod_image"] = [
+        {"labels": pod | {"image": "shop:1.4.2"}, "points": [[t, 1] for t in times if t < -300]},
+        {"labels": pod | {"image": "shop:1.5.0"}, "points": [[t, 1] for t in times if t >= -300]},
+    ]
+    report = await run_triage(
+        TriageRequest(
+            service="shop",
+            window=parse_window("10m", end=END),
+            playbook=nodejs_playbook(),
+            source=RecordedSignalSource.from_dict(data),
+        )
+    )
+    listed = {(c.kind, c.detail) for c in report.diagnosis.changes}
+    assert ("replicaset", "new ReplicaSet shop-7a1b2") in listed
+    assert ("image", "image shop:1.4.2 -> shop:1.5.0") in listed
+    assert not any("shop-6d8f9" in detail for kind, detail in listed if kind == "replicaset")

@@ -40,7 +40,7 @@ class RecentChanges(CheckKind[RecentChangesParams]):
     params_model = RecentChangesParams
 
     def signals(self, params: RecentChangesParams) -> set[Signal]:
-        return set()
+        return {Signal.REPLICASET_CREATED, Signal.POD_IMAGE}
 
     def custom_queries(self, params: RecentChangesParams) -> dict[str, str]:
         queries = {START: "process_start_time_seconds{$selector}"}
@@ -52,9 +52,8 @@ class RecentChanges(CheckKind[RecentChangesParams]):
         failed = [key for key in readable if key in ctx.data.failures]
         if failed:
             ctx.series(failed[0])  # raises CheckUnknown with the backend's reason
-        changes = sorted(
-            [*restarts(ctx), *versions(ctx), *deploys(ctx)], key=lambda change: change.at
-        )
+        found = [*restarts(ctx), *versions(ctx), *rollouts(ctx), *deploys(ctx)]
+        changes = sorted(found, key=lambda change: change.at)
         return [
             finding(
                 "recent_changes",
@@ -158,6 +157,20 @@ def _version_changes(
         for version, (at, name) in first_seen.items()
         if at > settled
     ]
+
+
+def rollouts(ctx: CheckContext) -> list[Change]:
+    """New ReplicaSets and images of the service's pods (kube-state-metrics)."""
+    images = _version_changes(ctx, ctx.optional_series(Signal.POD_IMAGE), "image", "image")
+    found = [change.model_copy(update={"kind": "image"}) for change in images]
+    replicasets = ctx.optional_series(Signal.REPLICASET_CREATED)
+    first = min((p[0][0] for p in (stats.finite(s.points) for s in replicasets) if p), default=0)
+    for one in replicasets:
+        created = max(stats.values(one.points), default=0.0)
+        if first + ctx.window.step < created <= ctx.window.end:
+            name = _short(one.labels.get("replicaset", "?"))
+            found.append(Change(kind="replicaset", at=created, detail=f"new ReplicaSet {name}"))
+    return found
 
 
 def _instance_of(one: RangeSeries, pod_label: str) -> str:

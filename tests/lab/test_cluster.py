@@ -16,6 +16,7 @@ from bot.catalog import Catalog, parse_catalog
 from bot.models import InstanceScope, TriageReport
 from bot.sources.prometheus import PrometheusClient
 from bot.triage.runner import ServiceTriageRunner
+from lab.cgroup_cpu import cgroup_problem
 from lab.cluster import JOB, LabCluster, PodSpec
 from lab.packages import missing_packages
 from tests.lab.cluster_table import record
@@ -30,6 +31,7 @@ CATALOG: Catalog = parse_catalog(f"services:\n  shop:\n    selector: {{job: {JOB
 WINDOW = "2m"
 DEADLINE_S = 120.0
 POLL_S = 3.0
+HEALTHY_BEFORE_DEPLOY_S = 35.0  # two 15 s query steps of the healthy version
 
 
 async def triage(cluster: LabCluster) -> TriageReport:
@@ -69,3 +71,59 @@ async def test_a_fault_in_one_pod_of_three_is_named_with_its_pod(flavour: str) -
     assert report.diagnosis.scope.instances_total == 3
     assert "Only 1 of 3 instances show it: shop-1." in report.diagnosis.summary
     record(f"event_loop_blocked in 1 of 3 pods ({flavour})", report, took)
+
+
+async def test_a_pod_throttled_by_a_real_cpu_quota_is_called_throttled() -> None:
+    problem = cgroup_problem()
+    if problem:
+        pytest.skip(f"no CPU cgroup for the lab: {problem}")
+    pods = [
+        PodSpec("shop-0", cpu_quota_cores=1.0),
+        PodSpec("shop-1", fault="cpu_saturated", cpu_quota_cores=0.2),
+        PodSpec("shop-2", cpu_quota_cores=1.0),
+    ]
+    async with LabCluster("promclient", pods) as cluster:
+        started = time.monotonic()
+        report, took = await diagnosed(
+            cluster,
+            lambda r: (
+                r.diagnosis.cause == "cpu_throttled"
+                and r.diagnosis.scope
+                == InstanceScope(instances_total=3, instances_affected=("shop-1",))
+            ),
+            started,
+        )
+    assert "Raise the CPU limit" in report.diagnosis.advice
+    throttled = next(f for s in report.steps for f in s.findings if f.code == "cpu_throttled")
+    assert throttled.evidence.observed["limit_cores"] == pytest.approx(0.2, abs=0.01)
+    record("cpu_saturated under a 0.2-core CPU quota, 1 of 3 pods", report, took)
+
+
+async def test_a_deploy_that_brings_a_fault_is_named_with_its_version_and_time() -> None:
+    pods = [PodSpec(f"shop-{i}") for i in range(3)]
+    async with LabCluster("promclient", pods, hpa=(3, 6)) as cluster:
+        await cluster.prometheus.wait_for(f'count(up{{job="{JOB}"}} == 1) == 3')
+        await asyncio.sleep(HEALTHY_BEFORE_DEPLOY_S)  # clean readings before the change
+        deployed_at = time.time()
+        await asyncio.gather(
+            *(
+                cluster.restart(pod.name, fault="event_loop_blocked", version="2.0.0")
+                for pod in pods
+            )
+        )
+        started = time.monotonic()
+        report, took = await diagnosed(
+            cluster,
+            lambda r: (
+                r.diagnosis.cause == "event_loop_blocked" and "Roll back" in r.diagnosis.advice
+            ),
+            started,
+        )
+    diagnosis = report.diagnosis
+    versions = [c for c in diagnosis.changes if c.kind == "version"]
+    assert versions
+    assert versions[0].detail == "build 1.0.0 -> 2.0.0"
+    assert abs(versions[0].at - deployed_at) < 20
+    assert "It began within 15 min after a change" in diagnosis.summary
+    assert {c.kind for c in diagnosis.changes} >= {"restart", "version", "image", "replicaset"}
+    record("deploy of 2.0.0 carrying event_loop_blocked, all 3 pods", report, took)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from bot.models import Finding
+from bot.sources.base import RangeSeries
 from bot.sources.signals import Signal
 from bot.triage import series as stats
 from bot.triage.checks.base import (
@@ -46,8 +47,9 @@ class CpuThrottling(CheckKind[CpuThrottlingParams]):
     def evaluate(self, params: CpuThrottlingParams, ctx: CheckContext) -> list[Finding]:
         throttled = ctx.points(Signal.CPU_THROTTLED_RATIO)  # skipped where cAdvisor is absent
         share = stats.sustained(stats.values(throttled), params.sustained_share) or 0.0
-        limit = stats.quantile(stats.values(ctx.optional_points(Signal.CPU_LIMIT_CORES)), 0.5)
-        used = stats.quantile(stats.values(ctx.optional_points(Signal.CONTAINER_CPU_CORES)), 0.5)
+        worst = _most_throttled(ctx.series(Signal.CPU_THROTTLED_RATIO), params)
+        limit = _median_of(ctx, Signal.CPU_LIMIT_CORES, worst)
+        used = _median_of(ctx, Signal.CONTAINER_CPU_CORES, worst)
         severity = grade(share, params.warn_share, params.crit_share)
         summary = f"throttled in {percent(share)} of CPU periods"
         if limit:
@@ -71,3 +73,19 @@ class CpuThrottling(CheckKind[CpuThrottlingParams]):
                 unit="share",
             )
         ]
+
+
+def _most_throttled(found: list[RangeSeries], params: CpuThrottlingParams) -> dict[str, str]:
+    """The labels of the pod throttled the most: its limit and use are the ones to show."""
+
+    def level(one: RangeSeries) -> float:
+        return stats.sustained(stats.values(one.points), params.sustained_share) or 0.0
+
+    return max(found, key=level).labels if found else {}
+
+
+def _median_of(ctx: CheckContext, signal: Signal, labels: dict[str, str]) -> float | None:
+    """The median of the series with these labels (the same pod), else of the worst pod."""
+    mine = [one for one in ctx.optional_series(signal) if one.labels == labels]
+    points = stats.combine(mine) if mine else ctx.optional_points(signal)
+    return stats.quantile(stats.values(points), 0.5)

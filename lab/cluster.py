@@ -200,16 +200,18 @@ class LabCluster:
         version: str | None = None,
         reason: str = "Completed",
     ) -> None:
-        """Stop the pod's process and start it again on the same port, as a container
-        restart (or, with a new `version`, a rollout) would; the restart is counted."""
+        """Stop the pod's process and start it again on the same port. With the same version
+        it is a container restart (counted, with `reason`); with a new `version` it is a
+        rollout (a new ReplicaSet and image, and a fresh container that has not restarted)."""
         spec = self.specs[name]
         new = PodSpec(name, fault or spec.fault, spec.cpu_quota_cores, version or spec.version)
         pod = self.state.pods[name]
         pod.cpu_seconds_before += process_cpu_seconds(pod.pid)
         port = int(self._running[name].url.rsplit(":", 1)[1])
         await self._pods.pop(name).aclose()
-        pod.restarts += 1
-        pod.last_terminated_reason = reason
+        if new.version == spec.version:
+            pod.restarts += 1
+            pod.last_terminated_reason = reason
         self.specs[name] = new
         await self._start_pod(new, port=port)
 

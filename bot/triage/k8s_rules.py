@@ -15,22 +15,11 @@ from bot.triage.checks.k8s_cpu_throttling import ADVICE as THROTTLED_ADVICE
 from bot.triage.facts import Facts
 from bot.triage.verdict import Rule, Verdict
 
-STARVED_MAX_CORES = 0.3  # a loop held by its own code keeps its core busy; this is idle
-STARVED_MAX_UTILIZATION = 0.5
-STARVED_MIN_SAMPLES = 4  # a process younger than this reads low on CPU whatever it does
-
 CAPACITY_ADVICE = (
     "Every instance is saturated and no more can be added. Raise the autoscaler's maximum "
     "(or the replica count, or the CPU limits) to get through the load now; then find what "
     "raised it: a traffic peak, a retry storm from a client, or a change that made each "
     "request cost more."
-)
-STARVED_ADVICE = (
-    "Confirm on the node before changing code: the node's CPU use and load, the other pods' "
-    "CPU, and steal time on a virtual machine (node_cpu_seconds_total with mode steal). A CPU "
-    "request close to what the pod really uses protects it; moving the pod (cordon the node "
-    "and delete the pod) relieves it now. If the node turns out idle, look for synchronous "
-    "I/O instead (fs *Sync calls, child_process.execSync), which blocks without using CPU."
 )
 
 
@@ -52,11 +41,14 @@ def oom_killed(facts: Facts) -> Verdict | None:
 
 
 def crash_looping(facts: Facts) -> Verdict | None:
-    """Restarts for any other reason: the process exits, so nothing it measured about itself
-    is worth more than why it stops."""
+    """Repeated restarts for any other reason: the process keeps exiting, so nothing it
+    measured about itself is worth more than why it stops. One restart per pod is not a loop
+    (a rollout or a node drain does that); it is listed under what changed."""
     if not facts.flagged("pod_restarts"):
         return None
     looping = facts.text("pod_restarts", "crash_loop") == "yes"
+    if not looping and (facts.number("pod_restarts", "most_on_one_pod") or 0) < 2:
+        return None
     summary = f"Containers keep restarting: {facts.summary('pod_restarts')}."
     if looping:
         summary += " Kubernetes now waits longer and longer before each new attempt."
@@ -118,28 +110,20 @@ def cpu_throttled(facts: Facts) -> Verdict | None:
 
 
 def cpu_starved(facts: Facts) -> Verdict | None:
-    """Lag while the process barely uses CPU and is not throttled outranks
-    `event_loop_blocked`: code that holds the loop keeps its core busy, so an idle lagging
-    process is waiting for a CPU it is not given."""
-    if not facts.flagged("eventloop_lag") or facts.flagged("cpu_throttled"):
-        return None
-    cores = facts.number("cpu_busy", "cores_median")
-    utilization = facts.number("cpu_busy", "utilization_median")
-    if cores is None or cores >= STARVED_MAX_CORES or facts.flagged("cpu_busy"):
-        return None
-    if (facts.number("cpu_busy", "samples") or 0) < STARVED_MIN_SAMPLES:
-        return None
-    if utilization is not None and utilization >= STARVED_MAX_UTILIZATION:
+    """Lag while the process was idle and not throttled outranks `event_loop_blocked`: code
+    that holds the loop keeps its core busy, so an idle lagging process is waiting for a CPU
+    it is not given."""
+    if not facts.flagged("cpu_starved") or facts.flagged("cpu_throttled"):
         return None
     lag = facts.summary("eventloop_lag").split(":")[0]
     summary = (
-        f"The event loop lags ({lag}) while no instance uses more than {cores:.2f} cores"
-        " and none is throttled: it is waiting for CPU time it does not get, most likely taken"
-        " by other workloads on the same node."
+        f"The event loop lags ({lag}) but the process is idle: {facts.summary('cpu_starved')}."
+        " Nothing in it holds the thread; it is not given the CPU, most likely because other"
+        " workloads on the same node take it."
     )
     if facts.finding("cpu_throttled") is None:
         summary += " CPU throttling is not measured here, so a CPU limit could be the cause too."
-    return Verdict("cpu_starved", 0.6, summary, ("eventloop_lag", "cpu_busy"), STARVED_ADVICE)
+    return Verdict("cpu_starved", 0.65, summary, ("cpu_starved", "eventloop_lag"))
 
 
 RESTART_RULES: tuple[Rule, ...] = (oom_killed, crash_looping)

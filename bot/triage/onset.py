@@ -20,6 +20,8 @@ from bot.triage.source import Fetched
 from bot.triage.window import Window
 
 UNDOABLE = frozenset({"deploy", "version", "image", "replicaset"})
+# Which of several changes to name when they came together: the one a person rolls back.
+RANK = {"deploy": 4, "version": 3, "image": 2, "replicaset": 1, "restart": 0}
 MAX_CHANGES = 20
 _QUIET = frozenset({"healthy", "insufficient_data"})
 
@@ -58,7 +60,10 @@ def _blame(
 ) -> dict[str, object]:
     minutes = f"{within_s / 60:g} min"
     sentence = f"It began within {minutes} after a change: {describe(trigger)}."
-    undo = [c for c in changes if c.kind in UNDOABLE and abs(c.at - trigger.at) <= within_s]
+    undo = sorted(
+        (c for c in changes if c.kind in UNDOABLE and abs(c.at - trigger.at) <= within_s),
+        key=lambda c: RANK[c.kind],
+    )
     if trigger.kind in UNDOABLE or undo:
         undone = trigger if trigger.kind in UNDOABLE else undo[-1]
         advice = (
@@ -85,7 +90,7 @@ def _trigger(
 ) -> Change | None:
     step_id = next((s.id for s in steps for f in s.findings if f.code == code), None)
     runs = [run for run in evaluated if run.step_id == step_id]
-    ordered = sorted(changes, key=lambda c: (c.kind in UNDOABLE, c.at), reverse=True)
+    ordered = sorted(changes, key=lambda c: (RANK[c.kind], c.at), reverse=True)
     for change in ordered:
         for run in runs:
             began = (_began_after(code, change.at, s, run.context, within_s) for s in run.specs)

@@ -92,7 +92,7 @@ async def test_an_idle_lagging_pod_is_starved_not_blocked() -> None:
     report = await triage_recording("cpu_starved")
     diagnosis = report.diagnosis
     assert diagnosis.cause == "cpu_starved"
-    assert "none is throttled" in diagnosis.summary
+    assert "not given the CPU" in diagnosis.summary
     assert "steal" in diagnosis.advice
 
 

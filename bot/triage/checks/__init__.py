@@ -10,6 +10,7 @@ from typing import Any
 from bot.triage.checks.active_handles import ActiveHandles
 from bot.triage.checks.base import CheckKind
 from bot.triage.checks.cpu_saturation import CpuSaturation
+from bot.triage.checks.cpu_starvation import CpuStarvation
 from bot.triage.checks.db_calls import DbCallsPerRequest
 from bot.triage.checks.db_latency import DbLatency
 from bot.triage.checks.db_pool import DbPool
@@ -62,6 +63,7 @@ _KINDS: tuple[CheckKind[Any], ...] = (
     CpuThrottling(),
     PodRestarts(),
     Capacity(),
+    CpuStarvation(),
 )
 
 REGISTRY: dict[str, CheckKind[Any]] = {kind.kind: kind for kind in _KINDS}

@@ -62,7 +62,6 @@ class CpuSaturation(CheckKind[CpuSaturationParams]):
                     "cores_peak": rounded(max(stats.values(cores), default=None), 3),
                     "utilization_median": rounded(median_elu, 3),
                     "busy_share": rounded(busy, 3),
-                    "samples": len(cores),
                 },
                 threshold={"busy_cores": params.busy_cores, "busy_share": params.busy_share},
                 charts={"cores": cores, "utilization": utilization},

@@ -57,7 +57,9 @@ class PodRestarts(CheckKind[PodRestartsParams]):
         }
 
     def evaluate(self, params: PodRestartsParams, ctx: CheckContext) -> list[Finding]:
-        restarts = sum(_increase(one.points) for one in ctx.series(Signal.POD_RESTARTS))
+        per_pod = [_increase(one.points) for one in ctx.series(Signal.POD_RESTARTS)]
+        restarts = sum(per_pod)
+        most_on_one = max(per_pod, default=0.0)
         oom = _ever(ctx, Signal.POD_OOM_KILLED)
         looping = _ever(ctx, Signal.POD_CRASH_LOOP)
         peak = max(stats.values(ctx.optional_points(Signal.MEMORY_WORKING_SET)), default=None)
@@ -66,7 +68,7 @@ class PodRestarts(CheckKind[PodRestartsParams]):
         reason = "OOMKilled" if oom or near_limit else ("CrashLoopBackOff" if looping else "")
         severity: Severity = "info"
         if restarts >= 1:
-            severity = "crit" if restarts >= params.crit_restarts or looping else "warn"
+            severity = "crit" if most_on_one >= params.crit_restarts or looping else "warn"
         advice = (
             "" if severity == "info" else (OOM_ADVICE if reason == "OOMKilled" else CRASH_ADVICE)
         )
@@ -79,6 +81,7 @@ class PodRestarts(CheckKind[PodRestartsParams]):
                 query=ctx.query(Signal.POD_RESTARTS, Signal.POD_OOM_KILLED),
                 observed={
                     "restarts": restarts,
+                    "most_on_one_pod": most_on_one,
                     "reason": reason or "unknown",
                     "oom_killed": "yes" if oom else "no",
                     "crash_loop": "yes" if looping else "no",

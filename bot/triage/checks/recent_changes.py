@@ -52,8 +52,9 @@ class RecentChanges(CheckKind[RecentChangesParams]):
         failed = [key for key in readable if key in ctx.data.failures]
         if failed:
             ctx.series(failed[0])  # raises CheckUnknown with the backend's reason
-        found = [*restarts(ctx), *versions(ctx), *rollouts(ctx), *deploys(ctx)]
-        changes = sorted(found, key=lambda change: change.at)
+        started = restarts(ctx)
+        rolled = _at_restart([*versions(ctx), *rollouts(ctx)], started, ctx.window.step)
+        changes = sorted([*started, *rolled, *deploys(ctx)], key=lambda change: change.at)
         return [
             finding(
                 "recent_changes",
@@ -157,6 +158,20 @@ def _version_changes(
         for version, (at, name) in first_seen.items()
         if at > settled
     ]
+
+
+def _at_restart(changes: list[Change], started: list[Change], step: float) -> list[Change]:
+    """A version or image first seen up to one query step after an instance restarted came
+    with that restart: the restart's exact time (a start time, not a sample) is kept."""
+    fixed = []
+    for change in changes:
+        near = [
+            one.at
+            for one in started
+            if one.instance == change.instance and change.at - step <= one.at <= change.at
+        ]
+        fixed.append(change.model_copy(update={"at": max(near)}) if near else change)
+    return fixed
 
 
 def rollouts(ctx: CheckContext) -> list[Change]:

@@ -23,7 +23,7 @@ def record(scenario: str, report: TriageReport, seconds: float) -> str:
         if scope
         else "—"
     )
-    changed = "; ".join(f"{c.kind} {c.detail}" for c in diagnosis.changes if c.kind != "restart")
+    changed = "; ".join(c.detail for c in diagnosis.changes if c.kind != "restart")
     row = (
         f"| {scenario} | `{diagnosis.cause}` | {scope_text} | {changed or '—'} "
         f"| {seconds:.0f} s |\n"

@@ -24,6 +24,7 @@ from tests.triage.helpers import nodejs_playbook
 
 pytestmark = [
     pytest.mark.lab,
+    pytest.mark.timeout(240),
     pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed"),
     pytest.mark.skipif(bool(missing_packages()), reason="Prometheus/Alertmanager not installed"),
 ]

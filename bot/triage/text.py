@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.models import Finding, Status, StepResult, TriageReport
+from bot.triage.checks.recent_changes import changed_lines
 from bot.triage.wiring import PROMETHEUS_DOWN
 
 MARKS: dict[Status, str] = {"ok": "✔", "warn": "⚠", "crit": "✖", "unknown": "?"}
@@ -26,6 +27,9 @@ def render_report(report: TriageReport) -> str:
     ]
     if diagnosis.advice:
         lines.append(f"  What to do: {diagnosis.advice}")
+    if diagnosis.changes:
+        lines.append("  What changed:")
+        lines += [f"    - {line}" for line in changed_lines(diagnosis.changes)]
     if report.backend_errors:
         lines += ["", "Metrics backend problems:"]
         lines += [f"  - {error}" for error in report.backend_errors]

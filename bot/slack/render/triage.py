@@ -7,6 +7,7 @@ from slack_sdk.models.blocks import Block, DividerBlock
 from bot.models import Diagnosis, Finding, Status, StepResult, TriageProgress
 from bot.slack.blocks import context, fit_blocks, section
 from bot.slack.render.text import code, escape
+from bot.triage.checks.recent_changes import changed_lines
 
 STEP_MARK: dict[Status | None, str] = {
     "ok": ":white_check_mark:",
@@ -61,6 +62,9 @@ def _diagnosis_blocks(diagnosis: Diagnosis) -> list[Block]:
     blocks: list[Block] = [section(text)]
     if diagnosis.advice:
         blocks.append(section(f"*What to do next*\n{escape(diagnosis.advice)}"))
+    if diagnosis.changes:
+        lines = [f"• {escape(line)}" for line in changed_lines(diagnosis.changes)]
+        blocks.append(section("*What changed*\n" + "\n".join(lines)))
     blocks.append(DividerBlock())
     return blocks
 

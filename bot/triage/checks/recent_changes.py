@@ -76,10 +76,14 @@ def describe(change: Change) -> str:
 
 
 def summary(changes: Sequence[Change], most: int) -> str:
-    """One line per distinct change; the instances that had the same one at once are listed
-    together (a rollout restarts every pod)."""
     if not changes:
         return "no restart, version change or deploy seen in the window"
+    return "; ".join(changed_lines(changes, most))
+
+
+def changed_lines(changes: Sequence[Change], most: int = 6) -> list[str]:
+    """One line per distinct change, latest last; the instances that had the same one at once
+    are listed together (a rollout restarts every pod)."""
     grouped: dict[Change, list[str]] = {}
     for change in changes:
         instances = grouped.setdefault(change.model_copy(update={"instance": ""}), [])
@@ -90,7 +94,7 @@ def summary(changes: Sequence[Change], most: int) -> str:
         for change, names in grouped.items()
     ]
     hidden = len(lines) - most
-    return "; ".join(lines[:most]) + (f"; and {hidden} more" if hidden > 0 else "")
+    return lines[-most:] if hidden <= 0 else [f"{hidden} earlier change(s)", *lines[-most:]]
 
 
 def _short(text: str) -> str:

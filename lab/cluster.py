@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
+import os
 import shutil
 import tempfile
 import uuid
@@ -29,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 
 from lab.cgroup_cpu import CpuCgroup, process_cpu_seconds
+from lab.cgroup_memory import MemoryCgroup
 from lab.cluster_exporter import ClusterState, PodState, running_cluster_exporter
 from lab.monitoring import running_prometheus
 from lab.nodeapp import (
@@ -45,6 +48,9 @@ from lab.promapi import PrometheusApi
 
 JOB = "lab-shop"
 NAMESPACE = "lab"
+MIB = 1_048_576
+SUPERVISE_S = 0.5
+BACKOFF_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,7 @@ class PodSpec:
     fault: str = "healthy"
     cpu_quota_cores: float | None = None
     version: str = "1.0.0"
+    memory_limit_mib: int | None = None
 
 
 class LabCluster:
@@ -80,6 +87,8 @@ class LabCluster:
         self._database: LabDatabase | None = None
         self._prometheus_url: str | None = None
         self._tag = uuid.uuid4().hex[:8]
+        self._memory: dict[str, MemoryCgroup] = {}
+        self._busy: set[str] = set()  # pods the lab itself is restarting
         self.workdir = Path()
 
     @property
@@ -130,6 +139,8 @@ class LabCluster:
                 extra_scrape_configs=[self._pods_job(), _job("kubelet", [exporter])],
             )
         )
+        supervisor = asyncio.create_task(self._supervise(), name="lab-cluster-supervisor")
+        self._stack.push_async_callback(_cancelled, supervisor)
         urls = [service.url for service in self._running.values()]
         await enter(
             running_load(
@@ -173,6 +184,13 @@ class LabCluster:
                 stack.callback(group.remove)
                 await asyncio.to_thread(group.add, running.pid)
                 pod.cgroup = group
+            if spec.memory_limit_mib is not None:
+                limit = spec.memory_limit_mib * MIB
+                memory = MemoryCgroup.create(f"lab-{self._tag}-{spec.name}", limit)
+                stack.callback(memory.remove)
+                await asyncio.to_thread(memory.add, running.pid)
+                pod.memory_limit_bytes = limit
+                self._memory[spec.name] = memory
         except BaseException:
             await stack.aclose()
             raise
@@ -204,21 +222,66 @@ class LabCluster:
         it is a container restart (counted, with `reason`); with a new `version` it is a
         rollout (a new ReplicaSet and image, and a fresh container that has not restarted)."""
         spec = self.specs[name]
-        new = PodSpec(name, fault or spec.fault, spec.cpu_quota_cores, version or spec.version)
+        new = dataclasses.replace(spec, fault=fault or spec.fault, version=version or spec.version)
         pod = self.state.pods[name]
         pod.cpu_seconds_before += process_cpu_seconds(pod.pid)
         port = int(self._running[name].url.rsplit(":", 1)[1])
-        await self._pods.pop(name).aclose()
-        if new.version == spec.version:
-            pod.restarts += 1
-            pod.last_terminated_reason = reason
-        self.specs[name] = new
-        await self._start_pod(new, port=port)
+        self._busy.add(name)
+        try:
+            await self._pods.pop(name).aclose()
+            if new.version == spec.version:
+                pod.restarts += 1
+                pod.last_terminated_reason = reason
+            self.specs[name] = new
+            await self._start_pod(new, port=port)
+        finally:
+            self._busy.discard(name)
+
+    async def _supervise(self) -> None:
+        """Restart a pod whose process died, as the kubelet would: the reason is OOMKilled
+        when its memory cgroup recorded a kill, else Error; quick repeats wait in
+        CrashLoopBackOff."""
+        seen_kills: dict[str, int] = {}
+        while True:
+            await asyncio.sleep(SUPERVISE_S)
+            for name, running in list(self._running.items()):
+                if name in self._busy or _alive(running.pid):
+                    continue
+                memory = self._memory.get(name)
+                kills = memory.oom_kills() if memory else 0
+                reason = "OOMKilled" if kills > seen_kills.get(name, 0) else "Error"
+                seen_kills[name] = kills
+                await self._crashed(name, reason)
+
+    async def _crashed(self, name: str, reason: str) -> None:
+        pod = self.state.pods[name]
+        pod.ready = False
+        if pod.restarts >= 1:
+            pod.waiting_reason = "CrashLoopBackOff"
+            await asyncio.sleep(BACKOFF_S)
+        await self.restart(name, reason=reason)
+        pod.waiting_reason, pod.ready = "", True
 
     async def _stop_pods(self) -> None:
         for stack in list(self._pods.values()):
             await stack.aclose()
         self._pods.clear()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def _cancelled(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def _job(name: str, targets: list[str]) -> dict[str, object]:

@@ -17,6 +17,7 @@ from bot.models import InstanceScope, TriageReport
 from bot.sources.prometheus import PrometheusClient
 from bot.triage.runner import ServiceTriageRunner
 from lab.cgroup_cpu import cgroup_problem
+from lab.cgroup_memory import memory_cgroup_problem
 from lab.cluster import JOB, LabCluster, PodSpec
 from lab.packages import missing_packages
 from tests.lab.cluster_table import record
@@ -32,6 +33,7 @@ CATALOG: Catalog = parse_catalog(f"services:\n  shop:\n    selector: {{job: {JOB
 WINDOW = "2m"
 DEADLINE_S = 120.0
 POLL_S = 3.0
+OOM_LIMIT_MIB = 160
 HEALTHY_BEFORE_DEPLOY_S = 35.0  # two 15 s query steps of the healthy version
 
 
@@ -128,3 +130,29 @@ async def test_a_deploy_that_brings_a_fault_is_named_with_its_version_and_time()
     assert "It began within 15 min after a change" in diagnosis.summary
     assert {c.kind for c in diagnosis.changes} >= {"restart", "version", "image", "replicaset"}
     record("deploy of 2.0.0 carrying event_loop_blocked, all 3 pods", report, took)
+
+
+async def test_a_pod_killed_at_its_memory_limit_is_called_oom_killed() -> None:
+    problem = memory_cgroup_problem()
+    if problem:
+        pytest.skip(f"no memory cgroup for the lab: {problem}")
+    pods = [
+        PodSpec("shop-0"),
+        PodSpec("shop-1", fault="heap_leak", memory_limit_mib=OOM_LIMIT_MIB),
+        PodSpec("shop-2"),
+    ]
+    async with LabCluster("promclient", pods) as cluster:
+        started = time.monotonic()
+        report, took = await diagnosed(
+            cluster,
+            lambda r: (
+                r.diagnosis.cause == "oom_killed"
+                and r.diagnosis.scope
+                == InstanceScope(instances_total=3, instances_affected=("shop-1",))
+            ),
+            started,
+        )
+        killed = cluster.state.pods["shop-1"]
+        assert killed.last_terminated_reason == "OOMKilled"
+    assert f"of a {OOM_LIMIT_MIB} MiB limit" in report.diagnosis.summary
+    record(f"heap_leak under a {OOM_LIMIT_MIB} MiB memory limit, 1 of 3 pods", report, took)

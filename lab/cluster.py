@@ -23,6 +23,7 @@ import dataclasses
 import hashlib
 import os
 import shutil
+import signal
 import tempfile
 import uuid
 from collections.abc import Sequence
@@ -89,6 +90,7 @@ class LabCluster:
         self._tag = uuid.uuid4().hex[:8]
         self._memory: dict[str, MemoryCgroup] = {}
         self._busy: set[str] = set()  # pods the lab itself is restarting
+        self._restarted: dict[str, asyncio.Event] = {}
         self.workdir = Path()
 
     @property
@@ -236,6 +238,16 @@ class LabCluster:
             await self._start_pod(new, port=port)
         finally:
             self._busy.discard(name)
+        if name in self._restarted:
+            self._restarted.pop(name).set()
+
+    async def crash(self, name: str) -> None:
+        """Kill the pod's process (SIGKILL) as a crash would, and return once the supervisor
+        has started it again (after a back-off, from the second crash on)."""
+        restarted = self._restarted[name] = asyncio.Event()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._running[name].pid, signal.SIGKILL)
+        await restarted.wait()
 
     async def _supervise(self) -> None:
         """Restart a pod whose process died, as the kubelet would: the reason is OOMKilled

@@ -34,6 +34,7 @@ WINDOW = "2m"
 DEADLINE_S = 120.0
 POLL_S = 3.0
 OOM_LIMIT_MIB = 160
+CRASHES = 3
 HEALTHY_BEFORE_DEPLOY_S = 35.0  # two 15 s query steps of the healthy version
 
 
@@ -156,3 +157,23 @@ async def test_a_pod_killed_at_its_memory_limit_is_called_oom_killed() -> None:
         assert killed.last_terminated_reason == "OOMKilled"
     assert f"of a {OOM_LIMIT_MIB} MiB limit" in report.diagnosis.summary
     record(f"heap_leak under a {OOM_LIMIT_MIB} MiB memory limit, 1 of 3 pods", report, took)
+
+
+async def test_a_pod_that_keeps_crashing_is_called_crash_looping() -> None:
+    pods = [PodSpec("shop-0"), PodSpec("shop-1"), PodSpec("shop-2")]
+    async with LabCluster("promclient", pods) as cluster:
+        await cluster.prometheus.wait_for(f'count(up{{job="{JOB}"}} == 1) == 3')
+        started = time.monotonic()
+        for _ in range(CRASHES):
+            await cluster.crash("shop-2")
+        report, took = await diagnosed(
+            cluster,
+            lambda r: (
+                r.diagnosis.cause == "crash_looping"
+                and r.diagnosis.scope is not None
+                and r.diagnosis.scope.instances_affected == ("shop-2",)
+            ),
+            started,
+        )
+    assert f"{CRASHES} container restart(s)" in report.diagnosis.summary
+    record(f"shop-2 killed {CRASHES} times, 1 of 3 pods", report, took)

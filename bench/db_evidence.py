@@ -34,8 +34,8 @@ from bot.sources.postgres import DatabaseConfig, ServiceEvidence
 from bot.sources.postgres.session import Limits
 from bot.sources.prometheus import PrometheusClient
 from bot.triage.engine import TriageRequest, run_triage
+from bot.triage.service_source import build_signal_source
 from bot.triage.window import parse_window
-from bot.triage.wiring import build_signal_source
 from lab.postgres import BOT_ROLE, DATABASE, HOST, prepare_database, private_cluster
 
 ROLE = "svc_bench"

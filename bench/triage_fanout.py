@@ -36,8 +36,8 @@ from bot.sources.nodejs_conventions import PROM_CLIENT
 from bot.sources.prometheus import PrometheusClient
 from bot.triage.engine import TriageRequest, run_triage
 from bot.triage.playbook import load_playbooks
+from bot.triage.service_source import build_signal_source
 from bot.triage.window import parse_window
-from bot.triage.wiring import build_signal_source
 
 ROOT = Path(__file__).resolve().parents[1]
 SIGNAL_TAG = re.compile(r'"__signal__", "([^"]+)"')

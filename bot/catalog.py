@@ -30,6 +30,7 @@ from pydantic import (
 from bot.sources.postgres.config import DatabaseConfig
 from bot.sources.promql import METRIC_NAME, label_name, template_problems
 from bot.sources.signals import Signal
+from bot.validation import dotted_path, problem_message
 
 SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}\Z")
 _SLACK_IDS = {
@@ -378,7 +379,7 @@ _MESSAGES = {
 
 def _line(detail: Any) -> str:
     loc = [str(part) for part in detail["loc"]]
-    path = ".".join(part for part in loc if part not in _TAGS)
+    path = dotted_path(loc, _TAGS)
     message = _message(detail, loc[-1] if loc else "")
     return f"{path}: {message}" if path else message
 
@@ -390,7 +391,4 @@ def _message(detail: Any, field: str) -> str:
         return "is not a known setting" + (f"; did you mean {hint[0]}?" if hint else "")
     if kind == "greater_than" and ctx.get("gt") == 0:
         kind = "greater_than_zero"
-    if kind in _MESSAGES:
-        return _MESSAGES[kind].format(input=detail.get("input"), **ctx)
-    message = str(detail["msg"]).removeprefix("Value error, ")
-    return message[:1].lower() + message[1:]
+    return problem_message(detail, _MESSAGES, kind=kind)

@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.credentials import source_tokens, token_list
 from bot.store.target import SENTINEL_SCHEME, RedisTarget, RedisTargetError, redis_target
+from bot.validation import problem_message
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 SLACK_RESPONSE_URL_ORIGIN = "https://hooks.slack.com"
@@ -277,14 +278,12 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
 def _problem_from(detail: object) -> SettingProblem:
     assert isinstance(detail, dict)
     location = detail.get("loc") or ("?",)
-    message = str(detail.get("msg", "is not valid"))
-    message = message.removeprefix("Value error, ")
+    message = problem_message({"msg": "is not valid", **detail})
     return SettingProblem(str(location[0]), _plain(message))
 
 
 def _plain(message: str) -> str:
-    lowered = message[:1].lower() + message[1:]
-    return lowered if lowered.startswith(("must", "is ")) else f"is not valid: {lowered}"
+    return message if message.startswith(("must", "is ")) else f"is not valid: {message}"
 
 
 class _NamedVariables(BaseSettings):

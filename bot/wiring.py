@@ -11,6 +11,7 @@ from bot.config import BotConfig
 from bot.deploys.log import DeployLog
 from bot.digest.compose import DigestComposer
 from bot.digest.scheduler import DigestScheduler
+from bot.grading import Grading
 from bot.incidents.model import Incident
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Router, ServiceRoute
@@ -99,6 +100,7 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
         prometheus=prometheus,
         home=home,
         rate_limiter=RateLimiter(store),
+        grading=Grading.from_playbook(config.playbook),
     )
     bolt = _bolt_app(settings, client, deps)
     digests = _digests(config, store, prometheus, repository, outbox)
@@ -141,7 +143,12 @@ def _digests(
     """The weekly digest needs Prometheus; without it there is nothing to report."""
     if prometheus is None:
         return None
-    composer = DigestComposer(config.catalog, prometheus, incidents=repository)
+    composer = DigestComposer(
+        config.catalog,
+        prometheus,
+        incidents=repository,
+        grading=Grading.from_playbook(config.playbook),
+    )
     return DigestScheduler(config.catalog, store, composer, outbox=outbox)
 
 

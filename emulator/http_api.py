@@ -20,7 +20,7 @@ UPLOAD_FAULT_KEY = "upload"
 
 
 @dataclass
-class Outcome:
+class ApiAnswer:
     status: int
     body: JsonObject
     headers: dict[str, str] = field(default_factory=dict)
@@ -31,29 +31,29 @@ async def api_method(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     method = request.match_info["method"]
     started = state.clock()
-    outcome = await injected_fault(state, method)
-    if outcome is None:
-        outcome = await _answer(request, state, method)
-    error = outcome.body.get("error")
-    ok = bool(outcome.body.get("ok"))
+    answer = await injected_fault(state, method)
+    if answer is None:
+        answer = await _answer(request, state, method)
+    error = answer.body.get("error")
+    ok = bool(answer.body.get("ok"))
     lost = ok and state.lost_replies.cut(method)
     state.record_call(
         ApiCall(
             method=method,
             at=started,
-            status=outcome.status,
+            status=answer.status,
             ok=ok,
             error=str(error) if error else None,
-            channel=outcome.channel,
+            channel=answer.channel,
             reply_lost=lost,
         )
     )
     if lost and request.transport is not None:
         request.transport.abort()  # the work is done; the caller sees the connection drop
-    return web.json_response(outcome.body, status=outcome.status, headers=outcome.headers)
+    return web.json_response(answer.body, status=answer.status, headers=answer.headers)
 
 
-async def injected_fault(state: EmulatorState, key: str) -> Outcome | None:
+async def injected_fault(state: EmulatorState, key: str) -> ApiAnswer | None:
     """Apply a queued fault: wait if asked, then answer its 5xx (or None to go on)."""
     fault = state.faults.take(key)
     if fault is None:
@@ -62,22 +62,22 @@ async def injected_fault(state: EmulatorState, key: str) -> Outcome | None:
         await asyncio.sleep(fault.delay_seconds)
     if fault.status is None:
         return None
-    return Outcome(fault.status, {"ok": False, "error": "fatal_error"})
+    return ApiAnswer(fault.status, {"ok": False, "error": "fatal_error"})
 
 
-async def _answer(request: web.Request, state: EmulatorState, method: str) -> Outcome:
+async def _answer(request: web.Request, state: EmulatorState, method: str) -> ApiAnswer:
     ctx: CallContext | None = None
     try:
         args = await read_arguments(request)
         ctx = CallContext(method, args, state, origin=str(request.url.origin()))
         body = _dispatch(ctx, token_of(request, args))
-        return Outcome(200, {"ok": True, **body}, channel=ctx.channel)
+        return ApiAnswer(200, {"ok": True, **body}, channel=ctx.channel)
     except ApiError as error:
-        return Outcome(200, error.body(), channel=ctx.channel if ctx else None)
+        return ApiAnswer(200, error.body(), channel=ctx.channel if ctx else None)
     except RateLimited as limited:
         headers = {"Retry-After": str(limited.retry_after)}
         body = {"ok": False, "error": "ratelimited"}
-        return Outcome(429, body, headers, channel=ctx.channel if ctx else None)
+        return ApiAnswer(429, body, headers, channel=ctx.channel if ctx else None)
 
 
 def _dispatch(ctx: CallContext, token: str | None) -> JsonObject:

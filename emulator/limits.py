@@ -15,8 +15,6 @@ from types import MappingProxyType
 
 Clock = Callable[[], float]
 
-POST_MESSAGE = "chat.postMessage"
-
 TIER_PER_MINUTE: Mapping[int, int] = MappingProxyType({1: 1, 2: 20, 3: 50, 4: 100})
 
 METHOD_TIERS: Mapping[str, int] = MappingProxyType(

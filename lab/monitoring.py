@@ -34,6 +34,17 @@ def _write_private(path: Path, content: Mapping[str, Any]) -> None:
         yaml.safe_dump(dict(content), handle, sort_keys=False)
 
 
+def scrape_config(jobs: Mapping[str, Sequence[str]], interval: str = "1s") -> dict[str, Any]:
+    """Scrape every target of each job (`{job: [host:port, ...]}`) each `interval`."""
+    return {
+        "global": {"scrape_interval": interval, "evaluation_interval": interval},
+        "scrape_configs": [
+            {"job_name": job, "static_configs": [{"targets": list(targets)}]}
+            for job, targets in jobs.items()
+        ],
+    }
+
+
 def prometheus_config(
     jobs: Mapping[str, str],
     alertmanager: str | None,
@@ -44,17 +55,9 @@ def prometheus_config(
 
     `extra_scrape_configs` are added as they are (several targets of one job, with labels).
     """
-    config: dict[str, Any] = {
-        "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
-        "rule_files": ["rules.yml"],
-        "scrape_configs": [
-            *(
-                {"job_name": job, "static_configs": [{"targets": [target]}]}
-                for job, target in sorted(jobs.items())
-            ),
-            *(dict(extra) for extra in extra_scrape_configs),
-        ],
-    }
+    config = scrape_config({job: [jobs[job]] for job in sorted(jobs)}, scrape_interval)
+    config["scrape_configs"] += [dict(extra) for extra in extra_scrape_configs]
+    config["rule_files"] = ["rules.yml"]
     if alertmanager:
         targets = [{"targets": [alertmanager]}]
         config["alerting"] = {"alertmanagers": [{"static_configs": targets}]}
@@ -110,10 +113,21 @@ async def running_prometheus(
     extra_scrape_configs: Sequence[Mapping[str, Any]] = (),
 ) -> AsyncIterator[str]:
     """Prometheus scraping `jobs` every second with the lab alert rules; yields its base URL."""
-    config_path = workdir / "prometheus.yml"
-    config = prometheus_config(jobs, alertmanager, extra_scrape_configs=extra_scrape_configs)
-    await asyncio.to_thread(_write_private, config_path, config)
     await asyncio.to_thread(_write_private, workdir / "rules.yml", alert_rules(rules))
+    config = prometheus_config(jobs, alertmanager, extra_scrape_configs=extra_scrape_configs)
+    async with prometheus_process(workdir, config) as url:
+        yield url
+
+
+@contextlib.asynccontextmanager
+async def prometheus_process(
+    workdir: Path, config: Mapping[str, Any], *, ready_timeout_s: float = 30.0
+) -> AsyncIterator[str]:
+    """The one way the lab and the tests start Prometheus: `config` written to `workdir` (rule
+    files resolve there), its data under `workdir/data`, a free 127.0.0.1 port; yields its base
+    URL once it is ready and stops it (with its process group) however the block exits."""
+    config_path = workdir / "prometheus.yml"
+    await asyncio.to_thread(_write_private, config_path, config)
     port = free_port()
     argv = [
         str(PROMETHEUS_BINARY),
@@ -125,5 +139,5 @@ async def running_prometheus(
     log_path = workdir / "prometheus.log"
     async with running_process("prometheus", argv, log_path=log_path) as proc:
         url = f"http://127.0.0.1:{port}"
-        await wait_until_ready(proc, f"{url}/-/ready")
+        await wait_until_ready(proc, f"{url}/-/ready", timeout_s=ready_timeout_s)
         yield url

@@ -6,7 +6,8 @@
             ...  # query prom.url
 
 Prometheus listens on a free 127.0.0.1 port, keeps its data in a temporary directory, scrapes
-every target each second, and is stopped and cleaned up however the block exits.
+every target each second, and is stopped and cleaned up however the block exits; it is started
+the way the lab starts it (`lab.monitoring.prometheus_process`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-PROMETHEUS_BINARY = Path("/usr/bin/prometheus")
+from lab.monitoring import prometheus_process
+from lab.monitoring import scrape_config as lab_scrape_config
+from lab.packages import PROMETHEUS_BINARY
+from tests.waiting import eventually
+
 FIXTURES = Path(__file__).parent / "fixtures" / "metrics"
 EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -119,27 +124,23 @@ class PrometheusStack:
 
     async def wait_for_series(self, expr: str, within: float = 20.0) -> None:
         """Wait until the instant query `expr` returns at least one sample."""
-        deadline = time.monotonic() + within
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-            while time.monotonic() < deadline:
-                url = f"{self.url}/api/v1/query"
-                async with session.post(url, data={"query": expr}) as response:
-                    payload = await response.json()
-                if payload.get("status") == "success" and payload["data"]["result"]:
-                    return
-                await asyncio.sleep(0.25)
-        raise TimeoutError(f"no samples for {expr} after {within}s")
+
+            async def answered() -> bool:
+                async with session.post(f"{self.url}/api/v1/query", data={"query": expr}) as reply:
+                    payload = await reply.json()
+                return payload.get("status") == "success" and bool(payload["data"]["result"])
+
+            await eventually(answered, within, every=0.25, what=f"a sample for {expr}")
+
+    async def wait_for_scrapes(self, job: str, count: int, within: float = 20.0) -> None:
+        """Wait until `job` has been scraped `count` times (rates and peaks need several)."""
+        expr = f'count_over_time(up{{job="{job}"}}[10m]) >= {count}'
+        await self.wait_for_series(expr, within)
 
 
 def scrape_config(jobs: Mapping[str, Sequence[str]], interval: str = "1s") -> str:
-    config = {
-        "global": {"scrape_interval": interval, "evaluation_interval": interval},
-        "scrape_configs": [
-            {"job_name": job, "static_configs": [{"targets": list(targets)}]}
-            for job, targets in jobs.items()
-        ],
-    }
-    return yaml.safe_dump(config, sort_keys=False)
+    return yaml.safe_dump(lab_scrape_config(jobs, interval), sort_keys=False)
 
 
 @contextlib.asynccontextmanager
@@ -151,63 +152,8 @@ async def run_prometheus(
         raise PrometheusStartError(f"{PROMETHEUS_BINARY} is not installed")
     data_dir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="promstack-"))
     try:
-        config = data_dir / "prometheus.yml"
-        await asyncio.to_thread(config.write_text, scrape_config(jobs or {}), encoding="utf-8")
-        async with _prometheus_process(config, data_dir, ready_timeout) as url:
+        config = lab_scrape_config(jobs or {})
+        async with prometheus_process(data_dir, config, ready_timeout_s=ready_timeout) as url:
             yield PrometheusStack(url=url, data_dir=data_dir)
     finally:
         await asyncio.to_thread(shutil.rmtree, data_dir, ignore_errors=True)
-
-
-@contextlib.asynccontextmanager
-async def _prometheus_process(
-    config: Path, data_dir: Path, ready_timeout: float
-) -> AsyncIterator[str]:
-    port = free_port()
-    log_path = data_dir / "prometheus.log"
-    with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            str(PROMETHEUS_BINARY),
-            f"--config.file={config}",
-            f"--storage.tsdb.path={data_dir / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--web.enable-lifecycle",
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        await _wait_ready(url, process, log_path, ready_timeout)
-        yield url
-    finally:
-        await _stop(process)
-
-
-async def _wait_ready(
-    url: str, process: asyncio.subprocess.Process, log_path: Path, within: float
-) -> None:
-    deadline = time.monotonic() + within
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                break
-            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
-                async with session.get(f"{url}/-/ready") as response:
-                    if response.status == 200:
-                        return
-            await asyncio.sleep(0.1)
-    log = await asyncio.to_thread(log_path.read_text, encoding="utf-8", errors="replace")
-    tail = log[-2000:]
-    raise PrometheusStartError(f"Prometheus at {url} did not become ready:\n{tail}")
-
-
-async def _stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is not None:
-        return
-    process.terminate()
-    try:
-        await asyncio.wait_for(process.wait(), timeout=10)
-    except TimeoutError:
-        process.kill()
-        await process.wait()

@@ -16,8 +16,10 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from bot.store.target import SentinelTarget
+from tests.waiting import eventually
 
 SERVICE = "bot-primary"
+REDIS_STATE = "the Redis set-up's expected state"
 
 
 def free_port() -> int:
@@ -132,7 +134,7 @@ class SentinelSet:
         )
         self._start_sentinel(config)
         await self.wait_for_replica_in_sync()
-        await self._until(self._sentinel_sees_replica)
+        await eventually(self._sentinel_sees_replica, 15, every=0.1, what=REDIS_STATE)
 
     def _start_sentinel(self, config: Path) -> None:
         self.sentinel = subprocess.Popen(
@@ -160,7 +162,7 @@ class SentinelSet:
             await client.execute_command("SENTINEL", "FAILOVER", SERVICE)
         finally:
             await client.aclose()
-        await self._until(lambda: self._moved_from(before), within=30)
+        await eventually(lambda: self._moved_from(before), 30, every=0.1, what=REDIS_STATE)
         after = await self.primary_port()
         old = Redis(port=before, socket_timeout=2)
         try:
@@ -170,7 +172,7 @@ class SentinelSet:
         return after
 
     async def wait_for_replica_in_sync(self) -> None:
-        await self._until(self._replica_linked, within=20)
+        await eventually(self._replica_linked, 20, every=0.1, what=REDIS_STATE)
 
     def stop(self) -> None:
         if self.sentinel is not None and self.sentinel.poll() is None:
@@ -218,11 +220,3 @@ class SentinelSet:
         finally:
             await client.aclose()
         return info.get("role") == "master"
-
-    @staticmethod
-    async def _until(check: object, within: float = 15.0) -> None:
-        deadline = time.monotonic() + within
-        while not await check():  # type: ignore[operator]
-            if time.monotonic() > deadline:
-                raise AssertionError("the Redis set-up never reached the expected state")
-            await asyncio.sleep(0.1)

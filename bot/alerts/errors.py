@@ -8,7 +8,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic_core import ErrorDetails
 
-ROOT_PATH = "$"
+from bot.validation import field_path, problem_message
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -116,24 +116,7 @@ def payload_error(error: ValidationError | ErrorDetails) -> AlertPayloadError:
     return AlertPayloadError(field_path(first["loc"]), _problem(first))
 
 
-def field_path(location: Sequence[int | str]) -> str:
-    """``("alerts", 3, "startsAt")`` -> ``alerts[3].startsAt``."""
-    path = ""
-    for part in location:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else part
-    return path or ROOT_PATH
-
-
 def _problem(detail: ErrorDetails) -> str:
-    kind = detail["type"]
-    if kind in _PROBLEMS:
-        return _PROBLEMS[kind]
-    message = detail["msg"]
-    if kind == "value_error":
-        return message.removeprefix("Value error, ")
-    if kind == "literal_error":
-        return message.replace("Input should be", "must be")
-    return message[:1].lower() + message[1:]
+    if detail["type"] == "literal_error":
+        return detail["msg"].replace("Input should be", "must be")
+    return problem_message(detail, _PROBLEMS, lowercase=detail["type"] != "value_error")

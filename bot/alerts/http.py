@@ -23,7 +23,7 @@ import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.alerts.errors import ROOT_PATH, AlertPayloadError
+from bot.alerts.errors import AlertPayloadError
 from bot.alerts.model import AlertBatch
 from bot.alerts.sink import AcceptResult, AlertSink
 from bot.alerts.sources import SOURCES, Parser
@@ -41,6 +41,7 @@ from bot.http.limits import (
 from bot.http.schemas import AlertsAccepted, RejectedAlertAnswer
 from bot.store.base import StoreUnavailable
 from bot.telemetry import ALERT_WEBHOOKS, ALERTS_REJECTED
+from bot.validation import ROOT_PATH
 
 log = structlog.get_logger(__name__)
 

@@ -11,25 +11,29 @@ could not be reached (the digest is still printed, each section saying so).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 from bot.catalog import Catalog, CatalogError, load_catalog_async
 from bot.cli_errors import EXIT_BACKEND_DOWN, EXIT_BAD_INPUT, EXIT_OK, BadInput
 from bot.digest.compose import DigestComposer
 from bot.digest.period import manual_period
-from bot.digest.render import digest_ops, digest_text
 from bot.digest.scheduler import digest_channels
+from bot.grading import Grading
 from bot.incidents.repository import IncidentRepository
 from bot.outbox.ops import Post, Upload
 from bot.outbox.queue import Outbox
 from bot.settings import Settings, SettingsError, load_settings
+from bot.slack.render.digest import digest_ops, digest_text
 from bot.sources.prometheus import PrometheusClient
 from bot.store import StoreUnavailable, open_store
+from bot.triage.playbook import PlaybookError, load_default_playbook
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class _Setup:
     catalog: Catalog
     channels: list[str]
     prometheus: PrometheusClient
+    grading: Grading
 
 
 async def run_digest_cli(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
@@ -50,7 +55,13 @@ async def run_digest_cli(args: argparse.Namespace, *, out: TextIO | None = None)
     now = datetime.now(UTC)
     unreachable = False
     async with setup.prometheus as client, _incident_history(setup.settings) as history:
-        composer = DigestComposer(setup.catalog, client, incidents=history, charts=not args.dry_run)
+        composer = DigestComposer(
+            setup.catalog,
+            client,
+            incidents=history,
+            charts=not args.dry_run,
+            grading=setup.grading,
+        )
         digests = []
         for channel in setup.channels:
             period = manual_period(channel, setup.catalog.digest_for(channel), now)
@@ -110,6 +121,7 @@ async def _setup(args: argparse.Namespace) -> _Setup:
     except CatalogError as error:
         raise BadInput(f"the service catalog has problems:\n{error}") from None
     channels = _channels(catalog, args.channel)
+    grading = await asyncio.to_thread(_grading, settings.BOT_PLAYBOOK_DIR)
     if not args.dry_run and settings.redis_target() is None:
         raise BadInput(
             "posting needs the store the running bot reads: set REDIS_URL, "
@@ -122,7 +134,17 @@ async def _setup(args: argparse.Namespace) -> _Setup:
         prometheus = PrometheusClient(url)
     except ValueError as error:
         raise BadInput(str(error)) from None
-    return _Setup(settings, catalog, channels, prometheus)
+    return _Setup(settings, catalog, channels, prometheus, grading)
+
+
+def _grading(playbooks: Path) -> Grading:
+    """The thresholds of the playbook in `playbooks`; the shipped ones where there is none."""
+    if not playbooks.is_dir():
+        return Grading()
+    try:
+        return Grading.from_playbook(load_default_playbook(playbooks))
+    except PlaybookError as error:
+        raise BadInput(str(error)) from None
 
 
 def _channels(catalog: Catalog, wanted: str | None) -> list[str]:

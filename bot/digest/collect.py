@@ -9,7 +9,6 @@ from typing import Any
 
 from bot.catalog import Service
 from bot.digest.figures import (
-    LAG_BAD_S,
     STEADY_R_SQUARED,
     Availability,
     Chart,
@@ -26,6 +25,7 @@ from bot.digest.figures import (
     Throughput,
 )
 from bot.digest.reader import HOUR_WINDOW, UNNAMED, WEEK_WINDOW, NoData, Points, WeekReader
+from bot.grading import Grading
 from bot.sources.base import MetricsQuerier, MetricsUnavailable
 from bot.sources.conventions import detect_convention, resolve_signals
 from bot.sources.nodejs_conventions import (
@@ -50,7 +50,9 @@ async def collect_service(
     start: float,
     end: float,
     incidents: Incidents | Missing,
+    grading: Grading | None = None,
 ) -> ServiceFigures:
+    grading = grading or Grading()
     selector = str(Selector(None, matchers_from(service.selector)))
     try:
         names = frozenset(await querier.series_names(dict(service.selector)))
@@ -67,7 +69,7 @@ async def collect_service(
         _throughput(reader, service),
         _availability(reader, service),
         _latency(reader, service),
-        _event_loop(reader),
+        _event_loop(reader, grading),
         _single(reader, Signal.GC_TIME_RATIO, "gc"),
         _memory(reader),
         _pool(reader, service),
@@ -79,7 +81,7 @@ async def collect_service(
     chart = Chart(p99=_points(p99), lag_p99=_points(lag_points))
     return ServiceFigures(
         service.name, throughput, availability, latency, loop, gc, memory, pool, top, down,
-        incidents, chart,
+        incidents, chart, grading=grading,
     )  # fmt: skip
 
 
@@ -150,7 +152,9 @@ def _value(found: float | NoData) -> float | None:
     return None if isinstance(found, NoData) else found
 
 
-async def _event_loop(reader: WeekReader) -> tuple[EventLoop | Missing, Points | NoData]:
+async def _event_loop(
+    reader: WeekReader, grading: Grading
+) -> tuple[EventLoop | Missing, Points | NoData]:
     p99, worst = await asyncio.gather(
         reader.hourly(Signal.EVENTLOOP_LAG_P99, peaks=True),
         reader.hourly(Signal.EVENTLOOP_LAG_MAX, peaks=True),
@@ -163,7 +167,7 @@ async def _event_loop(reader: WeekReader) -> tuple[EventLoop | Missing, Points |
         p99_typical_s=statistics.median(p99_values) if p99_values else None,
         p99_worst_s=max(p99_values, default=None),
         max_worst_s=max(max_values, default=None),
-        hours_over_bad=sum(1 for v in p99_values if v >= LAG_BAD_S),
+        hours_over_bad=sum(1 for v in p99_values if v >= grading.lag_warn_s),
     )
     return loop, p99
 

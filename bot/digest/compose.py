@@ -18,11 +18,12 @@ from typing import Protocol
 from bot.catalog import Catalog, Service
 from bot.charts import ChartSpec, render_png_async
 from bot.digest.collect import collect_service
-from bot.digest.figures import LAG_BAD_S, ServiceFigures
+from bot.digest.figures import ServiceFigures
 from bot.digest.incidents import IncidentHistory, incidents_by_service
 from bot.digest.period import DigestPeriod
-from bot.digest.render import ChannelDigest, digest_ops
+from bot.grading import Grading
 from bot.outbox.ops import Post, Upload
+from bot.slack.render.digest import ChannelDigest, digest_ops
 from bot.sources.base import MetricsQuerier
 from bot.triage.series import downsample
 
@@ -50,7 +51,9 @@ class DigestComposer:
         incidents: IncidentHistory | None = None,
         cap: int = DIGEST_QUERY_CAP,
         charts: bool = True,
+        grading: Grading | None = None,
     ) -> None:
+        self._grading = grading or Grading()
         self._catalog = catalog
         self._prometheus = prometheus
         self._incidents = incidents
@@ -73,7 +76,14 @@ class DigestComposer:
         start, end = period.start.timestamp(), period.end.timestamp()
         figures = await asyncio.gather(
             *(
-                collect_service(querier, s, start=start, end=end, incidents=incidents[s.name])
+                collect_service(
+                    querier,
+                    s,
+                    start=start,
+                    end=end,
+                    incidents=incidents[s.name],
+                    grading=self._grading,
+                )
                 for s in services
             )
         )
@@ -112,7 +122,8 @@ def chart_spec(figures: ServiceFigures, service: Service, period: DigestPeriod) 
         series["p99 latency"] = downsample(figures.chart.p99, CHART_POINTS)
     if figures.chart.lag_p99:
         series["event-loop lag p99"] = downsample(figures.chart.lag_p99, CHART_POINTS)
-    thresholds = {"lag 100 ms": LAG_BAD_S}
+    grading = figures.grading
+    thresholds = {f"lag {grading.lag_warn_ms:g} ms": grading.lag_warn_s}
     if service.slo.p99_ms:
         thresholds["p99 target"] = service.slo.p99_ms / 1000
     title = f"{service.name}: week {period.week}, hourly"

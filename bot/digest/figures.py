@@ -1,23 +1,20 @@
 """The week's figures for one service. Every section is either its figures or `Missing`.
 
-Thresholds follow the triage playbook: event-loop lag is fine under 10 ms, bad from 100 ms and
-an outage from 500 ms; a heap (or, with the heap flat, RSS) that climbs 15% or more over the
-week along a steady line points at a leak; GC taking 8% of wall time is worth a look.
+Each service's figures carry the `Grading` they are judged by (the playbook's thresholds,
+`bot.grading`), so the digest calls a reading what the triage and `/health` call it. A heap
+(or, with the heap flat, RSS) that climbs 15% or more over the week along a steady line
+points at a leak.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-LAG_FINE_S = 0.010
-LAG_BAD_S = 0.100
-LAG_FIRE_S = 0.500
-GC_WARN_RATIO = 0.08
-GC_CRIT_RATIO = 0.20
+from bot.grading import Grading, burn_rate
+
 LEAK_GROWTH = 0.15
 FLAT_HEAP_GROWTH = 0.08
 STEADY_R_SQUARED = 0.6
-POOL_BUSY_SHARE = 0.9
 
 WHY_IT_MATTERS = {
     "throughput": "without a request rate the week's load cannot be held against the planned peak",
@@ -64,9 +61,7 @@ class Availability:
     @property
     def burn_rate(self) -> float | None:
         """Errors against the budget: 1.0 spends exactly the week's budget."""
-        if self.target_percent is None or self.target_percent >= 100:
-            return None
-        return self.error_ratio / (1.0 - self.target_percent / 100.0)
+        return burn_rate(self.error_ratio, self.target_percent)
 
     @property
     def budget_left(self) -> float | None:
@@ -183,3 +178,4 @@ class ServiceFigures:
     incidents: Incidents | Missing
     chart: Chart = field(default_factory=Chart)
     unreachable: bool = False  # the metrics backend could not be reached at all
+    grading: Grading = field(default_factory=Grading)

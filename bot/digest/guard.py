@@ -42,7 +42,7 @@ class DigestStore(ValueStore, LeaseStore, OutboxStore, Protocol):
     """What the digest needs of the store: its records, its lock, and the outbox."""
 
 
-class Outcome(StrEnum):
+class DigestOutcome(StrEnum):
     SENT = "sent"
     ALREADY_SENT = "already_sent"
     BUSY = "busy"  # another replica holds the week's lock
@@ -64,17 +64,17 @@ class DigestGuard:
     async def is_sent(self, period: DigestPeriod) -> bool:
         return await self._store.get_value(_sent_key(period)) is not None
 
-    async def run_once(self, period: DigestPeriod, produce: Produce) -> Outcome:
+    async def run_once(self, period: DigestPeriod, produce: Produce) -> DigestOutcome:
         if await self.is_sent(period):
-            return Outcome.ALREADY_SENT
+            return DigestOutcome.ALREADY_SENT
         lock = _lock_name(period)
         token = await self._store.acquire_lock(lock, self._lock_ttl)
         if token is None:
-            return Outcome.BUSY
+            return DigestOutcome.BUSY
         try:
             async with self._kept_alive(lock, token):
                 if await self.is_sent(period):
-                    return Outcome.ALREADY_SENT
+                    return DigestOutcome.ALREADY_SENT
                 ops = await produce(period)
             return await self._enqueue(period, lock, token, ops)
         finally:
@@ -83,18 +83,18 @@ class DigestGuard:
 
     async def _enqueue(
         self, period: DigestPeriod, lock: str, token: str, ops: Sequence[Post | Upload]
-    ) -> Outcome:
+    ) -> DigestOutcome:
         if not await self._store.extend_lock(lock, token, self._lock_ttl):
             log.warning("digest_lock_lost", channel=period.channel, week=period.week)
-            return Outcome.BUSY
+            return DigestOutcome.BUSY
         try:
             await self._outbox.send(*ops)
         except StoreUnavailable as error:
             log.error("digest_enqueue_failed", channel=period.channel, reason=str(error))
-            return Outcome.FAILED
+            return DigestOutcome.FAILED
         record = {"at": datetime.now(UTC).isoformat(), "items": len(ops)}
         await self._store.set_value(_sent_key(period), json.dumps(record), DIGEST_SENT_TTL_SECONDS)
-        return Outcome.SENT
+        return DigestOutcome.SENT
 
     @contextlib.asynccontextmanager
     async def _kept_alive(self, lock: str, token: str) -> AsyncIterator[None]:

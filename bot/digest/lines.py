@@ -6,12 +6,6 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from bot.digest.figures import (
-    GC_CRIT_RATIO,
-    GC_WARN_RATIO,
-    LAG_BAD_S,
-    LAG_FINE_S,
-    LAG_FIRE_S,
-    POOL_BUSY_SHARE,
     Availability,
     EventLoop,
     Growth,
@@ -25,6 +19,7 @@ from bot.digest.figures import (
     ServiceFigures,
     Throughput,
 )
+from bot.grading import Grading, budget_left
 from bot.slack.render.text import escape
 
 Level = Literal["ok", "warn", "crit", "none"]
@@ -95,23 +90,29 @@ def _quantile(q: LatencyQuantile) -> str:
     return text
 
 
-def latency_line(latency: Latency) -> str:
+def throughput_section(t: Throughput, _grading: Grading) -> str:
+    return throughput_line(t)
+
+
+def availability_section(a: Availability, _grading: Grading) -> str:
+    return availability_line(a)
+
+
+def latency_line(latency: Latency, _grading: Grading | None = None) -> str:
     return "*Latency* " + " · ".join(_quantile(q) for q in latency.quantiles)
 
 
-def lag_level(seconds: float) -> Level:
-    if seconds >= LAG_FIRE_S:
-        return "crit"
-    return "warn" if seconds >= LAG_BAD_S else "ok"
+def lag_level(seconds: float, grading: Grading) -> Level:
+    return grading.lag(seconds)
 
 
-_LAG_WORDS = {
-    "crit": "500 ms or more stalls the process",
-    "warn": "over 100 ms every request feels",
-}
+def _lag_words(level: Level, grading: Grading) -> str:
+    if level == "crit":
+        return f"{grading.lag_crit_ms:g} ms or more stalls the process"
+    return f"over {grading.lag_warn_ms:g} ms every request feels"
 
 
-def event_loop_line(loop: EventLoop) -> str:
+def event_loop_line(loop: EventLoop, grading: Grading) -> str:
     parts = []
     if loop.p99_typical_s is not None and loop.p99_worst_s is not None:
         parts.append(
@@ -119,18 +120,18 @@ def event_loop_line(loop: EventLoop) -> str:
         )
     if loop.max_worst_s is not None:
         parts.append(f"max {ms(loop.max_worst_s)}")
-    level = lag_level(loop.worst_s)
+    level = lag_level(loop.worst_s, grading)
     if level != "ok":
-        parts.append(f"{MARKS[level]} {_LAG_WORDS[level]}")
-    elif loop.worst_s < LAG_FINE_S:
-        parts.append("under the 10 ms mark")
+        parts.append(f"{MARKS[level]} {_lag_words(level, grading)}")
+    elif loop.worst_s < grading.lag_fine_s:
+        parts.append(f"under the {grading.lag_fine_ms:g} ms mark")
     if loop.hours_over_bad:
-        parts.append(f"p99 above 100 ms in {loop.hours_over_bad} h")
+        parts.append(f"p99 above {grading.lag_warn_ms:g} ms in {loop.hours_over_bad} h")
     return "*Event loop* " + " · ".join(parts)
 
 
-def gc_line(ratio: float) -> str:
-    level: Level = "crit" if ratio >= GC_CRIT_RATIO else "warn" if ratio >= GC_WARN_RATIO else "ok"
+def gc_line(ratio: float, grading: Grading) -> str:
+    level: Level = grading.gc(ratio)
     note = f" {MARKS[level]} high" if level != "ok" else ""
     return f"*GC* {ratio * 100:.1f}% of wall time{note}"
 
@@ -142,7 +143,7 @@ def _growth(name: str, growth: Growth | None) -> str:
     return f"{name} {mib(growth.first)} → {mib(growth.last)} ({signed(growth.growth)}, {shape})"
 
 
-def memory_line(memory: Memory) -> str:
+def memory_line(memory: Memory, _grading: Grading | None = None) -> str:
     text = f"*Memory* {_growth('heap', memory.heap)} · {_growth('RSS', memory.rss)}"
     if memory.heap_leak:
         text += f" · {MARKS['warn']} heap climbs steadily: a leak is likely"
@@ -151,7 +152,7 @@ def memory_line(memory: Memory) -> str:
     return text
 
 
-def pool_line(pool: Pool) -> str:
+def pool_line(pool: Pool, _grading: Grading | None = None) -> str:
     parts = []
     if pool.peak_used is not None:
         size = f"/{pool.size:g}" if pool.size else ""
@@ -169,7 +170,7 @@ def ranked_line(title: str, ranked: Ranked) -> str:
     return f"*{title}* " + " · ".join(f"`{label(name)}` {ms(p99)}" for name, p99 in ranked.entries)
 
 
-def incidents_line(i: Incidents) -> str:
+def incidents_line(i: Incidents, _grading: Grading | None = None) -> str:
     if i.count == 0:
         return "*Incidents* none this week"
     parts = [f"{i.count} opened"]
@@ -182,19 +183,23 @@ def incidents_line(i: Incidents) -> str:
     return "*Incidents* " + " · ".join(parts)
 
 
-_SECTIONS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
-    ("throughput", "Traffic", throughput_line),
-    ("availability", "Availability", availability_line),
+_SECTIONS: tuple[tuple[str, str, Callable[[Any, Grading], str]], ...] = (
+    ("throughput", "Traffic", throughput_section),
+    ("availability", "Availability", availability_section),
     ("latency", "Latency", latency_line),
     ("event_loop", "Event loop", event_loop_line),
     ("gc_ratio", "GC", gc_line),
     ("memory", "Memory", memory_line),
     ("pool", "DB pool", pool_line),
-    ("endpoints", "Slowest endpoints (p99)", lambda r: ranked_line("Slowest endpoints (p99)", r)),
+    (
+        "endpoints",
+        "Slowest endpoints (p99)",
+        lambda r, _: ranked_line("Slowest endpoints (p99)", r),
+    ),
     (
         "downstreams",
         "Slowest downstreams (p99)",
-        lambda r: ranked_line("Slowest downstreams (p99)", r),
+        lambda r, _: ranked_line("Slowest downstreams (p99)", r),
     ),
     ("incidents", "Incidents", incidents_line),
 )
@@ -204,7 +209,11 @@ def detail_lines(figures: ServiceFigures) -> list[str]:
     lines = []
     for attribute, title, render in _SECTIONS:
         value = getattr(figures, attribute)
-        lines.append(missing_line(title, value) if isinstance(value, Missing) else render(value))
+        lines.append(
+            missing_line(title, value)
+            if isinstance(value, Missing)
+            else render(value, figures.grading)
+        )
     return lines
 
 
@@ -230,7 +239,7 @@ def _latency_flags(f: ServiceFigures) -> list[tuple[Level, str]]:
     out: list[tuple[Level, str]] = []
     for q in f.latency.quantiles:
         if q.over_target and q.seconds is not None and q.target_seconds is not None:
-            level: Level = "crit" if q.seconds >= 2 * q.target_seconds else "warn"
+            level: Level = f.grading.latency(q.seconds, q.target_seconds)
             out.append((level, f"{q.name} {ms(q.seconds)} over its {ms(q.target_seconds)} target"))
     return out
 
@@ -239,18 +248,19 @@ def _availability_flags(f: ServiceFigures) -> list[tuple[Level, str]]:
     if isinstance(f.availability, Missing) or f.availability.burn_rate is None:
         return []
     burn = f.availability.burn_rate
-    if burn >= 1:
+    level = budget_left(1 - burn)
+    if level == "crit":
         return [("crit", f"error budget overspent ({burn:.1f}× burn)")]
-    return [("warn", f"{burn * 100:.0f}% of the error budget spent")] if burn >= 0.5 else []
+    return [("warn", f"{burn * 100:.0f}% of the error budget spent")] if level == "warn" else []
 
 
 def _runtime_flags(f: ServiceFigures) -> list[tuple[Level, str]]:
     out: list[tuple[Level, str]] = []
-    if isinstance(f.event_loop, EventLoop) and lag_level(f.event_loop.worst_s) != "ok":
-        out.append((lag_level(f.event_loop.worst_s), f"loop lag up to {ms(f.event_loop.worst_s)}"))
-    if isinstance(f.gc_ratio, float) and f.gc_ratio >= GC_WARN_RATIO:
-        level: Level = "crit" if f.gc_ratio >= GC_CRIT_RATIO else "warn"
-        out.append((level, f"GC {f.gc_ratio * 100:.0f}% of time"))
+    if isinstance(f.event_loop, EventLoop) and f.grading.lag(f.event_loop.worst_s) != "ok":
+        worst_s = f.event_loop.worst_s
+        out.append((f.grading.lag(worst_s), f"loop lag up to {ms(worst_s)}"))
+    if isinstance(f.gc_ratio, float) and f.grading.gc(f.gc_ratio) != "ok":
+        out.append((f.grading.gc(f.gc_ratio), f"GC {f.gc_ratio * 100:.0f}% of time"))
     if isinstance(f.memory, Memory) and f.memory.heap_leak:
         out.append(("warn", "heap leak suspected"))
     if isinstance(f.memory, Memory) and f.memory.native_leak:
@@ -264,12 +274,16 @@ def _capacity_flags(f: ServiceFigures) -> list[tuple[Level, str]]:
     if (
         isinstance(t, Throughput)
         and t.peak_rps
-        and t.target_peak_rps
-        and t.peak_rps > t.target_peak_rps
+        and f.grading.traffic(t.peak_rps, t.target_peak_rps) != "ok"
     ):
         out.append(("warn", "traffic above the planned peak"))
     p = f.pool
-    if isinstance(p, Pool) and p.peak_used and p.size and p.peak_used >= POOL_BUSY_SHARE * p.size:
+    if (
+        isinstance(p, Pool)
+        and p.peak_used
+        and p.size
+        and f.grading.pool(p.peak_used, p.size, 0) != "ok"
+    ):
         out.append(("warn", "DB pool nearly exhausted"))
     if isinstance(p, Pool) and p.hours_waiting:
         out.append(("warn", f"requests waited for the DB pool in {p.hours_waiting} h"))

@@ -49,9 +49,6 @@ class WeekReader:
         self._hourly = hourly
         self._selector = selector
 
-    def week_expr(self, signal: Signal) -> str | None:
-        return self._week.expr(signal)
-
     def absent(self, signal: Signal) -> NoData:
         return NoData(
             f"no `{signal.value}` metric was found under {self._selector}; export it or "

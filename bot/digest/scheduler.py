@@ -22,7 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.catalog import Catalog, Digest
-from bot.digest.guard import DigestGuard, DigestStore, Outcome, Produce
+from bot.digest.guard import DigestGuard, DigestOutcome, DigestStore, Produce
 from bot.digest.period import due_period, trigger_for
 from bot.outbox.queue import Outbox
 from bot.runtime.outages import DEPENDENCY_DOWN, reason
@@ -68,7 +68,7 @@ class DigestScheduler:
         self._misfire_grace = misfire_grace_seconds
         self._recheck = recheck_seconds
         self._scheduler: AsyncIOScheduler | None = None
-        self._running: dict[str, asyncio.Task[Outcome | None]] = {}
+        self._running: dict[str, asyncio.Task[DigestOutcome | None]] = {}
 
     @property
     def scheduler(self) -> AsyncIOScheduler | None:
@@ -110,7 +110,7 @@ class DigestScheduler:
         while self._running:
             await asyncio.gather(*self._running.values(), return_exceptions=True)
 
-    async def run_channel(self, channel: str) -> Outcome | None:
+    async def run_channel(self, channel: str) -> DigestOutcome | None:
         """Post this week's digest for `channel` if it is due and not sent; None if not due."""
         schedule = self._channels.get(channel)
         since = await self._in_service_since(channel)
@@ -121,10 +121,10 @@ class DigestScheduler:
             outcome = await self._guard.run_once(period, self._produce)
         except DEPENDENCY_DOWN as error:
             log.warning("digest_failed", channel=channel, week=period.week, reason=reason(error))
-            return Outcome.FAILED
+            return DigestOutcome.FAILED
         except Exception:
             log.exception("digest_failed", channel=channel, week=period.week)
-            return Outcome.FAILED
+            return DigestOutcome.FAILED
         log.info("digest_run", channel=channel, week=period.week, outcome=outcome.value)
         return outcome
 
@@ -153,7 +153,7 @@ class DigestScheduler:
         self._running[channel] = task
         task.add_done_callback(lambda _: self._forget(channel, task))
 
-    def _forget(self, channel: str, task: asyncio.Task[Outcome | None]) -> None:
+    def _forget(self, channel: str, task: asyncio.Task[DigestOutcome | None]) -> None:
         if self._running.get(channel) is task:
             del self._running[channel]
         with contextlib.suppress(asyncio.CancelledError):

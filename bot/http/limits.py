@@ -17,8 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.alerts.errors import field_path
 from bot.http.schemas import Problem
+from bot.validation import field_path
 
 MAX_JSON_DEPTH = 32
 

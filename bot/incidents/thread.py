@@ -1,23 +1,23 @@
 """What an incident shows in Slack, handed to the outbox: its root message, notes in its
 thread, the triage checklist and charts. The one place incidents and triage reach Slack.
 
-The root and the checklist are message slots: their content is rendered here, from the state
-the caller holds under the incident's lock, and the outbox posts each once and edits it to the
-latest content. Notes and charts are posted once each, in the root's thread.
+The root and the checklist are message slots: their content is rendered (by the render stage,
+`bot.slack.render`) from the state the caller holds under the incident's lock, and the outbox
+posts each once and edits it to the latest content. Notes and charts are posted once each, in
+the root's thread.
 """
 
 from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import Sequence
-from typing import Any
 
 from bot.incidents.model import Incident
+from bot.models import TriageProgress
 from bot.outbox.ops import Post, Upload
 from bot.outbox.queue import Outbox
-from bot.slack.blocks import to_payload
-from bot.slack.render.incident import root_blocks, root_text
+from bot.slack.render.incident import root_message
+from bot.slack.render.triage import checklist_message
 
 ROOT_LABEL = "the incident's root message"
 CHECKLIST_LABEL = "the triage checklist"
@@ -44,12 +44,9 @@ class IncidentThread:
 
     async def show_root(self, incident: Incident) -> None:
         """Make the root message show `incident` as it is now (call under its lock)."""
+        root = root_message(incident)
         await self._outbox.show(
-            root_slot(incident.id),
-            incident.slack.channel,
-            root_text(incident),
-            to_payload(root_blocks(incident)),
-            label=ROOT_LABEL,
+            root_slot(incident.id), incident.slack.channel, root.text, root.blocks, label=ROOT_LABEL
         )
 
     async def note(self, incident: Incident, text: str, *, once_as: str | None = None) -> None:
@@ -66,14 +63,14 @@ class IncidentThread:
             )
         )
 
-    async def show_checklist(
-        self, incident: Incident, text: str, blocks: Sequence[dict[str, Any]]
-    ) -> None:
+    async def show_checklist(self, incident: Incident, progress: TriageProgress) -> None:
+        """Make the checklist in the thread show `progress` as it is now."""
+        checklist = checklist_message(progress)
         await self._outbox.show(
             checklist_slot(incident.id),
             incident.slack.channel,
-            text,
-            blocks,
+            checklist.text,
+            checklist.blocks,
             thread=root_slot(incident.id),
             label=CHECKLIST_LABEL,
         )

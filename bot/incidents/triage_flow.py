@@ -27,7 +27,6 @@ from bot.incidents.thread import IncidentThread
 from bot.models import Finding, PlannedStep, StepResult, TriageProgress, TriageReport
 from bot.runtime.leases import Lease, kept
 from bot.runtime.tasks import TaskTracker
-from bot.slack.render.triage import checklist_blocks, checklist_text
 from bot.sources.base import MetricsUnavailable
 from bot.store import keys
 from bot.store.base import LeaseStore, StoreUnavailable
@@ -188,8 +187,7 @@ class IncidentTriage:
         await self._set_state(incident.id, "failed")
 
     async def _publish(self, incident: Incident, progress: TriageProgress) -> None:
-        blocks = [block.to_dict() for block in checklist_blocks(progress)]
-        await self._thread.show_checklist(incident, checklist_text(progress), blocks)
+        await self._thread.show_checklist(incident, progress)
 
     async def _record_diagnosis(self, incident_id: str, report: TriageReport) -> None:
         async with self._repo.locked_incident(incident_id) as incident:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.catalog import Catalog
+from bot.grading import Grading
 from bot.incidents.service import IncidentService
 from bot.incidents.triage_flow import IncidentTriage
 from bot.outbox.queue import Outbox
@@ -34,3 +35,4 @@ class Deps:
     prometheus: PrometheusClient | None
     home: HomeTab
     rate_limiter: RateLimiter
+    grading: Grading = field(default_factory=Grading)

@@ -18,9 +18,6 @@ DAY_SECONDS = 24 * 60 * 60
 # no-op. Senders retry for hours at most; a week leaves room for replays of old payloads.
 IDEMPOTENCY_TTL_SECONDS: float = 7 * DAY_SECONDS
 
-# A lock that is not extended expires after this long, so a crashed holder cannot block others.
-LOCK_TTL_SECONDS: float = 30.0
-
 # Open incidents never expire; a resolved one (with its timeline) is kept this long afterwards.
 RESOLVED_INCIDENT_TTL_SECONDS: float = 30 * DAY_SECONDS
 
@@ -29,9 +26,6 @@ REOPEN_WINDOW_SECONDS: float = 30 * 60.0
 
 # The lock around one incident group's read-modify-write; renewed while held.
 GROUP_LOCK_TTL_SECONDS: float = 15.0
-
-# Default expiry for cached values written with set_value by callers that have no better idea.
-CACHE_TTL_SECONDS: float = 5 * 60.0
 
 # Outbox: a channel lane's owner renews its lease every third of this; when the owner dies,
 # another replica takes the lane once it lapses.
@@ -167,10 +161,6 @@ def triage_once(incident_id: str, opening: int) -> str:
 
 def triage_lease(incident_id: str) -> str:
     return f"triage:{incident_id}"
-
-
-def triage_progress(incident_id: str) -> str:
-    return f"triage-progress:{incident_id}"
 
 
 def health_mark(service: str) -> str:

@@ -25,7 +25,7 @@ from bot.sources.apm.settings import ApmSettings
 from bot.sources.prometheus import PrometheusClient
 from bot.triage.cli_args import configure_parser
 from bot.triage.db_text import render_database_report
-from bot.triage.playbook import DEFAULT_PLAYBOOK, Playbook, PlaybookError, load_playbooks
+from bot.triage.playbook import Playbook, PlaybookError, load_default_playbook
 from bot.triage.runner import DATABASE_STEP, ServiceTriageRunner, UnknownService
 from bot.triage.text import render_report
 from bot.triage.window import WindowError, parse_window
@@ -82,7 +82,7 @@ async def _setup(args: argparse.Namespace) -> _Setup:
         raise BadInput("no Prometheus to ask: set PROMETHEUS_URL or pass --prometheus-url URL")
     if not url.startswith(("http://", "https://")):
         raise BadInput("the Prometheus URL must look like http://host:9090")
-    playbook = await asyncio.to_thread(_playbook, settings.BOT_PLAYBOOK_DIR)
+    playbook = await asyncio.to_thread(default_playbook, settings.BOT_PLAYBOOK_DIR)
     urls = await asyncio.to_thread(read_secret_variables, catalog.database_variables())
     return _Setup(catalog, playbook, url, ApmSettings.from_settings(settings), urls)
 
@@ -101,11 +101,8 @@ async def _catalog(path: Path) -> Catalog:
         raise BadInput(f"the service catalog has problems:\n{error}") from None
 
 
-def _playbook(directory: Path) -> Playbook:
+def default_playbook(directory: Path) -> Playbook:
     try:
-        playbooks = load_playbooks(directory)
+        return load_default_playbook(directory)
     except PlaybookError as error:
-        raise BadInput(f"the playbook is not valid:\n{error}") from None
-    if DEFAULT_PLAYBOOK not in playbooks:
-        raise BadInput(f"{directory}: no playbook named '{DEFAULT_PLAYBOOK}' (BOT_PLAYBOOK_DIR)")
-    return playbooks[DEFAULT_PLAYBOOK]
+        raise BadInput(str(error)) from None

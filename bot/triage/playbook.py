@@ -33,6 +33,7 @@ from pydantic import ValidationError
 
 from bot.triage.checks import REGISTRY
 from bot.triage.checks.base import CheckKind, CheckParams
+from bot.validation import dotted_path, problem_message
 
 DEFAULT_PLAYBOOK = "nodejs"
 _STEP_KEYS = {"id", "title", "checks"}
@@ -60,6 +61,20 @@ class Playbook:
     name: str
     title: str
     steps: tuple[StepSpec, ...]
+
+
+def load_default_playbook(directory: Path) -> Playbook:
+    """The `nodejs` playbook of `directory`, extensions applied; PlaybookError says what is
+    wrong, for the command line to print."""
+    try:
+        playbooks = load_playbooks(directory)
+    except PlaybookError as error:
+        raise PlaybookError(f"the playbook is not valid:\n{error}") from None
+    if DEFAULT_PLAYBOOK not in playbooks:
+        raise PlaybookError(
+            f"{directory}: no playbook named '{DEFAULT_PLAYBOOK}' (BOT_PLAYBOOK_DIR)"
+        )
+    return playbooks[DEFAULT_PLAYBOOK]
 
 
 def load_playbooks(directory: Path) -> dict[str, Playbook]:
@@ -151,8 +166,8 @@ def _parse_check(raw: object, where: str, number: int) -> CheckSpec:
 def _field_problems(error: ValidationError, where: str) -> str:
     lines = []
     for detail in error.errors():
-        field = ".".join(str(part) for part in detail["loc"]) or "(parameters)"
-        message = str(detail["msg"]).removeprefix("Value error, ")
+        field = dotted_path(detail["loc"]) or "(parameters)"
+        message = problem_message(detail, lowercase=False)
         lines.append(f"{where}: field '{field}': {message}")
     return "\n".join(lines)
 

@@ -15,10 +15,8 @@ timestamps too (a process start time) says `"values_relative_to_end": true`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from bot.sources.base import RangeSeries
@@ -37,10 +35,6 @@ class RecordedSignalSource:
     failures: dict[str, str] = field(default_factory=dict)
     selector: str = '{service="recorded"}'
     calls: int = 0
-
-    @classmethod
-    def from_file(cls, path: Path) -> RecordedSignalSource:
-        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RecordedSignalSource:

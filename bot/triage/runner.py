@@ -35,8 +35,8 @@ from bot.store.base import StoreUnavailable
 from bot.triage.checks.base import Targets
 from bot.triage.engine import ProgressCallback, TriageRequest, run_triage
 from bot.triage.playbook import Playbook
+from bot.triage.service_source import PROMETHEUS_DOWN, wire_service
 from bot.triage.window import parse_window
-from bot.triage.wiring import PROMETHEUS_DOWN, wire_service
 
 PER_TRIAGE_QUERY_CAP = 4
 log = structlog.get_logger(__name__)

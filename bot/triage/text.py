@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from bot.models import Finding, Status, StepResult, TriageReport
 from bot.triage.checks.recent_changes import changed_lines
-from bot.triage.wiring import PROMETHEUS_DOWN
+from bot.triage.service_source import PROMETHEUS_DOWN
 
 MARKS: dict[Status, str] = {"ok": "✔", "warn": "⚠", "crit": "✖", "unknown": "?"}
 _QUIET = {"not_measured"}

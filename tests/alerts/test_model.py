@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from bot.alerts.errors import field_path
 from bot.alerts.model import Alert, labels_fingerprint, make_alert
 from bot.alerts.sources import SOURCES
+from bot.validation import field_path
 from tests.alerts.conftest import example
 
 START = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

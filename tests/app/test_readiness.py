@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import Awaitable, Callable
 
 import aiohttp
 import pytest
@@ -16,6 +14,7 @@ from bot.store import MemoryStore
 from emulator.server import RunningEmulator
 from tests.app.test_http import get_json
 from tests.conftest import RunningBot, make_settings, start_bot
+from tests.waiting import eventually
 
 
 async def metrics_text(bot: RunningBot) -> str:
@@ -29,13 +28,6 @@ def sample(text: str, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.split()[1])
     raise AssertionError(f"{name} is not in the metrics")
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        assert time.monotonic() < deadline, "the condition never held"
-        await asyncio.sleep(0.05)
 
 
 async def test_metrics_report_the_shared_queue_and_a_running_worker(
@@ -72,7 +64,7 @@ async def test_dead_letters_are_named_in_readyz_and_counted_without_failing_it(
         async def buried() -> bool:
             return bool(await store.dead_letters(1))
 
-        await eventually(buried)
+        await eventually(buried, 15)
         status, body = await get_json(f"{running.url}/readyz")
         text = await metrics_text(running)
         (record,) = await store.dead_letters(5)
@@ -109,7 +101,7 @@ async def test_a_failing_worker_is_restarted_and_readyz_fails_while_it_is_down(
             status, body = await get_json(f"{running.url}/readyz")
             return status == 503 and "outbox worker is down" in str(body["reasons"])
 
-        await eventually(down)
+        await eventually(down, 15)
         assert sample(await metrics_text(running), "bot_outbox_worker_up") == 0
         broken.clear()
 
@@ -117,13 +109,13 @@ async def test_a_failing_worker_is_restarted_and_readyz_fails_while_it_is_down(
             status, _ = await get_json(f"{running.url}/readyz")
             return status == 200
 
-        await eventually(up)
+        await eventually(up, 15)
         await running.wiring.outbox.send(Post(op_id="after", channel="C0GENERAL", text="back"))
 
         async def delivered() -> bool:
             return [m.text for m in emulator.state.channel_messages("C0GENERAL")] == ["back"]
 
-        await eventually(delivered)
+        await eventually(delivered, 15)
         assert running.wiring.supervised_worker.restarts >= 1
     finally:
         await runner.cleanup()

@@ -5,8 +5,8 @@ import time
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.blocks import MAX_BLOCKS, fit_blocks, section
 from bot.slack.client import BotWebClient, make_outbox_client
+from bot.slack.render.blocks import MAX_BLOCKS, fit_blocks, section
 from emulator.limits import Limits
 from emulator.server import RunningEmulator
 from tests.conftest import BOT_TOKEN

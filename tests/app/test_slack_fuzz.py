@@ -21,6 +21,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.slack.commands import COMMANDS as REGISTERED_COMMANDS
 from bot.slack.render.incident import ACTION_ACK, ACTION_RERUN, ACTION_RESOLVE, ACTION_SILENCE
 from emulator.driver import APP_ID, FORM, JSON, slack_signature
 from emulator.state import TEAM_ID
@@ -41,7 +42,7 @@ services:
     owners: S0ONCALL
 """
 USERS = ["U0ALICE", "U0BOB", "U0ADMIN1"]
-COMMANDS = ["/triage", "/health", "/slo", "/incident", "/digest", "/nope"]
+COMMANDS = [*REGISTERED_COMMANDS, "/nope"]  # every registered command, and one that is not
 ACTIONS = [ACTION_ACK, ACTION_RERUN, ACTION_RESOLVE, ACTION_SILENCE, "unknown_action"]
 WORDS = ["help", "list", "show", "ack", "resolve", "note", "preview", "checkout", "30m", "7d"]
 

@@ -6,10 +6,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from tests.promstack import (
     run_prometheus,
     serve_exposition,
 )
+from tests.waiting import eventually
 
 PLAYBOOKS = Path(__file__).resolve().parents[2] / "playbooks"
 INCIDENTS = "C0INCIDENTS"
@@ -106,22 +105,6 @@ def alertmanager_payload(status: str, alertname: str) -> dict[str, Any]:
             }
         ],
     }
-
-
-async def eventually(check: Callable[[], bool], within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("the condition never held")
-        await asyncio.sleep(0.05)
-
-
-async def eventually_async(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError("the condition never held")
-        await asyncio.sleep(0.05)
 
 
 def text_of(post: ResponsePost) -> str:

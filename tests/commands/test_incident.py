@@ -11,10 +11,9 @@ from tests.commands.conftest import (
     OWNER,
     STRANGER,
     Commands,
-    eventually,
-    eventually_async,
     text_of,
 )
+from tests.waiting import eventually
 
 
 def thread_texts(commands: Commands) -> list[str]:
@@ -111,7 +110,7 @@ async def test_buttons_follow_the_catalog_rules(commands: Commands) -> None:
         timeline = await repository.timeline(incident_id)
         return any(e.who == STRANGER and "fresh triage" in e.what for e in timeline)
 
-    await eventually_async(reran)
+    await eventually(reran)
     incident = await repository.get(incident_id)
     assert incident is not None
     assert incident.status == "triggered"

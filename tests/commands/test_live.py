@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import re
 
-from tests.commands.conftest import ADMIN, GENERAL, OWNER, STRANGER, Commands, eventually, text_of
+from tests.commands.conftest import ADMIN, GENERAL, OWNER, STRANGER, Commands, text_of
+from tests.waiting import eventually
 
 
 async def test_triage_posts_its_report_in_the_channel(live: Commands) -> None:

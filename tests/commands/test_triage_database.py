@@ -11,7 +11,7 @@ import pytest
 
 from emulator.server import RunningEmulator
 from lab.procs import free_port
-from tests.commands.conftest import GENERAL, STRANGER, Commands, _running, eventually
+from tests.commands.conftest import GENERAL, STRANGER, Commands, _running
 from tests.promstack import (
     fixture_text,
     growing_counters,
@@ -19,6 +19,7 @@ from tests.promstack import (
     run_prometheus,
     serve_exposition,
 )
+from tests.waiting import eventually
 
 PASSWORD = "zq-dsn-password-71"
 CATALOG = """

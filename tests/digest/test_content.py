@@ -31,8 +31,8 @@ from bot.digest.figures import (
     Throughput,
 )
 from bot.digest.period import DigestPeriod, iso_week
-from bot.digest.render import ChannelDigest, digest_ops, digest_text
 from bot.outbox.ops import Post, Upload
+from bot.slack.render.digest import ChannelDigest, digest_ops, digest_text
 from bot.sources.base import MetricsQuerier
 from bot.sources.prometheus import PrometheusClient
 from tests.digest.history import PROMTOOL, STEP, ServiceHistory, backfilled_prometheus

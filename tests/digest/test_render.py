@@ -26,10 +26,10 @@ from bot.digest.figures import (
 from bot.digest.incidents import NO_HISTORY, incident_figures, incidents_by_service
 from bot.digest.lines import flags, level_of
 from bot.digest.period import DigestPeriod
-from bot.digest.render import ChannelDigest, channel_blocks, digest_ops, service_blocks
 from bot.incidents.model import Incident, SlackThread
 from bot.outbox.ops import Post, Upload
-from bot.slack.blocks import MAX_BLOCKS, MAX_SECTION_TEXT
+from bot.slack.render.blocks import MAX_BLOCKS, MAX_SECTION_TEXT
+from bot.slack.render.digest import ChannelDigest, channel_blocks, digest_ops, service_blocks
 
 PERIOD = DigestPeriod("C0TEAM0001", "2026-W23", datetime(2026, 6, 1, 9, tzinfo=UTC))
 MIB = 1024 * 1024

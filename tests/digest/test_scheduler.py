@@ -7,15 +7,17 @@ import zoneinfo
 from datetime import UTC, datetime
 
 import pytest
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.catalog import Catalog, parse_catalog
-from bot.digest.guard import DigestGuard, Outcome
+from bot.digest.guard import DigestGuard, DigestOutcome
 from bot.digest.period import DigestPeriod, due_period
 from bot.digest.scheduler import DigestScheduler
 from bot.outbox.queue import Outbox
 from bot.store import RedisStore, StoreUnavailable
 from tests.digest.conftest import FakeComposer, SettableClock, SharedRedis, top_messages
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.redis
 
@@ -88,12 +90,15 @@ async def test_three_replicas_firing_at_the_scheduled_time_enqueue_one_digest(
     assert composer.calls == []
 
     clock.now = MONDAY_9_BERLIN
+    fired: list[str] = []
     try:
         for scheduler in schedulers:  # every replica's cron job fires now, through APScheduler
             assert scheduler.scheduler is not None
+            scheduler.scheduler.add_listener(
+                lambda event: fired.append(event.job_id), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR
+            )
             scheduler.scheduler.modify_job(f"digest:{TEAM}", next_run_time=datetime.now(UTC))
-        await _until(lambda: any(p.channel == TEAM for p in composer.calls))
-        await asyncio.sleep(0.3)
+        await eventually(lambda: fired.count(f"digest:{TEAM}") == len(schedulers), 5)
         await asyncio.gather(*(s.wait_idle() for s in schedulers))
     finally:
         await stop_all(schedulers)
@@ -157,11 +162,11 @@ async def test_a_later_run_in_the_same_iso_week_does_not_post_again(
     composer = FakeComposer()
     clock = SettableClock(datetime(2026, 6, 1, 8, 30, tzinfo=UTC))
     scheduler = DigestScheduler(catalog(), shared_redis.replica(), composer, clock=clock)
-    assert await scheduler.run_channel(PAYMENTS) is Outcome.SENT
+    assert await scheduler.run_channel(PAYMENTS) is DigestOutcome.SENT
     clock.now = datetime(2026, 6, 5, 8, 30, tzinfo=UTC)  # the Friday run of MON-FRI
-    assert await scheduler.run_channel(PAYMENTS) is Outcome.ALREADY_SENT
+    assert await scheduler.run_channel(PAYMENTS) is DigestOutcome.ALREADY_SENT
     clock.now = datetime(2026, 6, 8, 8, 30, tzinfo=UTC)  # next Monday: a new week
-    assert await scheduler.run_channel(PAYMENTS) is Outcome.SENT
+    assert await scheduler.run_channel(PAYMENTS) is DigestOutcome.SENT
     weeks = [op.op_id for op in top_messages(await shared_redis.outbox())]
     assert weeks == [f"digest:{PAYMENTS}:2026-W23", f"digest:{PAYMENTS}:2026-W24"]
 
@@ -174,7 +179,7 @@ async def test_a_new_install_waits_for_the_next_scheduled_time(
     scheduler = DigestScheduler(catalog(), shared_redis.replica(), composer, clock=clock)
     assert await scheduler.run_channel(TEAM) is None
     clock.now = datetime(2026, 6, 8, 9, 0, tzinfo=BERLIN)  # next Monday, on time
-    assert await scheduler.run_channel(TEAM) is Outcome.SENT
+    assert await scheduler.run_channel(TEAM) is DigestOutcome.SENT
     tops = [op.op_id for op in top_messages(await shared_redis.outbox()) if op.channel == TEAM]
     assert tops == [f"digest:{TEAM}:2026-W24"]
 
@@ -198,17 +203,17 @@ async def test_failed_enqueue_releases_the_guard_so_a_retry_sends(
     period = due_period(TEAM, catalog().digest_for(TEAM), MONDAY_9_BERLIN)
     assert isinstance(period, DigestPeriod)
     broken = FailingPushes(shared_redis.replica()._redis, shared_redis.keys)
-    assert await DigestGuard(broken).run_once(period, FakeComposer()) is Outcome.FAILED
+    assert await DigestGuard(broken).run_once(period, FakeComposer()) is DigestOutcome.FAILED
     wakes: list[str] = []
     replica = shared_redis.replica()
     outbox = Outbox(replica)
     outbox.on_enqueue(lambda: wakes.append("wake"))
     healthy = DigestGuard(replica, outbox=outbox)
     assert not await healthy.is_sent(period)
-    assert await healthy.run_once(period, FakeComposer()) is Outcome.SENT
+    assert await healthy.run_once(period, FakeComposer()) is DigestOutcome.SENT
     assert wakes == ["wake"]
     assert await healthy.is_sent(period)
-    assert await healthy.run_once(period, FakeComposer()) is Outcome.ALREADY_SENT
+    assert await healthy.run_once(period, FakeComposer()) is DigestOutcome.ALREADY_SENT
 
 
 async def test_a_build_that_raises_leaves_the_week_open(shared_redis: SharedRedis) -> None:
@@ -221,12 +226,4 @@ async def test_a_build_that_raises_leaves_the_week_open(shared_redis: SharedRedi
     guard = DigestGuard(shared_redis.replica())
     with pytest.raises(RuntimeError):
         await guard.run_once(period, broken)  # type: ignore[arg-type]
-    assert await guard.run_once(period, FakeComposer()) is Outcome.SENT
-
-
-async def _until(condition: object, within: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not condition():  # type: ignore[operator]
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.02)
+    assert await guard.run_once(period, FakeComposer()) is DigestOutcome.SENT

@@ -17,11 +17,10 @@ from tests.browser import browser_missing, full_page_png, headless_chromium
 from tests.flow.test_incident_flow import (
     Stack,
     diagnosis_posted,
-    eventually,
-    holds,
     running_stack,
 )
 from tests.promstack import fixture_text, prometheus_available
+from tests.waiting import eventually, holds
 
 pytestmark = [
     pytest.mark.skipif(not prometheus_available(), reason="needs /usr/bin/prometheus"),

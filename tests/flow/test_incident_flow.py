@@ -3,11 +3,9 @@ against a real Prometheus, and the incident thread as the Slack emulator holds i
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from tests.promstack import (
     run_prometheus,
     serve_exposition,
 )
+from tests.waiting import eventually, holds
 
 pytestmark = pytest.mark.skipif(not prometheus_available(), reason="needs /usr/bin/prometheus")
 
@@ -97,26 +96,6 @@ def alertmanager_payload(status: str) -> dict[str, Any]:
     }
 
 
-async def eventually(check: Callable[[], bool], within: float = 30.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("the condition never held")
-        await asyncio.sleep(0.1)
-
-
-def holds(check: Callable[[], object]) -> Callable[[], bool]:
-    """A condition that is false (not an error) while the thing it looks at is missing."""
-
-    def safe() -> bool:
-        try:
-            return bool(check())
-        except (ValueError, IndexError, KeyError):
-            return False
-
-    return safe
-
-
 @contextlib.asynccontextmanager
 async def running_stack(
     emulator: RunningEmulator,
@@ -160,13 +139,13 @@ async def test_alert_opens_a_thread_with_a_triage_and_buttons_work(stack: Stack)
     assert await stack.send_alert("firing", token="wrong-token") == 401
     assert await stack.send_alert("firing") == 202
     assert await stack.send_alert("firing") == 202  # Alertmanager HA twin: no second root
-    await eventually(holds(lambda: diagnosis_posted(stack)))
+    await eventually(holds(lambda: diagnosis_posted(stack)), 30)
     root = stack.root()
     assert "LatencyP99OverSLO" in root.text
     assert len(stack.roots()) == 1
     checklist = next(m for m in stack.thread() if "Checklist for" in str(m.blocks))
     assert checklist.edits, "the checklist is edited in place as steps finish"
-    await eventually(holds(lambda: diagnosis_on_root(stack.root())))
+    await eventually(holds(lambda: diagnosis_on_root(stack.root())), 30)
 
     refused = await stack.driver.click_button(
         "incident_ack",
@@ -176,7 +155,7 @@ async def test_alert_opens_a_thread_with_a_triage_and_buttons_work(stack: Stack)
         channel_id=CHANNEL,
     )
     assert refused.status == 200
-    await eventually(lambda: bool(stack.emulator.state.response_posts))
+    await eventually(lambda: bool(stack.emulator.state.response_posts), 30)
     refusal = stack.emulator.state.response_posts[-1].body
     assert refusal["response_type"] == "ephemeral"
     assert "S0ONCALL" in refusal["text"]
@@ -188,11 +167,11 @@ async def test_alert_opens_a_thread_with_a_triage_and_buttons_work(stack: Stack)
         user_id="U0ALICE",
         channel_id=CHANNEL,
     )
-    await eventually(holds(lambda: "acknowledged by <@U0ALICE>" in str(stack.root().blocks)))
+    await eventually(holds(lambda: "acknowledged by <@U0ALICE>" in str(stack.root().blocks)), 30)
 
     assert await stack.send_alert("resolved") == 202
-    await eventually(holds(lambda: stack.root().text.startswith("[resolved]")))
-    await eventually(holds(lambda: any("cleared" in m.text for m in stack.thread())))
+    await eventually(holds(lambda: stack.root().text.startswith("[resolved]")), 30)
+    await eventually(holds(lambda: any("cleared" in m.text for m in stack.thread())), 30)
     assert len(stack.roots()) == 1
 
 
@@ -215,7 +194,7 @@ async def test_transcript_reads_like_the_slack_thread(stack: Stack) -> None:
     from emulator.transcript import channel_transcript
 
     assert await stack.send_alert("firing") == 202
-    await eventually(holds(lambda: diagnosis_posted(stack)))
+    await eventually(holds(lambda: diagnosis_posted(stack)), 30)
     text = channel_transcript(stack.emulator.state, CHANNEL)
     print(text)
     assert "LatencyP99OverSLO" in text

@@ -19,9 +19,8 @@ from tests.flow.test_incident_flow import (
     PLAYBOOKS,
     Stack,
     _incident_id,
-    eventually,
-    holds,
 )
+from tests.waiting import eventually, holds
 
 pytestmark = pytest.mark.skipif(
     "prometheus-alertmanager" in missing_packages(), reason="needs prometheus-alertmanager"
@@ -49,7 +48,7 @@ async def test_silence_button_creates_a_silence_with_the_incidents_matchers(
         async with SlackDriver(bot.events_url, SIGNING_SECRET, emulator.response_sink_base) as d:
             stack = Stack(bot, emulator, d)
             assert await stack.send_alert("firing") == 202
-            await eventually(holds(lambda: stack.root().ts))
+            await eventually(holds(lambda: stack.root().ts), 30)
             root = stack.root()
             reply = await d.click_button(
                 "incident_silence_1h",
@@ -59,7 +58,7 @@ async def test_silence_button_creates_a_silence_with_the_incidents_matchers(
                 channel_id=CHANNEL,
             )
             assert reply.status == 200
-            await eventually(holds(lambda: any("silenced" in m.text for m in stack.thread())))
+            await eventually(holds(lambda: any("silenced" in m.text for m in stack.thread())), 30)
     finally:
         await runner.cleanup()
     async with (

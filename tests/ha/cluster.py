@@ -11,7 +11,6 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from emulator.records import Message
 from emulator.server import RunningEmulator
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, WEBHOOK_TOKEN
 from tests.redis_servers import free_port
+from tests.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 CHANNELS = ["C0HAONE", "C0HATWO", "C0HATHREE", "G0HAPRIVATE"]
@@ -103,7 +103,7 @@ class Cluster:
 
     async def start(self) -> None:
         await asyncio.gather(*(replica.start() for replica in self.replicas))
-        await self.until(self.all_ready, within=60, what="every replica ready")
+        await eventually(self.all_ready, 60, every=0.2, what="every replica ready")
 
     async def all_ready(self) -> bool:
         checks = await asyncio.gather(*(r.ready(self.session) for r in self.replicas))
@@ -137,15 +137,6 @@ class Cluster:
             assert time.monotonic() < deadline, "a notification was never accepted"
             await asyncio.sleep(delay)
             delay = min(2.0, delay * 2)
-
-    async def until(
-        self, check: Callable[[], Awaitable[bool]], *, within: float, what: str
-    ) -> None:
-        deadline = time.monotonic() + within
-        while not await check():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for: {what}")
-            await asyncio.sleep(0.2)
 
 
 def start_cluster_env(

@@ -28,6 +28,7 @@ from tests.ha.cluster import (
     storm_waves,
 )
 from tests.redis_servers import RedisServer, SentinelSet, available
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.skipif(
     not (available("redis-server") and available("redis-sentinel")),
@@ -78,7 +79,7 @@ async def storm(cluster: Cluster, disrupt: Disruption) -> None:
     async def resolved() -> bool:
         return all_resolved(cluster.emulator, INCIDENTS)
 
-    await cluster.until(resolved, within=120, what="every incident resolved in Slack")
+    await eventually(resolved, 120, every=0.2, what="every incident resolved in Slack")
 
 
 async def settled(cluster: Cluster, target: RedisTarget) -> None:
@@ -93,7 +94,7 @@ async def settled(cluster: Cluster, target: RedisTarget) -> None:
             return False
 
     try:
-        await cluster.until(empty, within=60, what="the outbox and triages drained")
+        await eventually(empty, 60, every=0.2, what="the outbox and triages drained")
         assert await store.dead_letters(10) == []
     finally:
         await store.close()

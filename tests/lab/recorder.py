@@ -17,8 +17,8 @@ from typing import Any
 from bot.catalog import Service
 from bot.sources.prometheus import PrometheusClient
 from bot.sources.signals import Signal
+from bot.triage.service_source import build_signal_source
 from bot.triage.window import parse_window
-from bot.triage.wiring import build_signal_source
 
 
 async def record_service(

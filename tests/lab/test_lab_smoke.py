@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from lab import LabDatabase, LabStack, Webhook
 from lab.packages import missing_packages
 from lab.rules import EVENTLOOP_P99
+from tests.waiting import eventually
 
 pytestmark = [
     pytest.mark.lab,
@@ -102,14 +103,6 @@ def lag_p99(job_pattern: str) -> str:
     return f"max by (job) (max_over_time({gauge}[10s]))"
 
 
-async def wait_until(condition: object, timeout_s: float) -> None:
-    assert callable(condition)
-    for _ in range(int(timeout_s * 2)):
-        if condition():
-            return
-        await asyncio.sleep(0.5)
-
-
 async def test_lab_exports_every_signal_and_the_fault_moves_event_loop_lag(
     inbox: WebhookInbox,
 ) -> None:
@@ -139,7 +132,7 @@ async def test_lab_exports_every_signal_and_the_fault_moves_event_loop_lag(
         assert max(healthy_lag.values()) < 0.1
 
         expected_alerts = {("EventLoopLagHigh", row["metric"]["job"]) for row in blocked}
-        await wait_until(lambda: expected_alerts <= inbox.alert_names, timeout_s=30)
+        await eventually(lambda: expected_alerts <= inbox.alert_names, 30, every=0.5)
         assert expected_alerts <= inbox.alert_names
         assert not any(job.endswith("-healthy") for _, job in inbox.alert_names)
         assert set(inbox.authorizations) == {f"Bearer {TOKEN}"}

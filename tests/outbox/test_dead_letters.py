@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from bot import telemetry
-from bot.incidents.thread import root_slot
+from bot.incidents.thread import CHECKLIST_LABEL, checklist_slot, root_slot
 from bot.outbox.ops import Post
 from bot.store import Store
 from emulator.server import RunningEmulator
@@ -70,7 +70,14 @@ async def test_a_refused_part_is_named_in_its_thread(
     incident = await replica.repository.get(incident_id)
     assert incident is not None
     bad_blocks = [{"type": "no-such-block"}]
-    await replica.thread.show_checklist(incident, "checklist", bad_blocks)
+    await replica.outbox.show(  # the checklist's slot, as the thread fills it, refused by Slack
+        checklist_slot(incident_id),
+        incident.slack.channel,
+        "checklist",
+        bad_blocks,
+        thread=root_slot(incident_id),
+        label=CHECKLIST_LABEL,
+    )
     await replica.drain()
     (root,) = quick_emulator.state.channel_messages(CHANNEL)
     (note,) = quick_emulator.state.thread_replies(CHANNEL, root.ts)

@@ -14,6 +14,7 @@ from bot.store import Store
 from emulator.limits import Limits
 from emulator.server import RunningEmulator
 from tests.outbox.harness import CHANNEL, build_replica
+from tests.waiting import eventually
 
 OTHER = "C0OTHER"
 SLACK_PACE = PaceRules()
@@ -85,7 +86,7 @@ async def test_only_the_lane_owner_writes_to_its_channel(
         for batch_number in range(4):
             await replicas[batch_number % 3].outbox.send(*posts(CHANNEL, 3, f"b{batch_number}-"))
             await asyncio.sleep(0.2)
-        await _until(lambda: len(quick_emulator.state.channel_messages(CHANNEL)) == 12)
+        await eventually(lambda: len(quick_emulator.state.channel_messages(CHANNEL)) == 12, 20)
     finally:
         await asyncio.gather(*(r.worker.stop() for r in replicas))
         for task in tasks:
@@ -96,13 +97,6 @@ async def test_only_the_lane_owner_writes_to_its_channel(
         assert who == other or start >= end, "two replicas wrote to one channel at once"
     texts = [m.text for m in quick_emulator.state.channel_messages(CHANNEL)]
     assert texts == [f"b{b}-{n}" for b in range(4) for n in range(3)]
-
-
-async def _until(condition: Any, within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        await asyncio.sleep(0.02)
 
 
 async def test_a_429_pauses_the_lane_for_its_retry_after(

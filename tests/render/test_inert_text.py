@@ -15,13 +15,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.digest.figures import Incidents, Missing, Ranked, ServiceFigures
-from bot.digest.render import ChannelDigest, digest_ops
 from bot.incidents.model import Incident, SlackThread, TimelineEntry
 from bot.models import Diagnosis, Finding, PlannedStep, StepResult, TriageProgress, TriageReport
-from bot.slack.blocks import to_payload
 from bot.slack.commands.common import incident_id, unknown_subcommand
 from bot.slack.render import notes
+from bot.slack.render.blocks import to_payload
 from bot.slack.render.database import database_blocks, database_text
+from bot.slack.render.digest import ChannelDigest, digest_ops
 from bot.slack.render.health import Line, signal_message
 from bot.slack.render.home import HealthMark, home_view
 from bot.slack.render.incident import root_blocks, root_text

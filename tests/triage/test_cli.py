@@ -114,7 +114,7 @@ async def test_json_output_is_one_object_with_the_public_shape(catalog: Path) ->
         run_prometheus({"orders": [target]}) as prom,
     ):
         await prom.wait_for_series('nodejs_eventloop_lag_p99_seconds{service="orders-api"}')
-        await asyncio.sleep(2)  # lag is read per step as a 1 s-resolution peak: give it a scrape
+        await prom.wait_for_scrapes("orders", 3)  # lag is read per step as a 1 s-resolution peak
         args = ("orders-api", "--window", "1m", "--services", str(catalog))
         code, out = await run(*args, "--prometheus-url", prom.url, "--json")
         text_code, text = await run(*args, "--prometheus-url", prom.url)

@@ -21,8 +21,8 @@ from bot.sources.nodejs_conventions import PROM_CLIENT
 from bot.sources.prometheus import PrometheusClient
 from bot.sources.signals import Signal
 from bot.triage.runner import ServiceTriageRunner, UnknownService, apm_target_of
+from bot.triage.service_source import wire_service
 from bot.triage.window import parse_window
-from bot.triage.wiring import wire_service
 from tests.fakes.datadog import FakeDatadog
 from tests.promstack import (
     PrometheusStack,
@@ -75,7 +75,8 @@ async def lab() -> AsyncIterator[PrometheusStack]:
     ):
         await prom.wait_for_series('http_request_duration_seconds_count{service="orders-api"}')
         await prom.wait_for_series('http_server_request_duration_count{job="otel"}')
-        await asyncio.sleep(2.5)  # a few scrapes: rates and per-step lag peaks need them
+        for job in ("orders", "otel"):  # rates and per-step lag peaks need a few scrapes
+            await prom.wait_for_scrapes(job, 4)
         yield prom
 
 

@@ -1,30 +1,32 @@
 """Slash commands: one module each, registered in `COMMANDS`.
 
-Each module exposes `register(app, deps)` which attaches its listener to the Bolt app, answers
-`help`, validates its arguments without touching the network and acknowledges at once; slow
-work then runs as a tracked background task (see `bot.slack.commands.common`).
+A command module holds its own logic and one `COMMAND = SlashCommand(name, usage, accept)`:
+`accept` checks the words without touching the network (raising `Invalid` with a hint) and
+returns the acknowledgement and the work; `bot.slack.commands.base` builds the listener that
+answers `help`, acknowledges within Slack's 3 s and runs the work after it. Adding a command
+is that module plus one line below (and its entry in the app manifest, which a test checks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack.commands import digest, health, incident, slo, triage
+from bot.slack.commands.base import SlashCommand
 from bot.slack.deps import Deps
 
-Registrar = Callable[[AsyncApp, Deps], None]
-
-COMMANDS: dict[str, Registrar] = {
-    "/triage": triage.register,
-    "/health": health.register,
-    "/slo": slo.register,
-    "/incident": incident.register,
-    "/digest": digest.register,
+COMMANDS: dict[str, SlashCommand] = {
+    command.name: command
+    for command in (
+        triage.COMMAND,
+        health.COMMAND,
+        slo.COMMAND,
+        incident.COMMAND,
+        digest.COMMAND,
+    )
 }
 
 
 def register_commands(app: AsyncApp, deps: Deps) -> None:
-    for register in COMMANDS.values():
-        register(app, deps)
+    for command in COMMANDS.values():
+        command.register(app, deps)

@@ -6,27 +6,21 @@ Without SERVICE it covers the services that report to the channel the command is
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.catalog import Catalog, Service
 from bot.digest.compose import DigestComposer
 from bot.digest.period import manual_period
-from bot.digest.render import ChannelDigest, fallback_text, header, service_blocks, summary_line
-from bot.slack.blocks import section, to_payload
+from bot.slack.commands.base import Accepted, SlashCommand
 from bot.slack.commands.common import (
     Invalid,
     Invocation,
-    after_ack,
-    answer,
     authorized,
-    invocation,
     known_service,
     tell,
     unknown_subcommand,
 )
 from bot.slack.deps import Deps
+from bot.slack.render.digest import preview_message
 from bot.slack.render.text import code
 
 USAGE = "\n".join(
@@ -40,24 +34,14 @@ USAGE = "\n".join(
 SUBCOMMANDS = ("preview", "help")
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    async def on_digest(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        call = invocation("/digest", command, respond)
-        if call.wants_help:
-            await answer(ack, USAGE)
-            return
-        try:
-            service = parse(deps, call)
-        except Invalid as problem:
-            await answer(ack, str(problem))
-            return
-        scope = code(service.name) if service else "this channel"
-        await answer(
-            ack, f":newspaper: Building the weekly digest for {scope}; only you will see it…"
-        )
-        after_ack(deps, call, preview(deps, call, service), "The digest preview")
-
-    app.command("/digest")(on_digest)
+def accept(deps: Deps, call: Invocation) -> Accepted:
+    service = parse(deps, call)
+    scope = code(service.name) if service else "this channel"
+    return Accepted(
+        f":newspaper: Building the weekly digest for {scope}; only you will see it…",
+        "The digest preview",
+        lambda: preview(deps, call, service),
+    )
 
 
 def parse(deps: Deps, call: Invocation) -> Service | None:
@@ -78,7 +62,11 @@ async def preview(deps: Deps, call: Invocation, service: Service | None) -> None
         return
     channel, catalog = scope_of(deps.catalog, call.channel, service)
     composer = DigestComposer(
-        catalog, deps.prometheus, incidents=deps.incidents.repository, charts=False
+        catalog,
+        deps.prometheus,
+        incidents=deps.incidents.repository,
+        charts=False,
+        grading=deps.grading,
     )
     if not composer.services_in(channel):
         names = ", ".join(code(n) for n in sorted(deps.catalog.services)[:10]) or "none yet"
@@ -90,7 +78,8 @@ async def preview(deps: Deps, call: Invocation, service: Service | None) -> None
         return
     period = manual_period(channel, deps.catalog.digest_for(channel), datetime.now(UTC))
     digest = await composer.build(period)
-    await tell(call.respond, fallback_text(digest), to_payload(preview_blocks(digest)))
+    shown = preview_message(digest)
+    await tell(call.respond, shown.text, shown.blocks)
 
 
 def scope_of(catalog: Catalog, here: str, service: Service | None) -> tuple[str, Catalog]:
@@ -103,9 +92,4 @@ def scope_of(catalog: Catalog, here: str, service: Service | None) -> tuple[str,
     return channel, catalog.model_copy(update={"services": {service.name: only}})
 
 
-def preview_blocks(digest: ChannelDigest) -> list[Any]:
-    blocks: list[Any] = [section(header(digest.period))]
-    blocks += [section(summary_line(figures)) for figures in digest.services]
-    for figures in digest.services:
-        blocks += service_blocks(figures)
-    return blocks
+COMMAND = SlashCommand("/digest", USAGE, accept)

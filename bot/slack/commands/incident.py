@@ -7,25 +7,20 @@ from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-
 from bot.incidents.model import Incident
-from bot.slack.blocks import to_payload
+from bot.slack.commands.base import Accepted, SlashCommand
 from bot.slack.commands.buttons import owners_of
 from bot.slack.commands.common import (
     MAX_NOTE_CHARS,
     Invalid,
     Invocation,
-    after_ack,
-    answer,
     authorized,
     incident_id,
-    invocation,
     tell,
     unknown_subcommand,
 )
 from bot.slack.deps import Deps
-from bot.slack.render.incident_list import detail_blocks, incident_line, list_blocks, list_text
+from bot.slack.render.incident_list import detail_message, list_message
 from bot.slack.render.text import code, escape, mention
 
 USAGE = "\n".join(
@@ -45,21 +40,9 @@ SUBCOMMANDS = ("list", "show", "ack", "resolve", "note", "help")
 Work = Callable[[Deps, Invocation, str], Coroutine[Any, Any, None]]
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    async def on_incident(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        call = invocation("/incident", command, respond)
-        if call.wants_help:
-            await answer(ack, USAGE)
-            return
-        try:
-            work, target = parse(call)
-        except Invalid as problem:
-            await answer(ack, str(problem))
-            return
-        await ack()
-        after_ack(deps, call, work(deps, call, target), f"/incident {call.words[0].lower()}")
-
-    app.command("/incident")(on_incident)
+def accept(deps: Deps, call: Invocation) -> Accepted:
+    work, target = parse(call)
+    return Accepted(None, f"/incident {call.words[0].lower()}", lambda: work(deps, call, target))
 
 
 def parse(call: Invocation) -> tuple[Work, str]:
@@ -92,8 +75,8 @@ async def list_open(deps: Deps, call: Invocation, _target: str) -> None:
     if not await authorized(deps, call, "incident_list", None):
         return
     incidents = await deps.incidents.repository.open_incidents()
-    now = datetime.now(UTC)
-    await tell(call.respond, list_text(incidents, now), to_payload(list_blocks(incidents, now)))
+    listed = list_message(incidents, datetime.now(UTC))
+    await tell(call.respond, listed.text, listed.blocks)
 
 
 async def show(deps: Deps, call: Invocation, target: str) -> None:
@@ -103,8 +86,8 @@ async def show(deps: Deps, call: Invocation, target: str) -> None:
     ):
         return
     timeline = await deps.incidents.repository.timeline(incident.id)
-    text = incident_line(incident, datetime.now(UTC))
-    await tell(call.respond, text, to_payload(detail_blocks(incident, timeline)))
+    shown = detail_message(incident, timeline, datetime.now(UTC))
+    await tell(call.respond, shown.text, shown.blocks)
 
 
 async def acknowledge(deps: Deps, call: Invocation, target: str) -> None:
@@ -170,3 +153,6 @@ def _unchanged(incident: Incident) -> str:
         return f"Incident {code(incident.id)} is already resolved{by}."
     by = f" by {mention(incident.acknowledged_by)}" if incident.acknowledged_by else ""
     return f"Incident {code(incident.id)} is already acknowledged{by}."
+
+
+COMMAND = SlashCommand("/incident", USAGE, accept)

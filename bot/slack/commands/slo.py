@@ -4,40 +4,28 @@ the error budget left and how fast it burns."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.catalog import Service
-from bot.models import Status
+from bot.slack.commands.base import Accepted, SlashCommand
 from bot.slack.commands.common import (
     Invalid,
     Invocation,
-    after_ack,
-    answer,
     authorized,
     checked_window,
-    invocation,
     known_service,
     tell,
     window_seconds,
 )
-from bot.slack.commands.health import FAST_BURN, latency_status
-from bot.slack.commands.readings import Readings, read_signals
 from bot.slack.deps import Deps
-from bot.slack.render.health import Line, ms, percent, signal_message, worst
+from bot.slack.render.health import signal_message
+from bot.slack.render.slo_lines import LATENCY, footer, slo_lines
 from bot.slack.render.text import code, escape
 from bot.sources.base import MetricsUnavailable
+from bot.sources.readings import read_signals
 from bot.sources.signals import Signal
 
 DEFAULT_WINDOW = "30d"
 RECENT_SECONDS = 3600
-BUDGET_LOW = 0.25
-LATENCY = (
-    ("p50", Signal.LATENCY_P50),
-    ("p95", Signal.LATENCY_P95),
-    ("p99", Signal.LATENCY_P99),
-)
 
 USAGE = "\n".join(
     [
@@ -52,23 +40,13 @@ USAGE = "\n".join(
 )
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    async def on_slo(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        call = invocation("/slo", command, respond)
-        if call.wants_help:
-            await answer(ack, USAGE)
-            return
-        try:
-            service, window = parse(deps, call)
-        except Invalid as problem:
-            await answer(ack, str(problem))
-            return
-        await answer(
-            ack, f":bar_chart: Checking {code(service.name)} against its SLO over {escape(window)}…"
-        )
-        after_ack(deps, call, report_slo(deps, call, service, window), f"The SLO of {service.name}")
-
-    app.command("/slo")(on_slo)
+def accept(deps: Deps, call: Invocation) -> Accepted:
+    service, window = parse(deps, call)
+    return Accepted(
+        f":bar_chart: Checking {code(service.name)} against its SLO over {escape(window)}…",
+        f"The SLO of {service.name}",
+        lambda: report_slo(deps, call, service, window),
+    )
 
 
 def parse(deps: Deps, call: Invocation) -> tuple[Service, str]:
@@ -94,68 +72,9 @@ async def report_slo(deps: Deps, call: Invocation, service: Service, window: str
     except MetricsUnavailable as error:
         await tell(call.respond, f":x: Prometheus could not be asked: {escape(str(error))}")
         return
-    lines = slo_lines(service, window, whole, recent)
-    text, blocks = signal_message(f"{service.name} SLO over {window}", lines, _footer(service))
+    lines = slo_lines(service, window, whole, recent, deps.grading)
+    text, blocks = signal_message(f"{service.name} SLO over {window}", lines, footer(service))
     await tell(call.respond, text, blocks)
 
 
-def slo_lines(service: Service, window: str, whole: Readings, recent: Readings) -> list[Line]:
-    if whole.empty:
-        return [Line("No data", f"Prometheus holds nothing for {service.name} over {window}.")]
-    lines = _availability(service, window, whole, recent)
-    lines.append(_latency(service, whole))
-    return lines
-
-
-def _availability(service: Service, window: str, whole: Readings, recent: Readings) -> list[Line]:
-    ratio = whole.value(Signal.ERROR_RATIO)
-    if ratio is None:
-        return [Line("Availability", "no error-ratio signal for this service", "unknown")]
-    target = service.slo.availability_percent
-    measured = f"{percent(1 - ratio, 3)} over {window}"
-    if target is None:
-        return [Line("Availability", f"{measured} (no target in the catalog)")]
-    budget = 1 - target / 100
-    meets: Status = "ok" if 1 - ratio >= target / 100 else "crit"
-    lines = [Line("Availability", f"{measured} · target {target:g}%", meets)]
-    left = 1 - ratio / budget
-    budget_status: Status = "ok" if left > BUDGET_LOW else ("warn" if left > 0 else "crit")
-    lines.append(Line("Error budget", f"{max(left, 0.0):.0%} left", budget_status))
-    lines.append(_burn(ratio / budget, window, recent.value(Signal.ERROR_RATIO), budget))
-    return lines
-
-
-def _burn(over_window: float, window: str, recent_ratio: float | None, budget: float) -> Line:
-    if recent_ratio is None:
-        return Line("Burn rate", f"{over_window:.1f}× over {window}", _burn_status(over_window))
-    recent = recent_ratio / budget
-    text = f"{recent:.1f}× over the last hour · {over_window:.1f}× over {window}"
-    return Line("Burn rate", text, _burn_status(recent))
-
-
-def _burn_status(burn: float) -> Status:
-    return "ok" if burn <= 1 else ("crit" if burn >= FAST_BURN else "warn")
-
-
-def _latency(service: Service, whole: Readings) -> Line:
-    targets = {"p50": service.slo.p50_ms, "p95": service.slo.p95_ms, "p99": service.slo.p99_ms}
-    parts: list[str] = []
-    statuses: list[Status] = []
-    for name, signal in LATENCY:
-        value, target = whole.value(signal), targets[name]
-        if value is None:
-            continue
-        if target is None:
-            parts.append(f"{name} {ms(value)}")
-            continue
-        statuses.append(latency_status(value * 1000, target))
-        parts.append(f"{name} {ms(value)} / {target:g} ms")
-    if not parts:
-        return Line("Latency", "no latency signal for this service", "unknown")
-    return Line("Latency", " · ".join(parts), worst(statuses) if statuses else None)
-
-
-def _footer(service: Service) -> str:
-    if service.slo.availability_percent is None and service.slo.p99_ms is None:
-        return f"{service.name} has no SLO in the catalog: set slo.availability_percent and p99_ms."
-    return "Burn rate 1× spends the whole budget exactly over the SLO window."
+COMMAND = SlashCommand("/slo", USAGE, accept)

@@ -10,31 +10,25 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from typing import Any
-
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.catalog import Service
 from bot.charts import render_png_async
 from bot.incidents.triage_flow import DEFAULT_WINDOW, MAX_CHARTS, chart_specs
-from bot.models import STATUS_RANK, PlannedStep, Status, TriageProgress, TriageReport
+from bot.models import STATUS_RANK, Status, TriageReport
 from bot.outbox.ops import Post, Upload
-from bot.slack.blocks import context, to_payload
+from bot.slack.commands.base import Accepted, SlashCommand
 from bot.slack.commands.common import (
     Invalid,
     Invocation,
-    after_ack,
-    answer,
     authorized,
     checked_window,
-    invocation,
     known_service,
     tell,
 )
 from bot.slack.deps import Deps
-from bot.slack.render.database import database_blocks, database_text
-from bot.slack.render.text import code, escape, mention
-from bot.slack.render.triage import checklist_blocks, checklist_text
+from bot.slack.render.database import database_message
+from bot.slack.render.text import code, escape
+from bot.slack.render.triage import report_message
 from bot.sources.base import MetricsUnavailable
 from bot.telemetry import TRIAGE_DURATION
 from bot.triage.runner import DATABASE_STEP
@@ -56,27 +50,15 @@ USAGE = "\n".join(
 )
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    async def on_triage(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        call = invocation("/triage", command, respond)
-        if call.wants_help:
-            await answer(ack, USAGE)
-            return
-        try:
-            service, window, database_only = parse(deps, call)
-        except Invalid as problem:
-            await answer(ack, str(problem))
-            return
-        what = "Database evidence" if database_only else "Triage"
-        await answer(
-            ack,
-            f":hourglass_flowing_sand: {what} of {code(service.name)} over the last "
-            f"{escape(window)}: running… the report will appear in this channel.",
-        )
-        work = run_for_channel(deps, call, service, window, database_only=database_only)
-        after_ack(deps, call, work, f"The triage of {service.name}")
-
-    app.command("/triage")(on_triage)
+def accept(deps: Deps, call: Invocation) -> Accepted:
+    service, window, database_only = parse(deps, call)
+    what = "Database evidence" if database_only else "Triage"
+    return Accepted(
+        f":hourglass_flowing_sand: {what} of {code(service.name)} over the last "
+        f"{escape(window)}: running… the report will appear in this channel.",
+        f"The triage of {service.name}",
+        lambda: run_for_channel(deps, call, service, window, database_only=database_only),
+    )
 
 
 def parse(deps: Deps, call: Invocation) -> tuple[Service, str, bool]:
@@ -126,33 +108,26 @@ async def run_for_channel(
 def database_op(call: Invocation, report: TriageReport) -> Post:
     """The database evidence as one channel message, its key unique to this run."""
     key = f"triage-db:{call.channel}:{report.service}:{uuid.uuid4().hex[:12]}"
-    asked = context(f"Asked for by {mention(call.user)} · took {report.duration_ms / 1000:.1f} s")
+    evidence = database_message(report, call.user)
     return Post(
         op_id=key,
         channel=call.channel,
-        text=database_text(report),
-        blocks=to_payload([*database_blocks(report), asked]),
+        text=evidence.text,
+        blocks=evidence.blocks,
         label="the database evidence",
     )
 
 
 async def report_ops(call: Invocation, report: TriageReport) -> list[Post | Upload]:
     """The channel message, then each chart in its thread; keys unique to this run."""
-    progress = TriageProgress(
-        service=report.service,
-        window=report.window,
-        planned=[PlannedStep(id=step.id, title=step.title) for step in report.steps],
-        results={step.id: step for step in report.steps},
-        diagnosis=report.diagnosis,
-    )
     key = f"triage:{call.channel}:{report.service}:{uuid.uuid4().hex[:12]}"
-    asked = context(f"Asked for by {mention(call.user)} · took {report.duration_ms / 1000:.1f} s")
+    rendered = report_message(report, call.user)
     ops: list[Post | Upload] = [
         Post(
             op_id=key,
             channel=call.channel,
-            text=checklist_text(progress),
-            blocks=to_payload([*checklist_blocks(progress), asked]),
+            text=rendered.text,
+            blocks=rendered.blocks,
             label="the triage report",
         )
     ]
@@ -180,3 +155,6 @@ def worst_status(report: TriageReport) -> Status:
 def _mark_note(report: TriageReport) -> str:
     cause = report.diagnosis.cause.replace("_", " ")
     return f"triage over {report.window}: {cause}"
+
+
+COMMAND = SlashCommand("/triage", USAGE, accept)

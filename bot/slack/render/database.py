@@ -9,7 +9,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.models import Finding, StepResult, TriageReport
-from bot.slack.blocks import context, fit_blocks, section
+from bot.slack.render.blocks import Message, asked_by, context, fit_blocks, message, section
 from bot.slack.render.text import code, escape
 from bot.slack.render.triage import STEP_MARK
 
@@ -20,6 +20,12 @@ _MARK = {"crit": ":red_circle:", "warn": ":warning:", "info": "•"}
 def database_text(report: TriageReport) -> str:
     cause = report.diagnosis.cause.replace("_", " ")
     return f"Database evidence for {escape(report.service)}: {cause}"
+
+
+def database_message(report: TriageReport, user: str) -> Message:
+    """`/triage SERVICE db`'s answer in the channel, with who asked for it."""
+    footer = asked_by(user, report.duration_ms / 1000)
+    return message(database_text(report), [*database_blocks(report), footer])
 
 
 def database_blocks(report: TriageReport) -> list[Block]:

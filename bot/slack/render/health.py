@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.models import STATUS_RANK, Status
-from bot.slack.blocks import context, section, to_payload
+from bot.slack.render.blocks import context, section, to_payload
 from bot.slack.render.text import escape
 from bot.slack.render.triage import STEP_MARK
 

@@ -13,7 +13,7 @@ from slack_sdk.models.views import View
 
 from bot.incidents.model import Incident
 from bot.models import Status
-from bot.slack.blocks import MAX_SECTION_TEXT, context, section, to_payload
+from bot.slack.render.blocks import MAX_SECTION_TEXT, context, section, to_payload
 from bot.slack.render.incident import STATUS_MARK, incident_buttons
 from bot.slack.render.text import code, escape, mention
 from bot.slack.render.triage import STEP_MARK

@@ -11,7 +11,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.incidents.model import Incident
-from bot.slack.blocks import context, section
+from bot.slack.render.blocks import Message, context, message, section
 from bot.slack.render.text import code, escape, link, mention
 
 STATUS_MARK = {
@@ -30,6 +30,11 @@ def root_text(incident: Incident) -> str:
     """The plain-text fallback (notifications, screen readers)."""
     where = incident.service or "an unmapped service"
     return escape(f"[{incident.status}] {incident.alertname} on {where} ({incident.severity})")
+
+
+def root_message(incident: Incident) -> Message:
+    """The incident's root message as it should read now."""
+    return message(root_text(incident), root_blocks(incident))
 
 
 def root_blocks(incident: Incident) -> list[Block]:

@@ -8,7 +8,7 @@ from datetime import datetime
 from slack_sdk.models.blocks import Block
 
 from bot.incidents.model import Incident, TimelineEntry
-from bot.slack.blocks import context, section
+from bot.slack.render.blocks import Message, context, message, section
 from bot.slack.render.home import age, sections
 from bot.slack.render.incident import STATUS_MARK, root_blocks
 from bot.slack.render.text import code, escape, mention
@@ -28,6 +28,14 @@ def incident_line(incident: Incident, now: datetime) -> str:
 def list_text(incidents: Sequence[Incident], now: datetime, most: int = 10) -> str:
     """The `text` fallback of `/incident list`."""
     return "\n".join(incident_line(i, now) for i in incidents[:most]) or "No incident is open."
+
+
+def list_message(incidents: Sequence[Incident], now: datetime) -> Message:
+    return message(list_text(incidents, now), list_blocks(incidents, now))
+
+
+def detail_message(incident: Incident, timeline: Sequence[TimelineEntry], now: datetime) -> Message:
+    return message(incident_line(incident, now), detail_blocks(incident, timeline))
 
 
 def list_blocks(incidents: Sequence[Incident], now: datetime) -> list[Block]:

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
-from bot.models import Diagnosis, Finding, Status, StepResult, TriageProgress
-from bot.slack.blocks import context, fit_blocks, section
+from bot.models import (
+    Diagnosis,
+    Finding,
+    PlannedStep,
+    Status,
+    StepResult,
+    TriageProgress,
+    TriageReport,
+)
+from bot.slack.render.blocks import Message, asked_by, context, fit_blocks, message, section
 from bot.slack.render.text import code, escape
 from bot.triage.checks.recent_changes import changed_lines
 
@@ -24,6 +32,24 @@ def checklist_text(progress: TriageProgress) -> str:
         done, total = len(progress.results), len(progress.planned)
         return escape(f"Triage of {progress.service}: {done}/{total} steps done")
     return escape(f"Triage of {progress.service}: likely cause {_words(progress.diagnosis.cause)}")
+
+
+def checklist_message(progress: TriageProgress) -> Message:
+    """The checklist in an incident's thread, edited as each step finishes."""
+    return message(checklist_text(progress), checklist_blocks(progress))
+
+
+def report_message(report: TriageReport, user: str) -> Message:
+    """A finished triage someone asked for with `/triage`: the checklist and who asked."""
+    progress = TriageProgress(
+        service=report.service,
+        window=report.window,
+        planned=[PlannedStep(id=step.id, title=step.title) for step in report.steps],
+        results={step.id: step for step in report.steps},
+        diagnosis=report.diagnosis,
+    )
+    footer = asked_by(user, report.duration_ms / 1000)
+    return message(checklist_text(progress), [*checklist_blocks(progress), footer])
 
 
 def checklist_blocks(progress: TriageProgress) -> list[Block]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from bot.grading import Grading, error_budget
 from bot.models import Finding
 from bot.sources.signals import Signal
 from bot.triage import series as stats
@@ -45,11 +46,11 @@ class SloErrors(CheckKind[SloErrorsParams]):
             stats.values(stats.combine(ctx.optional_series(Signal.REQUEST_RATE), stats.total)),
             0.5,
         )
-        budget = None
-        if ctx.targets.availability_percent is not None:
-            budget = 1 - ctx.targets.availability_percent / 100
-        warn = max(params.min_warn_ratio, budget or 0.0)
-        crit = max(params.crit_ratio, warn)
+        budget = error_budget(ctx.targets.availability_percent)
+        grading = Grading(
+            errors_warn_ratio=params.min_warn_ratio, errors_crit_ratio=params.crit_ratio
+        )
+        warn, crit = grading.error_thresholds(ctx.targets.availability_percent)
         quiet = rate is not None and rate < params.min_request_rate
         severity = "info" if quiet else grade(ratio, warn, crit)
         summary = f"{percent(ratio)} of requests fail"

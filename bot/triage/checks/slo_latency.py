@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, PositiveFloat
 
+from bot.grading import Grading
 from bot.models import Finding, Severity
 from bot.sources.signals import Signal
 from bot.triage import series as stats
@@ -61,9 +62,8 @@ class SloLatency(CheckKind[SloLatencyParams]):
         if not parts:
             ctx.points(Signal.LATENCY_P99)  # raises with the reason
             raise CheckSkipped("no latency series")
-        severity: Severity = (
-            "crit" if worst_ratio >= params.crit_factor else "warn" if worst_ratio > 1 else "info"
-        )
+        grade = Grading(latency_crit_factor=params.crit_factor).over_objective(worst_ratio)
+        severity: Severity = "info" if grade == "ok" else grade
         observed["over_objective"] = rounded(worst_ratio, 3)
         return [
             finding(

@@ -3,7 +3,6 @@ older millisecond histograms, which families it asks about, and how failures rea
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import AsyncIterator
 
@@ -66,7 +65,8 @@ async def prometheus(otel_texts: dict[str, str]) -> AsyncIterator[PrometheusStac
     ):
         await prom.wait_for_series('http_server_duration_count{job="legacy"}')
         await prom.wait_for_series('http_client_request_duration_count{job="otel"}')
-        await asyncio.sleep(2.5)  # a few scrapes, so rates exist
+        for job in ("otel", "legacy"):  # a few scrapes, so rates exist
+            await prom.wait_for_scrapes(job, 4)
         yield prom
 
 

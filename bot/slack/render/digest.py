@@ -19,7 +19,14 @@ from bot.digest.figures import Missing, ServiceFigures
 from bot.digest.lines import MARKS, detail_lines, flags, level_of
 from bot.digest.period import DigestPeriod
 from bot.outbox.ops import Post, Upload
-from bot.slack.blocks import MAX_SECTION_TEXT, context, section, to_payload
+from bot.slack.render.blocks import (
+    MAX_SECTION_TEXT,
+    Message,
+    context,
+    message,
+    section,
+    to_payload,
+)
 from bot.slack.render.text import escape
 
 INLINE_SERVICES = 3
@@ -88,6 +95,15 @@ def fallback_text(digest: ChannelDigest) -> str:
         counts[MARKS[level_of(figures)]] += 1
     tally = " ".join(f"{mark} {n}" for mark, n in counts.items() if n)
     return f"Weekly service health {digest.period.week}: {tally}"
+
+
+def preview_message(digest: ChannelDigest) -> Message:
+    """The whole digest in one message, for the person who asked to preview it."""
+    blocks: list[Block] = [section(header(digest.period))]
+    blocks += [section(summary_line(figures)) for figures in digest.services]
+    for figures in digest.services:
+        blocks += service_blocks(figures)
+    return message(fallback_text(digest), blocks)
 
 
 def digest_ops(digest: ChannelDigest) -> list[Post | Upload]:

@@ -1,10 +1,17 @@
-"""Block Kit helpers shared by every renderer: Slack's size limits enforced before sending."""
+"""Block Kit helpers shared by every renderer: Slack's size limits enforced before sending.
+
+Renderers hand the rest of the bot a `Message` (fallback text and blocks as JSON), so only the
+render stage builds or serialises blocks.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from bot.slack.render.text import mention
 
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
@@ -43,3 +50,20 @@ def fit_blocks(blocks: Sequence[Block], limit: int = MAX_BLOCKS) -> list[Block]:
 
 def to_payload(blocks: Sequence[Block]) -> list[dict[str, object]]:
     return [block.to_dict() for block in fit_blocks(blocks)]
+
+
+@dataclass(frozen=True)
+class Message:
+    """What a Slack message shows: its fallback text and its blocks, ready for the outbox."""
+
+    text: str
+    blocks: list[dict[str, object]]
+
+
+def message(text: str, blocks: Sequence[Block]) -> Message:
+    return Message(text, to_payload(blocks))
+
+
+def asked_by(user: str, seconds: float) -> ContextBlock:
+    """The footer of a report someone asked for."""
+    return context(f"Asked for by {mention(user)} · took {seconds:.1f} s")

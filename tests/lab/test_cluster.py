@@ -22,6 +22,7 @@ from lab.cluster import JOB, LabCluster, PodSpec
 from lab.packages import missing_packages
 from tests.lab.cluster_table import record
 from tests.triage.helpers import nodejs_playbook
+from tests.waiting import eventually
 
 pytestmark = [
     pytest.mark.lab,
@@ -35,7 +36,7 @@ DEADLINE_S = 120.0
 POLL_S = 3.0
 OOM_LIMIT_MIB = 160
 CRASHES = 3
-HEALTHY_BEFORE_DEPLOY_S = 35.0  # two 15 s query steps of the healthy version
+HEALTHY_SCRAPES_BEFORE_DEPLOY = 20
 
 
 async def triage(cluster: LabCluster) -> TriageReport:
@@ -46,15 +47,19 @@ async def triage(cluster: LabCluster) -> TriageReport:
 async def diagnosed(
     cluster: LabCluster, judge: Callable[[TriageReport], bool], started: float
 ) -> tuple[TriageReport, float]:
-    """Triage every few seconds until `judge` accepts the report; fail with the last one."""
-    deadline = started + DEADLINE_S
-    while True:
-        report = await triage(cluster)
-        if judge(report):
-            return report, time.monotonic() - started
-        if time.monotonic() > deadline:
-            pytest.fail(f"not diagnosed in {DEADLINE_S:.0f} s; last: {report.diagnosis}")
-        await asyncio.sleep(POLL_S)
+    """Triage every few seconds until `judge` accepts the report; the wait names the last."""
+    answers: list[TriageReport] = []
+
+    async def accepted() -> bool:
+        answers.append(await triage(cluster))
+        return judge(answers[-1])
+
+    try:
+        await eventually(accepted, DEADLINE_S, every=POLL_S, what="the expected diagnosis")
+    except AssertionError as error:
+        last = answers[-1].diagnosis if answers else "no answer"
+        raise AssertionError(f"{error}; the last answer: {last}") from None
+    return answers[-1], time.monotonic() - started
 
 
 @pytest.mark.parametrize("flavour", ["promclient", "otel"])
@@ -106,8 +111,10 @@ async def test_a_pod_throttled_by_a_real_cpu_quota_is_called_throttled() -> None
 async def test_a_deploy_that_brings_a_fault_is_named_with_its_version_and_time() -> None:
     pods = [PodSpec(f"shop-{i}") for i in range(3)]
     async with LabCluster("promclient", pods, hpa=(3, 6)) as cluster:
-        await cluster.prometheus.wait_for(f'count(up{{job="{JOB}"}} == 1) == 3')
-        await asyncio.sleep(HEALTHY_BEFORE_DEPLOY_S)  # clean readings before the change
+        healthy_readings = f"count_over_time(nodejs_eventloop_lag_p99_seconds{{job='{JOB}'}}[1m])"
+        await cluster.prometheus.wait_for(  # clean readings of every pod before the change
+            f"count({healthy_readings} >= {HEALTHY_SCRAPES_BEFORE_DEPLOY}) == 3", timeout_s=90
+        )
         deployed_at = time.time()
         await asyncio.gather(
             *(

@@ -2,8 +2,9 @@
 
 Code that holds the event loop keeps its core busy, so lag with an idle process means the
 process waits for a CPU it is not given: neighbours on the node (or, on a VM, the host) take
-it. The CPU is read at the moments the loop lagged, per instance, so a process that was idle
-before a bad deploy and busy since is not mistaken for a starved one.
+it. The CPU is read per instance at the moments the loop had been lagging for a whole rate range,
+so a process that was idle before a bad deploy and busy since is not mistaken for a starved
+one.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from pydantic import Field, PositiveFloat
 
 from bot.models import Finding, Severity
+from bot.sources.promql import parse_duration
 from bot.sources.signals import Signal
 from bot.triage import series as stats
 from bot.triage.checks.base import (
@@ -111,9 +113,26 @@ def _while_lagging(
     cores = settled(_of(ctx, Signal.CPU_CORES, name), ctx.window)
     by_time = dict(cores)
     busy = dict(_of(ctx, Signal.EVENTLOOP_UTILIZATION, name))
-    lagging = [t for t, v in lag.items() if v * 1000 >= params.lag_warn_ms and t in by_time]
+    lagging = _steadily_lagging(
+        lag, params.lag_warn_ms / 1000, parse_duration(ctx.window.rate_window)
+    )
+    lagging = [t for t in lagging if t in by_time]
     if len(lagging) < params.min_samples:
         return None
     cpu = stats.quantile([by_time[t] for t in lagging], 0.5) or 0.0
     elu = stats.quantile([busy[t] for t in lagging if t in busy], 0.5)
     return max(lag[t] for t in lagging), cpu, elu, len(lagging), cores
+
+
+def _steadily_lagging(lag: dict[float, float], warn: float, rate_s: float) -> list[float]:
+    """Moments the loop had been lagging for a whole rate range: the CPU rate read then
+    covers the lagging stretch only, not the quiet time before it (a restart, say)."""
+    times = sorted(lag)
+    if not times:
+        return []
+    first = times[0]
+    return [
+        t
+        for t in times
+        if t - rate_s >= first and all(lag[u] >= warn for u in times if t - rate_s <= u <= t)
+    ]

@@ -2,8 +2,9 @@
 
 Heap and native-memory growth next to a healthy service, per flavour, scraped every second.
 The triage (in-process, the same runner the CLI uses) is asked about all three every second
-from their first scrape, so the time to a correct diagnosis is read to the second; every
-answer for the healthy service is kept, to show it never had a `crit` step or another cause.
+from their first scrape, so the time to a correct diagnosis is read to the second. No answer
+for the healthy service may have a `crit` step; a passing warning (a database operation slowed
+by the machine's load, say) is allowed and printed with the answers.
 The table goes to `.run/growth-speed.md`; the target is 15 s from the first scrape.
 
     .venv/bin/pytest -m lab tests/lab/test_growth_speed.py -s
@@ -71,8 +72,8 @@ async def test_growth_is_named_and_healthy_services_stay_clean(flavour: Flavour)
                     )
                     if right and fault not in first_right:
                         first_right[fault] = at
-                    if fault == "healthy":
-                        assert healthy_enough(report), report.diagnosis
+                    if fault == "healthy":  # the target: no false crit, at any answer
+                        assert all(s.status != "crit" for s in report.steps), report.diagnosis
                 await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started - at)))
     rows = [
         f"| {fault} | {flavour} | {first_right.get(fault, float('nan')):.0f} s |"

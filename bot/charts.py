@@ -13,7 +13,10 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-from bot.models import SeriesPoint
+from bot.models import Finding, SeriesPoint, TriageReport
+
+# Charts attached to a triage report, the worst findings first.
+MAX_CHARTS = 4
 
 
 @dataclass(frozen=True)
@@ -53,3 +56,25 @@ def stop_chart_worker() -> None:
     if _pool is not None:
         _pool.shutdown(wait=False, cancel_futures=True)
         _pool = None
+
+
+def chart_specs(report: TriageReport) -> list[ChartSpec]:
+    """One chart per worrying finding that carries a series, worst steps first."""
+    findings = [f for step in report.steps for f in step.findings if f.severity != "info"]
+    findings.sort(key=lambda f: f.severity != "crit")
+    return [_spec(f) for f in findings if f.evidence.series]
+
+
+def _spec(finding: Finding) -> ChartSpec:
+    return ChartSpec(
+        title=_chart_title(finding.summary),
+        series=finding.evidence.series,
+        unit=finding.evidence.unit,
+        thresholds=finding.evidence.threshold,
+    )
+
+
+def _chart_title(summary: str, limit: int = 80) -> str:
+    """The part of a summary before its explanation, e.g. "p99 lag 429 ms (peak 429 ms)"."""
+    head = summary.split(":", 1)[0].strip()
+    return head if len(head) <= limit else head[: limit - 1] + "…"

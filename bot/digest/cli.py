@@ -33,7 +33,6 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.slack.render.digest import digest_ops, digest_text
 from bot.sources.prometheus import PrometheusClient
 from bot.store import StoreUnavailable, open_store
-from bot.triage.playbook import PlaybookError, load_default_playbook
 
 
 @dataclass(frozen=True)
@@ -141,6 +140,8 @@ def _grading(playbooks: Path) -> Grading:
     """The thresholds of the playbook in `playbooks`; the shipped ones where there is none."""
     if not playbooks.is_dir():
         return Grading()
+    from bot.triage.playbook import PlaybookError, load_default_playbook  # its check kinds
+
     try:
         return Grading.from_playbook(load_default_playbook(playbooks))
     except PlaybookError as error:

@@ -90,15 +90,7 @@ def _quantile(q: LatencyQuantile) -> str:
     return text
 
 
-def throughput_section(t: Throughput, _grading: Grading) -> str:
-    return throughput_line(t)
-
-
-def availability_section(a: Availability, _grading: Grading) -> str:
-    return availability_line(a)
-
-
-def latency_line(latency: Latency, _grading: Grading | None = None) -> str:
+def latency_line(latency: Latency) -> str:
     return "*Latency* " + " · ".join(_quantile(q) for q in latency.quantiles)
 
 
@@ -143,7 +135,7 @@ def _growth(name: str, growth: Growth | None) -> str:
     return f"{name} {mib(growth.first)} → {mib(growth.last)} ({signed(growth.growth)}, {shape})"
 
 
-def memory_line(memory: Memory, _grading: Grading | None = None) -> str:
+def memory_line(memory: Memory) -> str:
     text = f"*Memory* {_growth('heap', memory.heap)} · {_growth('RSS', memory.rss)}"
     if memory.heap_leak:
         text += f" · {MARKS['warn']} heap climbs steadily: a leak is likely"
@@ -152,7 +144,7 @@ def memory_line(memory: Memory, _grading: Grading | None = None) -> str:
     return text
 
 
-def pool_line(pool: Pool, _grading: Grading | None = None) -> str:
+def pool_line(pool: Pool) -> str:
     parts = []
     if pool.peak_used is not None:
         size = f"/{pool.size:g}" if pool.size else ""
@@ -170,7 +162,7 @@ def ranked_line(title: str, ranked: Ranked) -> str:
     return f"*{title}* " + " · ".join(f"`{label(name)}` {ms(p99)}" for name, p99 in ranked.entries)
 
 
-def incidents_line(i: Incidents, _grading: Grading | None = None) -> str:
+def incidents_line(i: Incidents) -> str:
     if i.count == 0:
         return "*Incidents* none this week"
     parts = [f"{i.count} opened"]
@@ -183,25 +175,26 @@ def incidents_line(i: Incidents, _grading: Grading | None = None) -> str:
     return "*Incidents* " + " · ".join(parts)
 
 
+def _ungraded(render: Callable[[Any], str]) -> Callable[[Any, Grading], str]:
+    return lambda value, _grading: render(value)
+
+
+def _ranked(title: str) -> Callable[[Any, Grading], str]:
+    return lambda ranked, _grading: ranked_line(title, ranked)
+
+
+# Each section: the figures' attribute, its title, and its line (graded ones get the grading).
 _SECTIONS: tuple[tuple[str, str, Callable[[Any, Grading], str]], ...] = (
-    ("throughput", "Traffic", throughput_section),
-    ("availability", "Availability", availability_section),
-    ("latency", "Latency", latency_line),
+    ("throughput", "Traffic", _ungraded(throughput_line)),
+    ("availability", "Availability", _ungraded(availability_line)),
+    ("latency", "Latency", _ungraded(latency_line)),
     ("event_loop", "Event loop", event_loop_line),
     ("gc_ratio", "GC", gc_line),
-    ("memory", "Memory", memory_line),
-    ("pool", "DB pool", pool_line),
-    (
-        "endpoints",
-        "Slowest endpoints (p99)",
-        lambda r, _: ranked_line("Slowest endpoints (p99)", r),
-    ),
-    (
-        "downstreams",
-        "Slowest downstreams (p99)",
-        lambda r, _: ranked_line("Slowest downstreams (p99)", r),
-    ),
-    ("incidents", "Incidents", incidents_line),
+    ("memory", "Memory", _ungraded(memory_line)),
+    ("pool", "DB pool", _ungraded(pool_line)),
+    ("endpoints", "Slowest endpoints (p99)", _ranked("Slowest endpoints (p99)")),
+    ("downstreams", "Slowest downstreams (p99)", _ranked("Slowest downstreams (p99)")),
+    ("incidents", "Incidents", _ungraded(incidents_line)),
 )
 
 

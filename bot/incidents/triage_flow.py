@@ -20,22 +20,21 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from bot import telemetry
-from bot.charts import ChartSpec, render_png_async
+from bot.charts import MAX_CHARTS, chart_specs, render_png_async
 from bot.incidents.model import Incident, TriageState
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.thread import IncidentThread
-from bot.models import Finding, PlannedStep, StepResult, TriageProgress, TriageReport
+from bot.models import PlannedStep, StepResult, TriageProgress, TriageReport
 from bot.runtime.leases import Lease, kept
 from bot.runtime.tasks import TaskTracker
 from bot.sources.base import MetricsUnavailable
 from bot.store import keys
 from bot.store.base import LeaseStore, StoreUnavailable
 from bot.store.keys import TRIAGE_LEASE_SECONDS, TRIAGE_RECORD_TTL_SECONDS, TRIAGE_WORK
+from bot.triage.window import DEFAULT_WINDOW
 
 log = structlog.get_logger(__name__)
 
-DEFAULT_WINDOW = "10m"
-MAX_CHARTS = 4
 SWEEP_SECONDS = 5.0
 
 StepCallback = Callable[[StepResult], Awaitable[None]]
@@ -213,25 +212,3 @@ class IncidentTriage:
                 title=spec.title,
                 png=png,
             )
-
-
-def chart_specs(report: TriageReport) -> list[ChartSpec]:
-    """One chart per worrying finding that carries a series, worst steps first."""
-    findings = [f for step in report.steps for f in step.findings if f.severity != "info"]
-    findings.sort(key=lambda f: f.severity != "crit")
-    return [_spec(f) for f in findings if f.evidence.series]
-
-
-def _spec(finding: Finding) -> ChartSpec:
-    return ChartSpec(
-        title=_chart_title(finding.summary),
-        series=finding.evidence.series,
-        unit=finding.evidence.unit,
-        thresholds=finding.evidence.threshold,
-    )
-
-
-def _chart_title(summary: str, limit: int = 80) -> str:
-    """The part of a summary before its explanation, e.g. "p99 lag 429 ms (peak 429 ms)"."""
-    head = summary.split(":", 1)[0].strip()
-    return head if len(head) <= limit else head[: limit - 1] + "…"

@@ -1,7 +1,7 @@
 """The `triage` sub-command's arguments, apart from the code that runs it.
 
 `python -m bot --help` builds every sub-command's parser; keeping the arguments here means it
-imports nothing but argparse (the run itself needs the Prometheus client, the engine and APM).
+imports little more than argparse (the run itself needs the Prometheus client, the engine and APM).
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from typing import Any
+
+from bot.triage.window import DEFAULT_WINDOW
 
 
 def add_triage_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -22,7 +24,11 @@ def add_triage_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("service", help="service name from the catalog")
-    parser.add_argument("--window", default="10m", help="look-back window, 1m..30d (default 10m)")
+    parser.add_argument(
+        "--window",
+        default=DEFAULT_WINDOW,
+        help=f"look-back window, 1m..30d (default {DEFAULT_WINDOW})",
+    )
     parser.add_argument("--services", type=Path, help="service catalog (default: config dir)")
     parser.add_argument("--prometheus-url", help="Prometheus base URL (default: PROMETHEUS_URL)")
     parser.add_argument(

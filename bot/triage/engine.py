@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 
 import structlog
 
-from bot.models import Change, Finding, Status, StepResult, TriageReport
+from bot.models import Change, Finding, MetricsDetected, Status, StepResult, TriageReport
 from bot.sources.apm.base import ApmBackend, ApmTarget, ApmUnavailable
 from bot.sources.signals import Signal
+from bot.triage.change_onset import Evaluated, with_changes
 from bot.triage.checks.base import (
     ApmView,
     CheckContext,
@@ -34,7 +35,6 @@ from bot.triage.checks.base import (
 from bot.triage.database_once import DatabaseOnce, DatabaseSource
 from bot.triage.diagnosis import diagnose
 from bot.triage.instances import scoped
-from bot.triage.onset import Evaluated, with_changes
 from bot.triage.playbook import CheckSpec, Playbook, StepSpec
 from bot.triage.scope import with_scope
 from bot.triage.source import Failure, Fetched, SignalSource
@@ -58,6 +58,7 @@ class TriageRequest:
     apm: ApmBackend | None = None
     apm_target: ApmTarget | None = None
     database: DatabaseSource | None = None
+    metrics: MetricsDetected | None = None
     pod_label: str = "pod"
     deploys: tuple[Change, ...] = ()  # deploy events sent to the bot for this service
     change_window_s: float = 15 * 60  # a problem starting this soon after a change is blamed on it
@@ -110,6 +111,7 @@ async def run_triage(
         steps=steps,
         diagnosis=diagnosis,
         backend_errors=tuple(unreachable),
+        metrics=request.metrics,
     )
 
 

@@ -1,137 +1,55 @@
-"""Did the problem begin right after a change? Then say so, and advise rolling back first.
+"""When each signal moved in the window, to tell a cause from the symptoms it inflates.
 
-The check behind the diagnosis is evaluated again on the data before a change and on the
-data from the change until `within_s` after it: flagged after, and measured but not flagged
-before, means the problem began with the change. Changes that can be undone (a deploy, a
-new version, image or ReplicaSet) are preferred over a bare restart, later ones over earlier.
+A blocked loop inflates every timing it measures, GC pauses read as loop lag, pool waits as
+query time: the signal that moved first is the likelier cause. A signal "moves" when it first
+climbs half-way from its level at the start of the window to its peak; a signal already high
+when the window starts, or that never rises much, has no onset inside the window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from bot.models import Change, Diagnosis, StepResult
-from bot.sources.base import RangeSeries
-from bot.triage.checks.base import CheckContext, CheckSkipped, CheckUnknown
-from bot.triage.checks.recent_changes import describe
-from bot.triage.playbook import CheckSpec
-from bot.triage.source import Fetched
-from bot.triage.window import Window
+from bot.models import Finding, SeriesPoint
 
-UNDOABLE = frozenset({"deploy", "version", "image", "replicaset"})
-# Which of several changes to name when they came together: the one a person rolls back.
-RANK = {"deploy": 4, "version": 3, "image": 2, "replicaset": 1, "restart": 0}
-MAX_CHANGES = 20
-_QUIET = frozenset({"healthy", "insufficient_data"})
+RISE_FACTOR = 1.5  # the peak must be this much above the starting level to count as a move
+START_SHARE = 0.2  # the first fifth of the window is the starting level
+LEAD_SECONDS = 30.0  # one onset this much before another is "first", else "together"
 
 
-@dataclass(frozen=True)
-class Evaluated:
-    """One step's checks and the context they were evaluated in."""
-
-    step_id: str
-    specs: Sequence[CheckSpec]
-    context: CheckContext
-
-
-def with_changes(
-    diagnosis: Diagnosis,
-    steps: Sequence[StepResult],
-    evaluated: Sequence[Evaluated],
-    within_s: float,
-) -> Diagnosis:
-    changes = sorted(
-        (change for step in steps for one in step.findings for change in one.changes),
-        key=lambda change: change.at,
-    )[-MAX_CHANGES:]
-    if not changes:
-        return diagnosis
-    update: dict[str, object] = {"changes": tuple(changes)}
-    if diagnosis.cause not in _QUIET and diagnosis.supporting:
-        trigger = _trigger(diagnosis.supporting[0], changes, steps, evaluated, within_s)
-        if trigger is not None:
-            update |= _blame(diagnosis, trigger, changes, within_s)
-    return diagnosis.model_copy(update=update)
-
-
-def _blame(
-    diagnosis: Diagnosis, trigger: Change, changes: Sequence[Change], within_s: float
-) -> dict[str, object]:
-    minutes = f"{within_s / 60:g} min"
-    sentence = f"It began within {minutes} after a change: {describe(trigger)}."
-    undo = sorted(
-        (c for c in changes if c.kind in UNDOABLE and abs(c.at - trigger.at) <= within_s),
-        key=lambda c: RANK[c.kind],
-    )
-    if trigger.kind in UNDOABLE or undo:
-        undone = trigger if trigger.kind in UNDOABLE else undo[-1]
-        advice = (
-            f"Roll back first ({undone.kind}: {undone.detail}): the problem began right after "
-            "it. Once the service is healthy again, look for the cause in what the change did."
-        )
-    else:
-        advice = (
-            "It began when the process restarted: if the restart brought a new image, "
-            "configuration or node, undo that first."
-        )
-    return {
-        "summary": f"{diagnosis.summary} {sentence}",
-        "advice": f"{advice} {diagnosis.advice}".strip(),
-    }
-
-
-def _trigger(
-    code: str,
-    changes: Sequence[Change],
-    steps: Sequence[StepResult],
-    evaluated: Sequence[Evaluated],
-    within_s: float,
-) -> Change | None:
-    step_id = next((s.id for s in steps for f in s.findings if f.code == code), None)
-    runs = [run for run in evaluated if run.step_id == step_id]
-    ordered = sorted(changes, key=lambda c: (RANK[c.kind], c.at), reverse=True)
-    for change in ordered:
-        for run in runs:
-            began = (_began_after(code, change.at, s, run.context, within_s) for s in run.specs)
-            if any(began):
-                return change
-    return None
-
-
-def _began_after(
-    code: str, at: float, spec: CheckSpec, context: CheckContext, within_s: float
-) -> bool:
-    window = context.window
-    if not window.start < at < window.end:
-        return False
-    before = _flagged(code, spec, _sliced(context, window.start, at))
-    after = _flagged(code, spec, _sliced(context, at, min(window.end, at + within_s)))
-    return after is True and before is False
-
-
-def _flagged(code: str, spec: CheckSpec, context: CheckContext) -> bool | None:
-    """Whether the check flags `code` on this data; None when it cannot tell."""
-    try:
-        found = spec.kind.evaluate(spec.params, context)
-    except (CheckSkipped, CheckUnknown):
+def onset(points: Sequence[SeriesPoint]) -> float | None:
+    """The time the series first rose half-way to its peak, or None (no move in the window)."""
+    if len(points) < 4:
         return None
-    return any(one.code == code and one.severity in {"warn", "crit"} for one in found)
+    head = points[: max(2, int(len(points) * START_SHARE))]
+    start = min(point.v for point in head)
+    peak = max(point.v for point in points)
+    if peak <= 0 or peak < RISE_FACTOR * max(start, 0.0) or peak == start:
+        return None
+    halfway = start + (peak - start) / 2
+    return next((p.t for p in points if p.v >= halfway), None)
 
 
-def _sliced(context: CheckContext, start: float, end: float) -> CheckContext:
-    series = {
-        key: [
-            RangeSeries(one.labels, [(t, v) for t, v in one.points if start <= t <= end])
-            for one in found
-        ]
-        for key, found in context.data.series.items()
-    }
-    window = Window(text=context.window.text, seconds=max(1, round(end - start)), end=end)
-    return CheckContext(
-        service=context.service,
-        window=window,
-        data=Fetched(series=series, queries=context.data.queries),
-        targets=context.targets,
-        pod_label=context.pod_label,
-    )
+def finding_onset(finding: Finding | None) -> float | None:
+    """The onset of a finding's first chart series (its headline signal)."""
+    if finding is None or not finding.evidence.series:
+        return None
+    first = next(iter(finding.evidence.series.values()))
+    return onset(first)
+
+
+def order_sentence(first: tuple[str, float | None], second: tuple[str, float | None]) -> str:
+    """ "The event loop moved first; database time followed 45 s later." or "" when unknown."""
+    (first_name, first_at), (second_name, second_at) = first, second
+    if first_at is None or second_at is None:
+        return ""
+    gap = second_at - first_at
+    if abs(gap) < LEAD_SECONDS:
+        return f" {_capital(first_name)} and {second_name} moved together."
+    if gap > 0:
+        return f" {_capital(first_name)} moved first; {second_name} followed {gap:.0f} s later."
+    return f" {_capital(second_name)} moved first, {-gap:.0f} s before {first_name}."
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]

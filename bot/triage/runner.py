@@ -22,12 +22,19 @@ from pydantic import SecretStr
 
 from bot.catalog import Catalog, DatadogApm, NewRelicApm, Service
 from bot.deploys.log import DeployLog
-from bot.models import Change, DownstreamStat, EndpointStat, PlannedStep, TriageReport
+from bot.models import (
+    Change,
+    DownstreamStat,
+    EndpointStat,
+    MetricsDetected,
+    PlannedStep,
+    TriageReport,
+)
 from bot.sources.apm import BACKENDS, ApmBackend, ApmTarget, ApmUnavailable
 from bot.sources.apm.prometheus_apm import PrometheusApm
 from bot.sources.apm.settings import ApmSettings
 from bot.sources.base import MetricsQuerier, MetricsUnavailable
-from bot.sources.conventions import ConventionDetector
+from bot.sources.conventions import UNKNOWN, ConventionDetector, detect
 from bot.sources.postgres import DatabaseEvidence, ServiceEvidence
 from bot.sources.postgres.collect import Metrics
 from bot.sources.prometheus import PrometheusClient
@@ -109,6 +116,7 @@ class ServiceTriageRunner:
             apm=self._apm_backend(service, querier, wired.metric_names),
             apm_target=apm_target_of(service),
             database=self._database(service, Metrics(querier, parsed.end)),
+            metrics=detected_metrics(wired.metric_names),
             pod_label=service.kubernetes.pod_label,
             change_window_s=service.kubernetes.change_window_minutes * 60,
             deploys=await self._deploys_between(service.name, parsed.start, parsed.end),
@@ -212,6 +220,16 @@ class UnavailableApm:
         self, service: ApmTarget, window_seconds: int, limit: int = 5
     ) -> list[DownstreamStat]:
         raise ApmUnavailable(self._reason)
+
+
+def detected_metrics(names: frozenset[str] | None) -> MetricsDetected | None:
+    """The convention and prefix detection found (None when Prometheus could not be asked)."""
+    if names is None:
+        return None
+    found = detect(names)
+    if found is None:
+        return MetricsDetected(convention=UNKNOWN)
+    return MetricsDetected(convention=found.name, prefix=found.prefix)
 
 
 def apm_target_of(service: Service) -> ApmTarget:

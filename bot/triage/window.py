@@ -6,6 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
+DEFAULT_WINDOW = "10m"  # how far back a triage looks unless asked otherwise
 MIN_WINDOW_SECONDS = 60
 MAX_WINDOW_SECONDS = 30 * 86_400
 TARGET_POINTS = 100

@@ -1,8 +1,9 @@
 """What every slash command shares: argument checks that need no network, the answer shapes,
 and running the slow part as a tracked background task after the acknowledgement.
 
-A command listener validates its words, acknowledges at once (Slack gives it 3 s), then hands
-everything that touches the network (store, Prometheus, Slack) to `after_ack`.
+The listener built by `bot.slack.commands.base` uses them: it validates the words,
+acknowledges at once (Slack gives it 3 s), then hands everything that touches the network
+(store, Prometheus, Slack) to `after_ack`.
 """
 
 from __future__ import annotations

@@ -12,8 +12,7 @@ import time
 import uuid
 
 from bot.catalog import Service
-from bot.charts import render_png_async
-from bot.incidents.triage_flow import DEFAULT_WINDOW, MAX_CHARTS, chart_specs
+from bot.charts import MAX_CHARTS, chart_specs, render_png_async
 from bot.models import STATUS_RANK, Status, TriageReport
 from bot.outbox.ops import Post, Upload
 from bot.slack.commands.base import Accepted, SlashCommand
@@ -32,6 +31,7 @@ from bot.slack.render.triage import report_message
 from bot.sources.base import MetricsUnavailable
 from bot.telemetry import TRIAGE_DURATION
 from bot.triage.runner import DATABASE_STEP
+from bot.triage.window import DEFAULT_WINDOW
 
 USAGE = "\n".join(
     [

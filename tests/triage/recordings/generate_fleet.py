@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from typing import Any
 
 from tests.triage.recordings.generate import (
@@ -46,6 +47,7 @@ PER_POD = frozenset(
     }
 )
 MIB = 1_048_576
+POINT = re.compile(r"\[\s+(-?[\d.e+-]+),\s+(-?[\d.e+-]+)\s+\]")  # one [t, v] per line
 
 
 def kubernetes() -> dict[str, Shape]:
@@ -298,7 +300,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
 
 def main() -> None:
     for seed, (name, spec) in enumerate(SCENARIOS.items(), start=100):
-        text = json.dumps(build(spec, seed), indent=1) + "\n"
+        text = POINT.sub(r"[\1, \2]", json.dumps(build(spec, seed), indent=1)) + "\n"
         (HERE / f"{name}.json").write_text(text, encoding="utf-8")
 
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.profiling.evidence import Culprit, ProfileEvidence
+
 Status = Literal["ok", "warn", "crit", "unknown"]
 Severity = Literal["info", "warn", "crit"]
 Cause = Literal[
@@ -113,6 +115,8 @@ class Diagnosis(Frozen):
     secondary: tuple[SecondaryCause, ...] = ()
     scope: InstanceScope | None = None
     changes: tuple[Change, ...] = ()
+    # Named by a profile of the process (bot/profiling), when one was taken.
+    culprits: tuple[Culprit, ...] = ()
 
 
 class MetricsDetected(Frozen):
@@ -131,6 +135,7 @@ class TriageReport(Frozen):
     diagnosis: Diagnosis
     backend_errors: tuple[str, ...] = ()
     metrics: MetricsDetected | None = None
+    profile: ProfileEvidence | None = None
 
 
 class EndpointStat(Frozen):

@@ -77,8 +77,12 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
         apm,
         database_urls=config.database_urls,
         deploys=DeployLog(store),
+        agent_tokens=config.agent_tokens,
+        capture_store=store,
     )
-    triage = IncidentTriage(repository, runner, tasks, thread, store)
+    triage = IncidentTriage(
+        repository, runner, tasks, thread, store, profiles=runner.attach_profile
+    )
     home = HomeTab(client, repository, config.catalog, HealthMarks(store), tasks, viewers=store)
 
     async def opened(incident: Incident) -> None:

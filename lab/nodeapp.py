@@ -15,6 +15,11 @@ from typing import Literal, get_args
 from lab.procs import ManagedProcess, free_port, run_command, running_process, wait_until_ready
 
 NODE_DIR = Path(__file__).parent / "node"
+# Every lab service loads the project's agent, as a user's service would: `--require`.
+AGENT_REGISTER = Path(__file__).resolve().parents[1] / "agent" / "register.js"
+# The lab's agents' bearer token (loopback only, test processes): the bot gets it as
+# LAB_AGENT_TOKEN through the scorecard's catalog.
+LAB_AGENT_TOKEN = "lab-agent-token-not-a-secret-0001"
 NPM_CI_TIMEOUT_S = 600.0
 STAMP_NAME = ".lab-lock-sha256"
 
@@ -93,7 +98,8 @@ class RunningService:
     url: str
     metrics_target: str  # host:port Prometheus scrapes at /metrics
     downstream_url: str
-    pid: int = 0  # the Node.js process, for putting it in a CPU cgroup
+    agent_port: int  # the agent inside the service (agent/), bearer LAB_AGENT_TOKEN
+    pid: int = 0  # the Node.js process, for putting it in a CPU or memory cgroup
 
 
 def _lock_digest() -> str:
@@ -165,13 +171,17 @@ async def running_service(
     async with running_downstream(log_dir, name) as downstream_url:
         port = port or free_port()
         metrics_port = free_port() if spec.flavour == "otel" else port
-        argv = ["node", str(NODE_DIR / "server.js"), "--flavour", spec.flavour]
+        agent_port = free_port()
+        argv = ["node", "--require", str(AGENT_REGISTER)]
+        argv += [str(NODE_DIR / "server.js"), "--flavour", spec.flavour]
         argv += ["--port", str(port), "--metrics-port", str(metrics_port)]
         argv += ["--fault", spec.behaviour, "--metrics-style", spec.metrics_style]
         argv += ["--downstream", downstream_url, "--service-name", spec.job]
+        agent_env = {"TRIAGE_AGENT_TOKEN": LAB_AGENT_TOKEN, "TRIAGE_AGENT_PORT": str(agent_port)}
         env = _node_env(
             {
                 **database_env,
+                **agent_env,
                 "SERVICE_NAME": spec.job,
                 "APP_VERSION": version,
                 "OTEL_RESOURCE_ATTRIBUTES": f"service.version={version}",
@@ -183,7 +193,8 @@ async def running_service(
             await wait_until_ready(proc, f"{url}/api/health")
             await wait_until_ready(proc, f"http://127.0.0.1:{metrics_port}/metrics")
             target = f"127.0.0.1:{metrics_port}"
-            yield RunningService(spec, url, target, downstream_url, proc.process.pid)
+            pid = proc.process.pid
+            yield RunningService(spec, url, target, downstream_url, agent_port, pid)
 
 
 @contextlib.asynccontextmanager

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.models import Finding, MetricsDetected, Status, StepResult, TriageReport
+from bot.profiling.text import profile_lines
 from bot.triage.checks.recent_changes import changed_lines
 from bot.triage.service_source import PROMETHEUS_DOWN
 
@@ -31,6 +32,8 @@ def render_report(report: TriageReport) -> str:
         lines.append("  What changed:")
         lines += [f"    - {line}" for line in changed_lines(diagnosis.changes)]
     lines += secondary_lines(report)
+    if report.profile is not None:
+        lines += ["", *profile_lines(report.profile)]
     if report.metrics is not None:
         lines += ["", f"Metrics: {metrics_origin(report.metrics)}"]
     if report.backend_errors:

@@ -13,6 +13,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.alerts.http import add_alert_routes
 from bot.charts import stop_chart_worker
+from bot.deploys.http import add_deploy_routes
+from bot.deploys.log import DeployLog
 from bot.http.health import READINESS_KEY, STORE_KEY, Readiness, add_health_routes
 from bot.http.middleware import count_requests
 from bot.http.openapi import add_openapi_route
@@ -48,6 +50,13 @@ def create_app(wiring: Wiring) -> web.Application:
         source_tokens=settings.alert_source_tokens,
         sink=wiring.deps.incidents,
         grafana_secret=_secret(settings.GRAFANA_WEBHOOK_SECRET) or None,
+        body_timeout=settings.BOT_HTTP_BODY_TIMEOUT,
+    )
+    add_deploy_routes(
+        app,
+        token=settings.alert_tokens,
+        deploys=DeployLog(wiring.store),
+        catalog=wiring.deps.catalog,
         body_timeout=settings.BOT_HTTP_BODY_TIMEOUT,
     )
     add_openapi_route(app)

@@ -141,6 +141,16 @@ class Slo(_Strict):
     cost_ceiling_per_million: Positive | None = None
 
 
+class Kubernetes(_Strict):
+    """Where the service's own series carry their pod and namespace, and how soon after a
+    change a problem is blamed on it (rollback first)."""
+
+    namespace_label: Annotated[str, AfterValidator(label_name)] = "namespace"
+    pod_label: Annotated[str, AfterValidator(label_name)] = "pod"
+    change_window_minutes: Annotated[float, Field(gt=0, le=1440)] = 15
+    hpa: str | None = Field(default=None, min_length=1, max_length=253)  # default: service name
+
+
 class Service(_Strict):
     name: str = ""  # filled in from the catalog key
     selector: dict[str, str] = Field(min_length=1)
@@ -152,6 +162,7 @@ class Service(_Strict):
         default_factory=dict
     )
     database: DatabaseConfig | None = None
+    kubernetes: Kubernetes = Kubernetes()
     agent: AgentConfig | None = None
 
     @field_validator("selector")

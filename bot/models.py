@@ -28,6 +28,11 @@ Cause = Literal[
     "unbounded_concurrency",
     "slow_endpoint",
     "error_spike",
+    "cpu_throttled",
+    "cpu_starved",
+    "oom_killed",
+    "crash_looping",
+    "capacity_exhausted",
     "healthy",
     "insufficient_data",
 ]
@@ -54,12 +59,34 @@ class Evidence(Frozen):
     unit: str = ""
 
 
+class InstanceScope(Frozen):
+    """How many of a service's instances (pods, else scrape targets) show a finding."""
+
+    instances_total: int = Field(ge=0)
+    instances_affected: tuple[str, ...] = ()
+
+    @property
+    def everywhere(self) -> bool:
+        return len(self.instances_affected) >= self.instances_total
+
+
+class Change(Frozen):
+    """Something that changed around the service: a restart, a new version, a deploy."""
+
+    kind: Literal["restart", "version", "deploy", "replicaset", "image"]
+    at: float  # unix seconds
+    instance: str = ""
+    detail: str = ""
+
+
 class Finding(Frozen):
     code: str
     severity: Severity
     summary: str
     evidence: Evidence = Field(default_factory=Evidence)
     advice: str = ""
+    scope: InstanceScope | None = None
+    changes: tuple[Change, ...] = ()
 
 
 class StepResult(Frozen):
@@ -86,6 +113,8 @@ class Diagnosis(Frozen):
     advice: str = ""
     share: float | None = Field(default=None, ge=0.0, le=1.0)
     secondary: tuple[SecondaryCause, ...] = ()
+    scope: InstanceScope | None = None
+    changes: tuple[Change, ...] = ()
     # Named by a profile of the process (bot/profiling), when one was taken.
     culprits: tuple[Culprit, ...] = ()
 

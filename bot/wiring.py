@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from slack_bolt.async_app import AsyncApp
 
 from bot.config import BotConfig
+from bot.deploys.log import DeployLog
 from bot.digest.compose import DigestComposer
 from bot.digest.scheduler import DigestScheduler
 from bot.grading import Grading
@@ -75,6 +76,7 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
         prometheus,
         apm,
         database_urls=config.database_urls,
+        deploys=DeployLog(store),
         agent_tokens=config.agent_tokens,
         capture_store=store,
     )

@@ -46,10 +46,17 @@ def scrape_config(jobs: Mapping[str, Sequence[str]], interval: str = "1s") -> di
 
 
 def prometheus_config(
-    jobs: Mapping[str, str], alertmanager: str | None, scrape_interval: str = "1s"
+    jobs: Mapping[str, str],
+    alertmanager: str | None,
+    scrape_interval: str = "1s",
+    extra_scrape_configs: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Scrape config with one job per lab service; `jobs` maps job name to host:port."""
+    """Scrape config with one job per lab service; `jobs` maps job name to host:port.
+
+    `extra_scrape_configs` are added as they are (several targets of one job, with labels).
+    """
     config = scrape_config({job: [jobs[job]] for job in sorted(jobs)}, scrape_interval)
+    config["scrape_configs"] += [dict(extra) for extra in extra_scrape_configs]
     config["rule_files"] = ["rules.yml"]
     if alertmanager:
         targets = [{"targets": [alertmanager]}]
@@ -103,10 +110,12 @@ async def running_prometheus(
     *,
     alertmanager: str | None,
     rules: RuleSettings | None = None,
+    extra_scrape_configs: Sequence[Mapping[str, Any]] = (),
 ) -> AsyncIterator[str]:
     """Prometheus scraping `jobs` every second with the lab alert rules; yields its base URL."""
     await asyncio.to_thread(_write_private, workdir / "rules.yml", alert_rules(rules))
-    async with prometheus_process(workdir, prometheus_config(jobs, alertmanager)) as url:
+    config = prometheus_config(jobs, alertmanager, extra_scrape_configs=extra_scrape_configs)
+    async with prometheus_process(workdir, config) as url:
         yield url
 
 

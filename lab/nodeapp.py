@@ -99,6 +99,7 @@ class RunningService:
     metrics_target: str  # host:port Prometheus scrapes at /metrics
     downstream_url: str
     agent_port: int  # the agent inside the service (agent/), bearer LAB_AGENT_TOKEN
+    pid: int = 0  # the Node.js process, for putting it in a CPU or memory cgroup
 
 
 def _lock_digest() -> str:
@@ -153,11 +154,22 @@ async def running_downstream(log_dir: Path, name: str) -> AsyncIterator[str]:
 
 @contextlib.asynccontextmanager
 async def running_service(
-    spec: ServiceSpec, database_env: Mapping[str, str], log_dir: Path
+    spec: ServiceSpec,
+    database_env: Mapping[str, str],
+    log_dir: Path,
+    *,
+    instance: str | None = None,
+    version: str = "1.0.0",
+    port: int | None = None,
 ) -> AsyncIterator[RunningService]:
-    """The lab service for `spec` with a downstream of its own, ready and scrapeable."""
-    async with running_downstream(log_dir, spec.job) as downstream_url:
-        port = free_port()
+    """The lab service for `spec` with a downstream of its own, ready and scrapeable.
+
+    `instance` names one of several processes of the same service (its logs), `version` is
+    what it reports as its own version, `port` reuses a port (a restart in place).
+    """
+    name = instance or spec.job
+    async with running_downstream(log_dir, name) as downstream_url:
+        port = port or free_port()
         metrics_port = free_port() if spec.flavour == "otel" else port
         agent_port = free_port()
         argv = ["node", "--require", str(AGENT_REGISTER)]
@@ -166,14 +178,23 @@ async def running_service(
         argv += ["--fault", spec.behaviour, "--metrics-style", spec.metrics_style]
         argv += ["--downstream", downstream_url, "--service-name", spec.job]
         agent_env = {"TRIAGE_AGENT_TOKEN": LAB_AGENT_TOKEN, "TRIAGE_AGENT_PORT": str(agent_port)}
-        env = _node_env({**database_env, **agent_env, "SERVICE_NAME": spec.job})
-        log_path = log_dir / f"{spec.job}.log"
-        async with running_process(spec.job, argv, log_path=log_path, env=env) as proc:
+        env = _node_env(
+            {
+                **database_env,
+                **agent_env,
+                "SERVICE_NAME": spec.job,
+                "APP_VERSION": version,
+                "OTEL_RESOURCE_ATTRIBUTES": f"service.version={version}",
+            }
+        )
+        log_path = log_dir / f"{name}.log"
+        async with running_process(name, argv, log_path=log_path, env=env) as proc:
             url = f"http://127.0.0.1:{port}"
             await wait_until_ready(proc, f"{url}/api/health")
             await wait_until_ready(proc, f"http://127.0.0.1:{metrics_port}/metrics")
             target = f"127.0.0.1:{metrics_port}"
-            yield RunningService(spec, url, target, downstream_url, agent_port)
+            pid = proc.process.pid
+            yield RunningService(spec, url, target, downstream_url, agent_port, pid)
 
 
 @contextlib.asynccontextmanager

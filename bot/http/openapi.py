@@ -24,6 +24,7 @@ from pydantic.json_schema import models_json_schema
 
 from bot.alerts.sources import SOURCES
 from bot.alerts.sources.grafana import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from bot.deploys.model import DeployEvent, DeployStored
 from bot.http.schemas import AlertsAccepted, Alive, Problem, ReadinessAnswer
 
 Auth = Literal["webhookToken", "metricsToken", "slackSignature"]
@@ -107,6 +108,19 @@ HTTP_API: list[Operation] = [
             JSON: {"type": "object"},
         },
         auth="slackSignature",
+    ),
+    Operation(
+        "POST",
+        "/events/deploy",
+        "Record a deploy, listed under What changed and blamed if a problem began right after",
+        {
+            202: Reply("Stored (a repeat is stored once)", DeployStored),
+            **PROBLEMS,
+            404: _problem("The catalog has no such service; `error` suggests the closest"),
+            503: Reply("The store is down; retry later", Problem, headers=("Retry-After",)),
+        },
+        body=DeployEvent,
+        auth="webhookToken",
     ),
     Operation("GET", "/healthz", "The process is alive", {200: Reply("Alive", Alive)}),
     Operation(

@@ -119,11 +119,16 @@ def resolve_signals(
     selector: Mapping[str, str],
     overrides: Mapping[Signal, str] | None = None,
     window: str | float = "1m",
+    per_instance: tuple[str, ...] | None = None,
 ) -> ServiceSignals:
-    """Pick an expression per signal: override, then detected convention, then the others."""
+    """Pick an expression per signal: override, then detected convention, then the others.
+
+    `per_instance` (extra grouping labels, e.g. namespace and pod) keeps process readings
+    one series per instance instead of the worst one.
+    """
     ordered = conventions_in_order(names)
     detected = detect(names)
-    scope = Scope(matchers_from(selector), duration(window))
+    scope = Scope(matchers_from(selector), duration(window), per_instance)
     expressions: dict[Signal, str | None] = {}
     origins: dict[Signal, str] = {}
     for signal in Signal:

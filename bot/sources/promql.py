@@ -244,6 +244,23 @@ def binary(left: Expr | Selector, op: str, right: Expr | Selector | float) -> Ex
     return Expr(f"{_operand(_as_expr(left))} {op} {rhs}", compound=True)
 
 
+def matching(left: Expr | Selector, op: str, right: Expr | Selector, on: Sequence[str]) -> Expr:
+    """`left op on (labels) right`: a set operation (`and`, `unless`) or one-to-one arithmetic
+    matched on some labels only, e.g. a pod's series kept where the service has that pod."""
+    if op not in {"and", "unless", "*", "/"}:
+        raise PromQLError(f"{op!r} is not a matching operator this builder knows")
+    labels = ", ".join(label_name(name) for name in on)
+    left_text, right_text = _operand(_as_expr(left)), _operand(_as_expr(right))
+    return Expr(f"{left_text} {op} on ({labels}) {right_text}", compound=True)
+
+
+def copied_label(inner: Expr, target: str, source: str) -> Expr:
+    """`inner` with label `source` also written as `target` (no-op when they are the same)."""
+    if target == source:
+        return inner
+    return label_replace(inner, target, "$1", label_name(source), "(.*)")
+
+
 def _operand(expr: Expr) -> str:
     return f"({expr})" if expr.compound else expr.text
 

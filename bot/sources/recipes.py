@@ -29,10 +29,23 @@ INSTANCE = ("job", "instance")
 
 @dataclass(frozen=True)
 class Scope:
-    """Where and over what window a recipe is evaluated."""
+    """Where and over what window a recipe is evaluated.
+
+    `per_instance` keeps process-level readings one series per instance, grouped by these
+    labels (the triage wants to say which pods show a problem); None keeps the worst one.
+    """
 
     matchers: tuple[Matcher, ...]
     window: str
+    per_instance: tuple[str, ...] | None = None
+
+
+def _worst(per_instance: Expr, scope: Scope) -> Expr:
+    return per_instance if scope.per_instance is not None else max_by(per_instance)
+
+
+def _instance_labels(scope: Scope) -> tuple[str, ...]:
+    return (*INSTANCE, *(scope.per_instance or ()))
 
 
 class Recipe(Protocol):
@@ -77,7 +90,7 @@ class InstanceGauge:
 
     def build(self, scope: Scope) -> Expr:
         series = _either([s.expr() for s in _selectors(self.metric, scope, self.where)])
-        return max_by(sum_by(series, INSTANCE))
+        return _worst(sum_by(series, _instance_labels(scope)), scope)
 
 
 @dataclass(frozen=True)
@@ -112,8 +125,8 @@ class InstanceRate:
         return replace(self, metric=prefix + self.metric)
 
     def build(self, scope: Scope) -> Expr:
-        per_instance = sum_by(rate(Selector(self.metric, scope.matchers), scope.window), INSTANCE)
-        return max_by(per_instance)
+        counter = rate(Selector(self.metric, scope.matchers), scope.window)
+        return _worst(sum_by(counter, _instance_labels(scope)), scope)
 
 
 @dataclass(frozen=True)

@@ -35,3 +35,18 @@ class Signal(StrEnum):
     DOWNSTREAM_P99 = "downstream_p99"  # seconds, one series per downstream
     DOWNSTREAM_RATE = "downstream_rate"  # calls per second, one series per downstream
     DOWNSTREAM_ERROR_RATIO = "downstream_error_ratio"  # 0..1, one series per downstream
+    # Kubernetes, per pod of the service (cAdvisor and kube-state-metrics; see
+    # bot/sources/kubernetes.py). Empty where those series do not exist.
+    CPU_THROTTLED_RATIO = "cpu_throttled_ratio"  # share of CFS periods throttled, 0..1
+    CPU_LIMIT_CORES = "cpu_limit_cores"  # the container's CPU quota in cores
+    CONTAINER_CPU_CORES = "container_cpu_cores"  # CPU the container used, cores
+    MEMORY_WORKING_SET = "memory_working_set"  # bytes
+    MEMORY_LIMIT = "memory_limit"  # bytes (0: no limit)
+    POD_RESTARTS = "pod_restarts"  # container restarts so far (a counter)
+    POD_OOM_KILLED = "pod_oom_killed"  # 1 while the last termination was an OOM kill
+    POD_CRASH_LOOP = "pod_crash_loop"  # 1 while a container waits in CrashLoopBackOff
+    POD_READY = "pod_ready"  # 1 while the pod is ready
+    HPA_CURRENT_REPLICAS = "hpa_current_replicas"  # one series per HPA
+    HPA_MAX_REPLICAS = "hpa_max_replicas"  # one series per HPA
+    REPLICASET_CREATED = "replicaset_created"  # unix time, one series per ReplicaSet
+    POD_IMAGE = "pod_image"  # 1 per (pod, image)

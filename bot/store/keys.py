@@ -170,6 +170,11 @@ def health_mark(service: str) -> str:
 HOME_VIEWERS = "home-viewers"
 
 
+def deploys(service: str) -> str:
+    """The deploy events CI sent for one service (members of a recent set)."""
+    return f"deploys:{service}"
+
+
 def rate_limit(command: str, user_id: str) -> str:
     return f"{command}:{user_id}"
 

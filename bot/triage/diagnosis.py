@@ -20,6 +20,7 @@ from bot.triage.impact import (
     share_of,
     slow_dependency_off_path,
 )
+from bot.triage.k8s_rules import CPU_RULES, RESTART_RULES
 from bot.triage.ranking import Candidate, rank
 from bot.triage.verdict import Rule, Verdict
 
@@ -278,10 +279,12 @@ def fallback(facts: Facts) -> Verdict:
 
 
 RULES: tuple[Rule, ...] = (
+    *RESTART_RULES,  # a container killed or crashing explains what it measured before
     unbounded_concurrency,
     heap_leak,
     native_memory_growth,
     gc_pressure,
+    *CPU_RULES,  # throttled, starved or out of capacity: lag that is not the code's doing
     event_loop_blocked,
     cpu_saturated,
     *DATABASE_EVIDENCE_RULES,  # leaks, locks, missing indexes and N+1 explain the pool and latency

@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 
 import structlog
 
-from bot.models import Finding, MetricsDetected, Status, StepResult, TriageReport
+from bot.models import Change, Finding, MetricsDetected, Status, StepResult, TriageReport
 from bot.sources.apm.base import ApmBackend, ApmTarget, ApmUnavailable
 from bot.sources.signals import Signal
+from bot.triage.change_onset import Evaluated, with_changes
 from bot.triage.checks.base import (
     ApmView,
     CheckContext,
@@ -33,7 +34,9 @@ from bot.triage.checks.base import (
 )
 from bot.triage.database_once import DatabaseOnce, DatabaseSource
 from bot.triage.diagnosis import diagnose
+from bot.triage.instances import scoped
 from bot.triage.playbook import CheckSpec, Playbook, StepSpec
+from bot.triage.scope import with_scope
 from bot.triage.source import Failure, Fetched, SignalSource
 from bot.triage.window import Window
 
@@ -56,12 +59,16 @@ class TriageRequest:
     apm_target: ApmTarget | None = None
     database: DatabaseSource | None = None
     metrics: MetricsDetected | None = None
+    pod_label: str = "pod"
+    deploys: tuple[Change, ...] = ()  # deploy events sent to the bot for this service
+    change_window_s: float = 15 * 60  # a problem starting this soon after a change is blamed on it
 
 
 @dataclass
 class _StepRun:
     result: StepResult
     fetched: Fetched
+    evaluated: Evaluated
 
 
 async def run_triage(
@@ -93,6 +100,9 @@ async def run_triage(
         selector=request.source.selector,
         backend_errors=unreachable,
     )
+    diagnosis = with_scope(diagnosis, steps)
+    evaluated = [run.evaluated for run in runs]
+    diagnosis = with_changes(diagnosis, steps, evaluated, request.change_window_s)
     return TriageReport(
         service=request.service,
         window=request.window.text,
@@ -186,11 +196,14 @@ async def _run_group(
         targets=request.targets,
         apm=apm_view,
         database=database_view,
+        pod_label=request.pod_label,
+        deploys=request.deploys,
     )
     runs = []
     for step in steps:
         await asyncio.sleep(0)  # let other work run between steps' evaluations
-        run = _StepRun(_evaluate_step(step, context), fetched)
+        evaluated = Evaluated(step.id, step.checks, context)
+        run = _StepRun(_evaluate_step(step, context), fetched, evaluated)
         if on_step is not None:
             await _notify(on_step, run.result)
         runs.append(run)
@@ -242,6 +255,7 @@ def _evaluate(spec: CheckSpec, context: CheckContext) -> _Outcome:
         log.exception("triage_check_crashed", kind=kind)
         reason = f"failed with {type(error).__name__}"
         return _Outcome("unknown", (_note("check_failed", kind, reason),))
+    found = tuple(scoped(spec, context, found))
     worst: Status = "ok"
     for one in found:
         if one.severity == "crit" or (one.severity == "warn" and worst == "ok"):

@@ -202,10 +202,22 @@ SHARES: dict[Cause, ShareFn] = {
     "slow_downstream": _slow_dependency_share,
     "downstream_errors": _failing_dependency_share,
     "error_spike": _own_errors_share,
+    "cpu_throttled": _loop_share,  # the limit's waits are the lag requests meet
+    "cpu_starved": _loop_share,
 }
 
 _TIMINGS: frozenset[Cause] = frozenset(
     {"slow_queries", "slow_downstream", "db_pool_saturated", "slow_endpoint"}
+)
+_OOM_CONSEQUENCES: frozenset[Cause] = frozenset(
+    {
+        "heap_leak",
+        "native_memory_growth",
+        "gc_pressure",
+        "event_loop_blocked",
+        "cpu_saturated",
+        "error_spike",
+    }
 )
 INFLATES: Mapping[Cause, frozenset[Cause]] = {
     "unbounded_concurrency": _TIMINGS
@@ -232,6 +244,14 @@ INFLATES: Mapping[Cause, frozenset[Cause]] = {
     "slow_queries": frozenset({"slow_endpoint"}),
     "downstream_errors": frozenset({"error_spike", "slow_endpoint"}),
     "slow_downstream": frozenset({"slow_endpoint"}),
+    # Kubernetes: a killed or crashing container explains what it measured before dying; a
+    # CPU limit, a starved pod or a full service explain the lag they cause.
+    "oom_killed": _TIMINGS | _OOM_CONSEQUENCES,
+    "crash_looping": _TIMINGS | {"error_spike"},
+    "capacity_exhausted": _TIMINGS
+    | {"cpu_throttled", "cpu_starved", "event_loop_blocked", "cpu_saturated", "error_spike"},
+    "cpu_throttled": _TIMINGS | {"event_loop_blocked", "cpu_saturated"},
+    "cpu_starved": _TIMINGS | {"event_loop_blocked"},
 }
 """Causes whose effects make other rules fire: a blocked loop inflates every timing taken in
 the process, a leak makes GC work. A consequence is folded into its cause unless it explains

@@ -9,7 +9,8 @@ A recording is JSON::
      "failures": {"db_op_p99": "timeout after 10s"}}
 
 Timestamps are seconds relative to the end of the window (so `-600` is ten minutes before
-it); they are shifted onto whatever window the triage asks for.
+it); they are shifted onto whatever window the triage asks for. A series whose values are
+timestamps too (a process start time) says `"values_relative_to_end": true`.
 """
 
 from __future__ import annotations
@@ -67,5 +68,6 @@ class RecordedSignalSource:
 
 
 def _shifted(recorded: dict[str, Any], end: float) -> RangeSeries:
-    points = [(end + float(t), float(v)) for t, v in recorded.get("points", [])]
+    base = end if recorded.get("values_relative_to_end") else 0.0
+    points = [(end + float(t), base + float(v)) for t, v in recorded.get("points", [])]
     return RangeSeries(labels=dict(recorded.get("labels", {})), points=points)

@@ -17,10 +17,13 @@ from collections.abc import Collection, Mapping
 from types import TracebackType
 
 import aiohttp
+import structlog
 from pydantic import SecretStr
 
 from bot.catalog import Catalog, DatadogApm, NewRelicApm, Service
+from bot.deploys.log import DeployLog
 from bot.models import (
+    Change,
     DownstreamStat,
     EndpointStat,
     MetricsDetected,
@@ -38,6 +41,7 @@ from bot.sources.conventions import UNKNOWN, ConventionDetector, detect
 from bot.sources.postgres import DatabaseEvidence, ServiceEvidence
 from bot.sources.postgres.collect import Metrics
 from bot.sources.prometheus import PrometheusClient
+from bot.store.base import StoreUnavailable
 from bot.store.memory import MemoryStore
 from bot.triage.checks.base import Targets
 from bot.triage.engine import ProgressCallback, TriageRequest, run_triage
@@ -46,6 +50,7 @@ from bot.triage.service_source import PROMETHEUS_DOWN, wire_service
 from bot.triage.window import parse_window
 
 PER_TRIAGE_QUERY_CAP = 4
+log = structlog.get_logger(__name__)
 DATABASE_STEP = "database"
 
 
@@ -66,6 +71,7 @@ class ServiceTriageRunner:
         *,
         detector: ConventionDetector | None = None,
         database_urls: Mapping[str, SecretStr] | None = None,
+        deploys: DeployLog | None = None,
         agent_tokens: Mapping[str, SecretStr] | None = None,
         capture_store: CaptureStore | None = None,
     ) -> None:
@@ -77,6 +83,7 @@ class ServiceTriageRunner:
         self._session: aiohttp.ClientSession | None = None
         self._database_urls = dict(database_urls or {})
         self._evidence: dict[str, ServiceEvidence] = {}
+        self._deploys = deploys
         # One process alone (the CLI) may keep the capture limits in memory; replicas share a store.
         capture = ProfileCapture(capture_store or MemoryStore(), self._http, agent_tokens or {})
         self._profiles = TriageProfiles(capture)
@@ -121,6 +128,9 @@ class ServiceTriageRunner:
             apm_target=apm_target_of(service),
             database=self._database(service, Metrics(querier, parsed.end)),
             metrics=detected_metrics(wired.metric_names),
+            pod_label=service.kubernetes.pod_label,
+            change_window_s=service.kubernetes.change_window_minutes * 60,
+            deploys=await self._deploys_between(service.name, parsed.start, parsed.end),
         )
         report = await run_triage(request, on_step=on_step)
         if not profile or steps is not None:
@@ -147,6 +157,16 @@ class ServiceTriageRunner:
         names = (await wire_service(querier, service, self._detector)).metric_names
         signal = ON_DEMAND_SIGNAL[kind]
         return await self._profiles.take(service, kind, signal, querier, names, at=time.time())
+
+    async def _deploys_between(self, service: str, start: float, end: float) -> tuple[Change, ...]:
+        """Deploy events for the window; a store that cannot answer costs only this list."""
+        if self._deploys is None:
+            return ()
+        try:
+            return await self._deploys.between(service, start, end)
+        except (StoreUnavailable, TimeoutError) as error:
+            log.warning("triage_deploys_unreadable", service=service, reason=type(error).__name__)
+            return ()
 
     def _playbook(self, steps: Collection[str] | None) -> Playbook:
         if steps is None:

@@ -115,6 +115,11 @@ def series_name(labels: dict[str, str], preferred: Sequence[str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(visible.items())) or "all"
 
 
+def instance_name(labels: dict[str, str], pod_label: str) -> str | None:
+    """The pod's name where a series carries one, else its `instance` label."""
+    return labels.get(pod_label) or labels.get("instance") or None
+
+
 def floors(points: Points, buckets: int = 10) -> list[tuple[float, float]]:
     """The lowest value in each of `buckets` slices, at the slice's middle timestamp."""
     clean = finite(points)

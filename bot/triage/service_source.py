@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from bot.catalog import Service
 from bot.sources.base import MetricsQuerier, MetricsUnavailable
 from bot.sources.conventions import ConventionDetector, resolve_signals
+from bot.sources.kubernetes import kubernetes_expressions, pod_scope
 from bot.sources.promql import Selector, matchers_from
 from bot.sources.signals import Signal
 from bot.triage.prom_source import PrometheusSignalSource
@@ -65,11 +66,33 @@ def expressions_for(
 
     def expressions(window: str) -> Mapping[Signal, str | None]:
         if window not in by_window:
-            resolved = resolve_signals(names, service.selector, service.metrics, window)
-            by_window[window] = resolved.expressions
+            resolved = resolve_signals(
+                names, service.selector, service.metrics, window, instance_labels(service)
+            )
+            by_window[window] = {**resolved.expressions, **_kubernetes(service, window)}
         return by_window[window]
 
     return expressions
+
+
+def _kubernetes(service: Service, window: str) -> Mapping[Signal, str]:
+    """Kubernetes signals for the service, unless the catalog overrides them."""
+    kubernetes = service.kubernetes
+    scope = pod_scope(
+        matchers_from(service.selector),
+        window,
+        kubernetes.namespace_label,
+        kubernetes.pod_label,
+        kubernetes.hpa or service.name,
+    )
+    found = kubernetes_expressions(scope)
+    return {signal: expr for signal, expr in found.items() if signal not in service.metrics}
+
+
+def instance_labels(service: Service) -> tuple[str, ...]:
+    """The labels, beyond job and instance, that tell the service's instances apart."""
+    kubernetes = service.kubernetes
+    return (kubernetes.namespace_label, kubernetes.pod_label)
 
 
 class UnreachableSource:

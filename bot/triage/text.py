@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from bot.models import Finding, MetricsDetected, Status, StepResult, TriageReport
 from bot.profiling.text import profile_lines
+from bot.triage.checks.recent_changes import changed_lines
 from bot.triage.service_source import PROMETHEUS_DOWN
 
 MARKS: dict[Status, str] = {"ok": "✔", "warn": "⚠", "crit": "✖", "unknown": "?"}
@@ -27,6 +28,9 @@ def render_report(report: TriageReport) -> str:
     ]
     if diagnosis.advice:
         lines.append(f"  What to do: {diagnosis.advice}")
+    if diagnosis.changes:
+        lines.append("  What changed:")
+        lines += [f"    - {line}" for line in changed_lines(diagnosis.changes)]
     lines += secondary_lines(report)
     if report.profile is not None:
         lines += ["", *profile_lines(report.profile)]

@@ -11,6 +11,8 @@ MIN_WINDOW_SECONDS = 60
 MAX_WINDOW_SECONDS = 30 * 86_400
 TARGET_POINTS = 100
 MIN_STEP_SECONDS = 15
+SHORT_WINDOW_SECONDS = 300
+SHORT_WINDOW_POINTS = 60
 _WINDOW_TEXT = re.compile(r"(\d+)(s|m|h|d|w)\Z")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
 
@@ -33,6 +35,11 @@ class Window:
 
     @property
     def step(self) -> float:
+        """Query resolution. Short windows (a fault that just began) are read at one point
+        every `seconds / 60` so a trend shows within seconds of the first scrape; longer
+        ones at `TARGET_POINTS` points, never finer than `MIN_STEP_SECONDS`."""
+        if self.seconds <= SHORT_WINDOW_SECONDS:
+            return float(max(1, math.ceil(self.seconds / SHORT_WINDOW_POINTS)))
         return float(max(MIN_STEP_SECONDS, math.ceil(self.seconds / TARGET_POINTS)))
 
     @property

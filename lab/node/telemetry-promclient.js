@@ -16,6 +16,10 @@ function createPromClientTelemetry({ serviceName, metricsStyle }) {
     register: registry, eventLoopMonitoringPrecision: 10, prefix: prefixed ? 'shop_' : '',
   });
   const routeLabel = prefixed ? 'path' : 'route';
+  new client.Gauge({
+    name: 'app_info', help: 'The running version of the service.', labelNames: ['version'],
+    registers: [registry],
+  }).set({ version: process.env.APP_VERSION || '1.0.0' }, 1);
 
   const serverDuration = new client.Histogram({
     name: 'http_request_duration_seconds',

@@ -59,8 +59,17 @@ def test_rates_of_a_series_younger_than_its_range_are_scaled_up_never_over() -> 
     from bot.triage.checks.base import settled
     from bot.triage.window import parse_window
 
-    window = parse_window("2m", end=1_000.0)  # step 15 s, rate range 1m
+    window = parse_window("10m", end=1_000.0)  # step 15 s, rate range 1m
     young = [(955.0, 0.25), (970.0, 0.5), (985.0, 0.75), (1_000.0, 1.0)]
     assert [round(v, 2) for _, v in settled(young, window)] == [1.0, 1.0, 1.0, 1.0]
-    old = [(880.0, 0.5), (1_000.0, 0.5)]
+    old = [(410.0, 0.5), (1_000.0, 0.5)]
     assert settled(old, window) == old
+
+
+def test_short_windows_are_read_finely_enough_to_see_a_trend_in_seconds() -> None:
+    from bot.triage.window import parse_window
+
+    assert parse_window("2m", end=0).step == 2
+    assert parse_window("5m", end=0).step == 5
+    assert parse_window("10m", end=0).step == 15  # unchanged beyond five minutes
+    assert parse_window("1d", end=0).step == 864

@@ -130,12 +130,13 @@ async def test_json_output_is_one_object_with_the_public_shape(catalog: Path) ->
         "database",
         "downstreams",
         "memory",
+        "changes",
     ]
     for step in report["steps"]:
         assert step["status"] in {"ok", "warn", "crit", "unknown"}
         for finding in step["findings"]:
             assert {"code", "severity", "summary", "evidence", "advice"} <= set(finding)
-    assert {"cause", "confidence", "summary"} <= set(report["diagnosis"])
+    assert {"cause", "confidence", "summary", "scope", "changes"} <= set(report["diagnosis"])
     lag = next(f for s in report["steps"] for f in s["findings"] if f["code"] == "eventloop_lag")
     assert lag["evidence"]["observed"]["p99_ms"] == pytest.approx(19.8, abs=0.1)
     assert text.startswith("orders-api")

@@ -11,7 +11,7 @@ from bot.triage.source import Failure, Fetched
 from bot.triage.window import Window, parse_window
 from tests.triage.helpers import END, nodejs_playbook, recording
 
-CHECKLIST = ["apm", "event_loop", "database", "downstreams", "memory"]
+CHECKLIST = ["apm", "event_loop", "database", "downstreams", "memory", "changes"]
 
 
 class SlowSource:
@@ -105,7 +105,7 @@ async def test_a_failing_progress_callback_does_not_stop_the_triage() -> None:
         raise RuntimeError("slack is down")
 
     report = await run_triage(request_for(SlowSource("healthy")), on_step=broken)
-    assert len(report.steps) == 5
+    assert len(report.steps) == len(CHECKLIST)
 
 
 async def test_unknown_step_lowers_confidence() -> None:
@@ -129,7 +129,7 @@ def test_packing_balances_steps_over_the_cap() -> None:
     assert len(groups) == 4
     assert sorted(s.id for group in groups for s in group) == sorted(CHECKLIST)
     assert len(pack_steps(steps, 1)) == 1
-    assert len(pack_steps(steps, 10)) == 5
+    assert len(pack_steps(steps, 10)) == len(CHECKLIST)
 
 
 def test_evidence_series_are_cut_to_sixty_points() -> None:

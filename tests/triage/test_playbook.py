@@ -31,6 +31,7 @@ def test_shipped_playbook_walks_the_checklist_in_order() -> None:
         "database",
         "downstreams",
         "memory",
+        "changes",
     ]
     lag = playbook.steps[1].checks[0]
     assert lag.kind.kind == "eventloop_lag"

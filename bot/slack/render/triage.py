@@ -18,6 +18,7 @@ from bot.models import (
 )
 from bot.slack.render.blocks import Message, asked_by, context, fit_blocks, message, section
 from bot.slack.render.text import code, escape
+from bot.triage.checks.recent_changes import changed_lines
 
 STEP_MARK: dict[Status | None, str] = {
     "ok": ":white_check_mark:",
@@ -92,6 +93,9 @@ def _diagnosis_blocks(diagnosis: Diagnosis) -> list[Block]:
         blocks.append(section(_secondary_text(diagnosis.secondary)))
     if diagnosis.advice:
         blocks.append(section(f"*What to do next*\n{escape(diagnosis.advice)}"))
+    if diagnosis.changes:
+        lines = [f"• {escape(line)}" for line in changed_lines(diagnosis.changes)]
+        blocks.append(section("*What changed*\n" + "\n".join(lines)))
     blocks.append(DividerBlock())
     return blocks
 

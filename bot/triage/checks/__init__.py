@@ -10,6 +10,7 @@ from typing import Any
 from bot.triage.checks.active_handles import ActiveHandles
 from bot.triage.checks.base import CheckKind
 from bot.triage.checks.cpu_saturation import CpuSaturation
+from bot.triage.checks.cpu_starvation import CpuStarvation
 from bot.triage.checks.db_calls import DbCallsPerRequest
 from bot.triage.checks.db_latency import DbLatency
 from bot.triage.checks.db_pool import DbPool
@@ -19,6 +20,9 @@ from bot.triage.checks.downstream_latency import DownstreamLatency
 from bot.triage.checks.eventloop_lag import EventLoopLag
 from bot.triage.checks.gc_time import GcTime
 from bot.triage.checks.heap_growth import HeapGrowth
+from bot.triage.checks.k8s_capacity import Capacity
+from bot.triage.checks.k8s_cpu_throttling import CpuThrottling
+from bot.triage.checks.k8s_restarts import PodRestarts
 from bot.triage.checks.native_memory import NativeMemory
 from bot.triage.checks.outbound_fanout import OutboundFanout
 from bot.triage.checks.pg_locks import PgLocks
@@ -26,6 +30,7 @@ from bot.triage.checks.pg_plans import PgPlans
 from bot.triage.checks.pg_sessions import PgSessions
 from bot.triage.checks.pg_statements import PgStatements
 from bot.triage.checks.promql_threshold import PromqlThreshold
+from bot.triage.checks.recent_changes import RecentChanges
 from bot.triage.checks.slo_errors import SloErrors
 from bot.triage.checks.slo_latency import SloLatency
 from bot.triage.checks.slowest_downstream import SlowestDownstream
@@ -54,6 +59,11 @@ _KINDS: tuple[CheckKind[Any], ...] = (
     GcTime(),
     ActiveHandles(),
     PromqlThreshold(),
+    RecentChanges(),
+    CpuThrottling(),
+    PodRestarts(),
+    Capacity(),
+    CpuStarvation(),
 )
 
 REGISTRY: dict[str, CheckKind[Any]] = {kind.kind: kind for kind in _KINDS}

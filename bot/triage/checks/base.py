@@ -29,7 +29,15 @@ from typing import ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.models import DownstreamStat, EndpointStat, Evidence, Finding, SeriesPoint, Severity
+from bot.models import (
+    Change,
+    DownstreamStat,
+    EndpointStat,
+    Evidence,
+    Finding,
+    SeriesPoint,
+    Severity,
+)
 from bot.sources.base import RangeSeries
 from bot.sources.postgres.model import DatabaseEvidence
 from bot.sources.signals import Signal
@@ -83,6 +91,8 @@ class CheckContext:
     targets: Targets = field(default_factory=Targets)
     apm: ApmView | None = None
     database: DatabaseEvidence | None = None  # None: the catalog names no database
+    pod_label: str = "pod"  # the label naming an instance's pod, where series carry one
+    deploys: tuple[Change, ...] = ()  # deploy events sent to the bot for this service
     _combined: dict[str, stats.Points] = field(default_factory=dict, repr=False, compare=False)
 
     def series(self, signal: Signal | str) -> list[RangeSeries]:

@@ -1,0 +1,186 @@
+"""The lab run as pods: a fault in one of three (both flavours), a real CPU limit, and a
+deploy that brings a fault. The bot is asked about `shop` only; the lab keeps the mapping of
+pods to faults to itself. Each test polls the triage until it answers or the time is up and
+prints how long the diagnosis took."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from collections.abc import Callable
+
+import pytest
+
+from bot.catalog import Catalog, parse_catalog
+from bot.models import InstanceScope, TriageReport
+from bot.sources.prometheus import PrometheusClient
+from bot.triage.runner import ServiceTriageRunner
+from lab.cgroup_cpu import cgroup_problem
+from lab.cgroup_memory import memory_cgroup_problem
+from lab.cluster import JOB, LabCluster, PodSpec
+from lab.packages import missing_packages
+from tests.lab.cluster_table import record
+from tests.triage.helpers import nodejs_playbook
+from tests.waiting import eventually
+
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.timeout(240),
+    pytest.mark.skipif(shutil.which("node") is None, reason="Node.js not installed"),
+    pytest.mark.skipif(bool(missing_packages()), reason="Prometheus/Alertmanager not installed"),
+]
+CATALOG: Catalog = parse_catalog(f"services:\n  shop:\n    selector: {{job: {JOB}}}\n")
+WINDOW = "2m"
+DEADLINE_S = 120.0
+POLL_S = 3.0
+OOM_LIMIT_MIB = 160
+CRASHES = 3
+HEALTHY_SCRAPES_BEFORE_DEPLOY = 20
+
+
+async def triage(cluster: LabCluster) -> TriageReport:
+    async with PrometheusClient(cluster.prometheus_url) as client:
+        return await ServiceTriageRunner(CATALOG, nodejs_playbook(), client).run("shop", WINDOW)
+
+
+async def diagnosed(
+    cluster: LabCluster, judge: Callable[[TriageReport], bool], started: float
+) -> tuple[TriageReport, float]:
+    """Triage every few seconds until `judge` accepts the report; the wait names the last."""
+    answers: list[TriageReport] = []
+
+    async def accepted() -> bool:
+        answers.append(await triage(cluster))
+        return judge(answers[-1])
+
+    try:
+        await eventually(accepted, DEADLINE_S, every=POLL_S, what="the expected diagnosis")
+    except AssertionError as error:
+        last = answers[-1].diagnosis if answers else "no answer"
+        raise AssertionError(f"{error}; the last answer: {last}") from None
+    return answers[-1], time.monotonic() - started
+
+
+@pytest.mark.parametrize("flavour", ["promclient", "otel"])
+async def test_a_fault_in_one_pod_of_three_is_named_with_its_pod(flavour: str) -> None:
+    pods = [PodSpec("shop-0"), PodSpec("shop-1", fault="event_loop_blocked"), PodSpec("shop-2")]
+    async with LabCluster(flavour, pods) as cluster:  # type: ignore[arg-type]
+        started = time.monotonic()
+        report, took = await diagnosed(
+            cluster,
+            lambda r: (
+                r.diagnosis.cause == "event_loop_blocked"
+                and r.diagnosis.scope
+                == InstanceScope(instances_total=3, instances_affected=("shop-1",))
+            ),
+            started,
+        )
+    assert report.diagnosis.scope is not None
+    assert report.diagnosis.scope.instances_total == 3
+    assert "Only 1 of 3 instances show it: shop-1." in report.diagnosis.summary
+    record(f"event_loop_blocked in 1 of 3 pods ({flavour})", report, took)
+
+
+async def test_a_pod_throttled_by_a_real_cpu_quota_is_called_throttled() -> None:
+    problem = cgroup_problem()
+    if problem:
+        pytest.skip(f"no CPU cgroup for the lab: {problem}")
+    pods = [
+        PodSpec("shop-0", cpu_quota_cores=1.0),
+        PodSpec("shop-1", fault="cpu_saturated", cpu_quota_cores=0.2),
+        PodSpec("shop-2", cpu_quota_cores=1.0),
+    ]
+    async with LabCluster("promclient", pods) as cluster:
+        started = time.monotonic()
+        report, took = await diagnosed(
+            cluster,
+            lambda r: (
+                r.diagnosis.cause == "cpu_throttled"
+                and r.diagnosis.scope
+                == InstanceScope(instances_total=3, instances_affected=("shop-1",))
+            ),
+            started,
+        )
+    assert "Raise the CPU limit" in report.diagnosis.advice
+    throttled = next(f for s in report.steps for f in s.findings if f.code == "cpu_throttled")
+    assert throttled.evidence.observed["limit_cores"] == pytest.approx(0.2, abs=0.01)
+    record("cpu_saturated under a 0.2-core CPU quota, 1 of 3 pods", report, took)
+
+
+async def test_a_deploy_that_brings_a_fault_is_named_with_its_version_and_time() -> None:
+    pods = [PodSpec(f"shop-{i}") for i in range(3)]
+    async with LabCluster("promclient", pods, hpa=(3, 6)) as cluster:
+        healthy_readings = f"count_over_time(nodejs_eventloop_lag_p99_seconds{{job='{JOB}'}}[1m])"
+        await cluster.prometheus.wait_for(  # clean readings of every pod before the change
+            f"count({healthy_readings} >= {HEALTHY_SCRAPES_BEFORE_DEPLOY}) == 3", timeout_s=90
+        )
+        deployed_at = time.time()
+        await asyncio.gather(
+            *(
+                cluster.restart(pod.name, fault="event_loop_blocked", version="2.0.0")
+                for pod in pods
+            )
+        )
+        started = time.monotonic()
+        report, took = await diagnosed(
+            cluster,
+            lambda r: (
+                r.diagnosis.cause == "event_loop_blocked" and "Roll back" in r.diagnosis.advice
+            ),
+            started,
+        )
+    diagnosis = report.diagnosis
+    versions = [c for c in diagnosis.changes if c.kind == "version"]
+    assert versions
+    assert versions[0].detail == "build 1.0.0 -> 2.0.0"
+    assert abs(versions[0].at - deployed_at) < 20
+    assert "It began within 15 min after a change" in diagnosis.summary
+    assert {c.kind for c in diagnosis.changes} >= {"restart", "version", "image", "replicaset"}
+    record("deploy of 2.0.0 carrying event_loop_blocked, all 3 pods", report, took)
+
+
+async def test_a_pod_killed_at_its_memory_limit_is_called_oom_killed() -> None:
+    problem = memory_cgroup_problem()
+    if problem:
+        pytest.skip(f"no memory cgroup for the lab: {problem}")
+    pods = [
+        PodSpec("shop-0"),
+        PodSpec("shop-1", fault="heap_leak", memory_limit_mib=OOM_LIMIT_MIB),
+        PodSpec("shop-2"),
+    ]
+    async with LabCluster("promclient", pods) as cluster:
+        started = time.monotonic()
+        report, took = await diagnosed(
+            cluster,
+            lambda r: (
+                r.diagnosis.cause == "oom_killed"
+                and r.diagnosis.scope
+                == InstanceScope(instances_total=3, instances_affected=("shop-1",))
+            ),
+            started,
+        )
+        killed = cluster.state.pods["shop-1"]
+        assert killed.last_terminated_reason == "OOMKilled"
+    assert f"of a {OOM_LIMIT_MIB} MiB limit" in report.diagnosis.summary
+    record(f"heap_leak under a {OOM_LIMIT_MIB} MiB memory limit, 1 of 3 pods", report, took)
+
+
+async def test_a_pod_that_keeps_crashing_is_called_crash_looping() -> None:
+    pods = [PodSpec("shop-0"), PodSpec("shop-1"), PodSpec("shop-2")]
+    async with LabCluster("promclient", pods) as cluster:
+        await cluster.prometheus.wait_for(f'count(up{{job="{JOB}"}} == 1) == 3')
+        started = time.monotonic()
+        for _ in range(CRASHES):
+            await cluster.crash("shop-2")
+        report, took = await diagnosed(
+            cluster,
+            lambda r: (
+                r.diagnosis.cause == "crash_looping"
+                and r.diagnosis.scope is not None
+                and r.diagnosis.scope.instances_affected == ("shop-2",)
+            ),
+            started,
+        )
+    assert f"{CRASHES} container restart(s)" in report.diagnosis.summary
+    record(f"shop-2 killed {CRASHES} times, 1 of 3 pods", report, took)

@@ -1,0 +1,113 @@
+"""Causes Kubernetes signals tell apart: a CPU limit, a starved pod, OOM kills, crash loops
+and a service out of capacity, each against the cause it would otherwise be mistaken for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.models import TriageReport
+from bot.triage.engine import TriageRequest, run_triage
+from bot.triage.recorded import RecordedSignalSource
+from bot.triage.window import parse_window
+from tests.triage.helpers import END, finding_codes, nodejs_playbook, recording, triage_recording
+
+
+async def triage_data(data: dict[str, Any]) -> TriageReport:
+    return await run_triage(
+        TriageRequest(
+            service="shop",
+            window=parse_window("10m", end=END),
+            playbook=nodejs_playbook(),
+            source=RecordedSignalSource.from_dict(data),
+        )
+    )
+
+
+async def test_healthy_pods_raise_no_kubernetes_finding() -> None:
+    report = await triage_recording("healthy_on_kubernetes")
+    assert report.diagnosis.cause == "healthy"
+    assert finding_codes(report, "warn", "crit") == set()
+    assert {"cpu_throttled", "pod_restarts", "capacity"} <= finding_codes(report, "info")
+
+
+async def test_throttled_lag_is_blamed_on_the_limit_not_on_sync_code() -> None:
+    report = await triage_recording("cpu_throttled")
+    diagnosis = report.diagnosis
+    assert diagnosis.cause == "cpu_throttled"
+    assert "waiting for CPU, not code holding the thread" in diagnosis.summary
+    assert "Raise the CPU limit" in diagnosis.advice
+    assert "synchronous work" not in diagnosis.advice
+
+
+async def test_a_blocked_loop_with_no_throttling_stays_blocked() -> None:
+    report = await triage_recording("event_loop_blocked_not_throttled")
+    assert "cpu_throttled" in finding_codes(report, "info")
+    assert report.diagnosis.cause == "event_loop_blocked"
+
+
+async def test_busy_javascript_under_a_sub_core_limit_says_both() -> None:
+    report = await triage_recording("cpu_throttled_busy_sub_core")
+    diagnosis = report.diagnosis
+    assert diagnosis.cause == "cpu_throttled"
+    assert diagnosis.supporting == ("cpu_throttled", "cpu_busy")
+    assert "busy running JavaScript" in diagnosis.summary
+    assert "below one core" in diagnosis.summary
+    assert "Raise the CPU limit" in diagnosis.advice
+    assert "Profile to find the hot code" in diagnosis.advice
+
+
+async def test_oom_kills_show_the_working_set_against_the_limit() -> None:
+    report = await triage_recording("oom_killed")
+    diagnosis = report.diagnosis
+    assert diagnosis.cause == "oom_killed"
+    assert "2 container restart(s)" in diagnosis.summary
+    assert "of a 512 MiB limit" in diagnosis.summary
+    assert "--max-old-space-size" in diagnosis.advice
+
+
+async def test_restarts_without_an_oom_are_a_crash_loop() -> None:
+    report = await triage_recording("crash_looping")
+    assert report.diagnosis.cause == "crash_looping"
+    assert "CrashLoopBackOff" in report.diagnosis.summary
+    assert "kubectl logs --previous" in report.diagnosis.advice
+
+
+async def test_saturated_everywhere_with_the_autoscaler_at_max_is_capacity() -> None:
+    report = await triage_recording("capacity_exhausted")
+    assert report.diagnosis.cause == "capacity_exhausted"
+    assert "autoscaler is at its maximum" in report.diagnosis.summary
+    assert report.diagnosis.advice.startswith("Every instance is affected")
+    assert "Raise the autoscaler's maximum" in report.diagnosis.advice
+
+
+async def test_the_same_load_with_room_to_grow_is_only_cpu_saturation() -> None:
+    data = recording("capacity_exhausted")
+    for one in data["signals"]["hpa_current_replicas"]:
+        one["points"] = [[t, 4] for t, _ in one["points"]]
+    report = await triage_data(data)
+    assert report.diagnosis.cause == "cpu_saturated"
+
+
+async def test_an_idle_lagging_pod_is_starved_not_blocked() -> None:
+    report = await triage_recording("cpu_starved")
+    diagnosis = report.diagnosis
+    assert diagnosis.cause == "cpu_starved"
+    assert "not given the CPU" in diagnosis.summary
+    assert "steal" in diagnosis.advice
+
+
+async def test_an_idle_lagging_pod_under_throttling_is_throttled() -> None:
+    data = recording("cpu_starved")
+    for one in data["signals"]["cpu_throttled_ratio"]:
+        if one["labels"]["pod"] == "shop-6d8f9-a1":
+            one["points"] = [[t, 0.7] for t, _ in one["points"]]
+    report = await triage_data(data)
+    assert report.diagnosis.cause == "cpu_throttled"
+
+
+async def test_a_process_too_young_for_a_cpu_reading_is_not_called_starved() -> None:
+    data = recording("cpu_starved")
+    for one in data["signals"]["cpu_cores"]:
+        one["points"] = one["points"][-3:]
+    report = await triage_data(data)
+    assert report.diagnosis.cause == "event_loop_blocked"

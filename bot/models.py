@@ -67,12 +67,30 @@ class StepResult(Frozen):
     findings: tuple[Finding, ...] = ()
 
 
+class SecondaryCause(Frozen):
+    """Another cause found beside the primary one, with its share of the symptom (0..1;
+    None when it could not be measured); share 0 marks a finding that explains none of it."""
+
+    cause: Cause
+    share: float | None = Field(default=None, ge=0.0, le=1.0)
+    summary: str
+
+
 class Diagnosis(Frozen):
     cause: Cause
     confidence: float = Field(ge=0.0, le=1.0)
     summary: str
     supporting: tuple[str, ...] = ()
     advice: str = ""
+    share: float | None = Field(default=None, ge=0.0, le=1.0)
+    secondary: tuple[SecondaryCause, ...] = ()
+
+
+class MetricsDetected(Frozen):
+    """Where the service's metrics were found: the naming convention and any name prefix."""
+
+    convention: str
+    prefix: str = ""
 
 
 class TriageReport(Frozen):
@@ -83,6 +101,7 @@ class TriageReport(Frozen):
     steps: tuple[StepResult, ...]
     diagnosis: Diagnosis
     backend_errors: tuple[str, ...] = ()
+    metrics: MetricsDetected | None = None
 
 
 class EndpointStat(Frozen):

@@ -38,19 +38,48 @@ FAULTS: tuple[str, ...] = (
     "n_plus_one_queries",
     "lock_contention",
     "connection_leak",
+    "background_dependency_failing",
+    "gc_harmless",
+    "near_capacity",
 )
+# How a service names its metrics, per flavour (see node/config.js); a fault `name@style`
+# runs fault `name` exporting in that style.
+METRICS_STYLES: dict[str, tuple[str, ...]] = {
+    "promclient": ("default", "prefixed"),
+    "otel": ("default", "prefixed", "legacy_http"),
+}
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
+    """One lab service. `fault` is a fault, two at once (`slow_downstream+heap_leak`), and
+    optionally the metric style after `@` (`event_loop_blocked@prefixed`)."""
+
     flavour: Flavour
     fault: str
 
     def __post_init__(self) -> None:
         if self.flavour not in FLAVOURS:
             raise ValueError(f"flavour must be one of {FLAVOURS}, got {self.flavour!r}")
-        if self.fault not in FAULTS:
-            raise ValueError(f"fault must be one of {FAULTS}, got {self.fault!r}")
+        for part in self.faults:
+            if part not in FAULTS:
+                raise ValueError(f"fault must be one of {FAULTS}, got {part!r}")
+        styles = METRICS_STYLES[self.flavour]
+        if self.metrics_style not in styles:
+            raise ValueError(f"metrics style must be one of {styles}, got {self.metrics_style!r}")
+
+    @property
+    def behaviour(self) -> str:
+        """The fault(s) the service runs, without the metric style."""
+        return self.fault.partition("@")[0]
+
+    @property
+    def faults(self) -> tuple[str, ...]:
+        return tuple(self.behaviour.split("+"))
+
+    @property
+    def metrics_style(self) -> str:
+        return self.fault.partition("@")[2] or "default"
 
     @property
     def job(self) -> str:
@@ -125,7 +154,8 @@ async def running_service(
         port = free_port()
         metrics_port = free_port() if spec.flavour == "otel" else port
         argv = ["node", str(NODE_DIR / "server.js"), "--flavour", spec.flavour]
-        argv += ["--port", str(port), "--metrics-port", str(metrics_port), "--fault", spec.fault]
+        argv += ["--port", str(port), "--metrics-port", str(metrics_port)]
+        argv += ["--fault", spec.behaviour, "--metrics-style", spec.metrics_style]
         argv += ["--downstream", downstream_url, "--service-name", spec.job]
         env = _node_env({**database_env, "SERVICE_NAME": spec.job})
         log_path = log_dir / f"{spec.job}.log"

@@ -27,9 +27,8 @@ from bot.digest.figures import (
 from bot.digest.reader import HOUR_WINDOW, UNNAMED, WEEK_WINDOW, NoData, Points, WeekReader
 from bot.grading import Grading
 from bot.sources.base import MetricsQuerier, MetricsUnavailable
-from bot.sources.conventions import detect_convention, resolve_signals
+from bot.sources.conventions import conventions_in_order, resolve_signals
 from bot.sources.nodejs_conventions import (
-    CONVENTIONS,
     DOWNSTREAM_LABELS,
     LEGACY_DOWNSTREAM_LABELS,
 )
@@ -38,7 +37,7 @@ from bot.sources.recipes import Quantile, Scope
 from bot.sources.signals import Signal
 from bot.triage.series import trend
 
-ROUTE_LABELS = ("route", "http_route")
+ROUTE_LABELS = ("route", "path", "http_route")
 DOWNSTREAM_NAMES = (*DOWNSTREAM_LABELS[:1], *LEGACY_DOWNSTREAM_LABELS[:1])
 TOP = 3
 
@@ -228,8 +227,7 @@ def _per_route_p99(service: Service, names: frozenset[str]) -> str | NoData | No
     """The week's p99 per route from the request histogram the service's convention uses."""
     if Signal.LATENCY_P99 in service.metrics:
         return NoData("latency comes from a catalog override, which has no per-route breakdown")
-    preferred = detect_convention(names)
-    for convention in sorted(CONVENTIONS, key=lambda c: c.name != preferred):
+    for convention in conventions_in_order(names):
         for recipe in convention.recipes.get(Signal.LATENCY_P99, ()):
             if isinstance(recipe, Quantile) and recipe.required <= names:
                 by_route = Quantile(recipe.buckets, 0.99, recipe.scale, ROUTE_LABELS)

@@ -3,12 +3,15 @@
     detector = ConventionDetector(prometheus_client)
     signals = await detector.signals_for(service.selector, service.metrics, window="1m")
     signals.convention                    # "prom-client", "otel", "otel-suffixed" or "unknown"
+    signals.prefix                        # "shop_" for collectDefaultMetrics({ prefix: "shop_" })
     signals.expr(Signal.EVENTLOOP_LAG_P99)  # PromQL in seconds, or None when the service lacks it
 
 Prometheus is asked once per selector which metric names exist (cached for `ttl` seconds, at
-most `max_entries` selectors). Catalog overrides win over detection: a bare metric name is read
-the way the signal needs (rate of a counter, quantile of a histogram, worst instance of a
-gauge); anything else is a template where `$selector` and `$window` are substituted.
+most `max_entries` selectors). A convention is also tried under every name prefix its process
+metrics reveal, so a registry prefix needs no override. Catalog overrides win over detection:
+a bare metric name is read the way the signal needs (rate of a counter, quantile of a
+histogram, worst instance of a gauge); anything else is a template where `$selector` and
+`$window` are substituted.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class ServiceSignals:
     window: str
     expressions: Mapping[Signal, str | None]
     origins: Mapping[Signal, str]
+    prefix: str = ""
 
     def expr(self, signal: Signal) -> str | None:
         return self.expressions.get(signal)
@@ -63,9 +67,44 @@ class ServiceSignals:
 
 def detect_convention(names: set[str] | frozenset[str]) -> str:
     """The convention that can answer the most signals from `names` ("unknown" if none)."""
-    scores = [(_coverage(convention, names), convention.name) for convention in CONVENTIONS]
-    best_score, best_name = max(scores, key=lambda pair: pair[0])  # first wins a tie
-    return best_name if best_score else UNKNOWN
+    found = detect(names)
+    return found.name if found else UNKNOWN
+
+
+def detect(names: set[str] | frozenset[str]) -> Convention | None:
+    """The convention (under its prefix, if any) answering the most signals; first wins a tie."""
+    best: Convention | None = None
+    best_score = 0
+    for convention in candidate_conventions(names):
+        score = _coverage(convention, names)
+        if score > best_score:
+            best, best_score = convention, score
+    return best
+
+
+def conventions_in_order(names: set[str] | frozenset[str]) -> list[Convention]:
+    """The detected convention first, then the plain ones, for signals it cannot answer."""
+    found = detect(names)
+    rest = [c for c in CONVENTIONS if found is None or c.name != found.name or found.prefix]
+    return [found, *rest] if found else rest
+
+
+def candidate_conventions(names: set[str] | frozenset[str]) -> list[Convention]:
+    """Every convention as is, then under each name prefix its process metrics show."""
+    found = list(CONVENTIONS)
+    for convention in CONVENTIONS:
+        found += [convention.prefixed(prefix) for prefix in _prefixes(convention, names)]
+    return found
+
+
+def _prefixes(convention: Convention, names: set[str] | frozenset[str]) -> list[str]:
+    prefixes = {
+        name[: -len(anchor)]
+        for name in names
+        for anchor in convention.anchors
+        if len(name) > len(anchor) and name.endswith(anchor)
+    }
+    return sorted(prefixes)
 
 
 def _coverage(convention: Convention, names: set[str] | frozenset[str]) -> int:
@@ -82,9 +121,9 @@ def resolve_signals(
     window: str | float = "1m",
 ) -> ServiceSignals:
     """Pick an expression per signal: override, then detected convention, then the others."""
-    convention = detect_convention(names)
+    ordered = conventions_in_order(names)
+    detected = detect(names)
     scope = Scope(matchers_from(selector), duration(window))
-    ordered = sorted(CONVENTIONS, key=lambda c: c.name != convention)
     expressions: dict[Signal, str | None] = {}
     origins: dict[Signal, str] = {}
     for signal in Signal:
@@ -96,7 +135,9 @@ def resolve_signals(
         found = _first_available(signal, ordered, names)
         expressions[signal] = found[1].build(scope).text if found else None
         origins[signal] = found[0] if found else UNKNOWN
-    return ServiceSignals(convention, scope.window, expressions, origins)
+    name = detected.name if detected else UNKNOWN
+    prefix = detected.prefix if detected else ""
+    return ServiceSignals(name, scope.window, expressions, origins, prefix)
 
 
 def _first_available(

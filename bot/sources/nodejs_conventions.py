@@ -1,7 +1,9 @@
 """Where Node.js services keep each signal, per metric naming convention.
 
-- prom-client: its default metrics plus the usual `http_request_duration_seconds` histogram
-  (and, as the lab services do, `http_client_request_duration_seconds` / `db_client_*`).
+- prom-client: its default metrics (under any `collectDefaultMetrics({ prefix })`, see
+  `Convention.prefixed`) plus the usual `http_request_duration_seconds` histogram, whether
+  hand-written, from express-prom-bundle (`path` label) or fastify-metrics (`route` label),
+  and, as the lab services do, `http_client_request_duration_seconds` / `db_client_*`.
 - OpenTelemetry JS through @opentelemetry/exporter-prometheus: semantic-convention names
   without unit suffixes, including the older `http_server_duration` family in milliseconds.
 - The same OpenTelemetry names with unit suffixes (`_seconds`, `_bytes`, `_ratio`), as an
@@ -13,7 +15,7 @@ Each signal lists recipes in order of preference; the first whose series exist w
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from bot.sources.promql import Matcher
 from bot.sources.recipes import (
@@ -63,15 +65,42 @@ class HttpFamily:
     def error_ratio(self, by: tuple[str, ...] = ()) -> ErrorRatio:
         return ErrorRatio(self.count, self.errors, by)
 
+    def prefixed(self, prefix: str) -> HttpFamily:
+        return replace(self, metric=prefix + self.metric)
+
 
 @dataclass(frozen=True)
 class Convention:
-    """Recipes per signal, plus the HTTP families (in order of preference) they came from."""
+    """Recipes per signal, plus the HTTP families (in order of preference) they came from.
+
+    `anchors` are the runtime metric names a registry prefix is recognised by: a service whose
+    names include `shop_nodejs_eventloop_lag_p99_seconds` exports prom-client under `shop_`.
+    """
 
     name: str
     recipes: Mapping[Signal, tuple[Recipe, ...]]
     server_http: tuple[HttpFamily, ...] = ()
     client_http: tuple[HttpFamily, ...] = ()
+    anchors: frozenset[str] = field(default_factory=frozenset)
+    prefix: str = ""
+
+    def prefixed(self, prefix: str) -> Convention:
+        """Every name under `prefix` first, the unprefixed names after: a registry prefix
+        usually covers the default metrics while HTTP middleware keeps its own names."""
+        if not prefix:
+            return self
+        recipes = {
+            signal: (*(recipe.prefixed(prefix) for recipe in options), *options)
+            for signal, options in self.recipes.items()
+        }
+        return replace(
+            self,
+            recipes=recipes,
+            server_http=(*(f.prefixed(prefix) for f in self.server_http), *self.server_http),
+            client_http=(*(f.prefixed(prefix) for f in self.client_http), *self.client_http),
+            anchors=frozenset(prefix + name for name in self.anchors),
+            prefix=prefix,
+        )
 
 
 def _server_http(family: HttpFamily) -> dict[Signal, Recipe]:
@@ -90,6 +119,28 @@ def _client_http(family: HttpFamily) -> dict[Signal, Recipe]:
         Signal.DOWNSTREAM_P99: family.quantile(0.99, family.keys),
         Signal.DOWNSTREAM_ERROR_RATIO: family.error_ratio(family.keys),
     }
+
+
+_PROCESS_SIGNALS = frozenset(
+    {
+        Signal.EVENTLOOP_LAG_P99,
+        Signal.EVENTLOOP_LAG_MAX,
+        Signal.CPU_CORES,
+        Signal.HEAP_USED,
+        Signal.RSS,
+        Signal.GC_TIME_RATIO,
+    }
+)
+
+
+def _anchors(runtime: Mapping[Signal, Recipe]) -> frozenset[str]:
+    """The process metrics' names: what a default-metrics prefix would be put in front of."""
+    return frozenset(
+        name
+        for signal, recipe in runtime.items()
+        if signal in _PROCESS_SIGNALS
+        for name in recipe.required
+    )
 
 
 def _merge(*tables: Mapping[Signal, Recipe]) -> dict[Signal, tuple[Recipe, ...]]:
@@ -118,13 +169,18 @@ def _prom_client() -> Convention:
         Signal.EXTERNAL_MEMORY: InstanceGauge("nodejs_external_memory_bytes"),
         Signal.RSS: InstanceGauge("process_resident_memory_bytes"),
         Signal.GC_TIME_RATIO: InstanceRate("nodejs_gc_duration_seconds_sum"),
+        Signal.GC_PAUSE_P99: Quantile("nodejs_gc_duration_seconds_bucket", 0.99),
         Signal.ACTIVE_HANDLES: InstanceGauge("nodejs_active_handles_total"),
         Signal.INFLIGHT_REQUESTS: TotalGauge("http_requests_in_flight"),
         Signal.DB_OP_P99: Quantile("db_client_operation_duration_seconds_bucket", 0.99),
         Signal.DB_OP_RATE: TotalRate("db_client_operation_duration_seconds_count"),
     }
+    # fastify-metrics and hand-written histograms label the route `route`; express-prom-bundle
+    # labels it `path`. Grouping by both names a route whichever one the service sets.
     server = HttpFamily(
-        "http_request_duration_seconds", ((Matcher.regex("status_code", "5.."),),), ("route",)
+        "http_request_duration_seconds",
+        ((Matcher.regex("status_code", "5.."),),),
+        ("route", "path"),
     )
     client = HttpFamily(
         "http_client_request_duration_seconds",
@@ -146,6 +202,7 @@ def _prom_client() -> Convention:
         ),
         server_http=(server,),
         client_http=(client,),
+        anchors=_anchors(runtime),
     )
 
 
@@ -160,6 +217,7 @@ def _otel(name: str, suffixed: bool) -> Convention:
         Signal.HEAP_TOTAL: InstanceGauge(f"v8js_memory_heap_space_size{byte}"),
         Signal.RSS: InstanceGauge(f"process_memory_usage{byte}"),
         Signal.GC_TIME_RATIO: InstanceRate(f"v8js_gc_duration{sec}_sum"),
+        Signal.GC_PAUSE_P99: Quantile(f"v8js_gc_duration{sec}_bucket", 0.99),
         Signal.INFLIGHT_REQUESTS: TotalGauge("http_server_active_requests"),
         Signal.DB_OP_P99: Quantile(f"db_client_operation_duration{sec}_bucket", 0.99),
         Signal.DB_OP_RATE: TotalRate(f"db_client_operation_duration{sec}_count"),
@@ -192,6 +250,7 @@ def _otel(name: str, suffixed: bool) -> Convention:
         ),
         server_http=(server, legacy_server),
         client_http=(client, legacy_client),
+        anchors=_anchors(runtime),
     )
 
 

@@ -8,7 +8,7 @@ instance (`max` over `sum by (job, instance)`), per-downstream signals keep the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bot.sources.promql import (
@@ -41,6 +41,10 @@ class Recipe(Protocol):
 
     def build(self, scope: Scope) -> Expr: ...
 
+    def prefixed(self, prefix: str) -> Recipe:
+        """The same recipe over metric names that carry `prefix` (a registry's name prefix)."""
+        ...
+
 
 Alternatives = tuple[tuple[Matcher, ...], ...]
 
@@ -68,6 +72,9 @@ class InstanceGauge:
     def required(self) -> frozenset[str]:
         return frozenset({self.metric})
 
+    def prefixed(self, prefix: str) -> InstanceGauge:
+        return replace(self, metric=prefix + self.metric)
+
     def build(self, scope: Scope) -> Expr:
         series = _either([s.expr() for s in _selectors(self.metric, scope, self.where)])
         return max_by(sum_by(series, INSTANCE))
@@ -84,6 +91,9 @@ class TotalGauge:
     def required(self) -> frozenset[str]:
         return frozenset({self.metric})
 
+    def prefixed(self, prefix: str) -> TotalGauge:
+        return replace(self, metric=prefix + self.metric)
+
     def build(self, scope: Scope) -> Expr:
         return sum_by(Selector(self.metric, scope.matchers), self.by)
 
@@ -97,6 +107,9 @@ class InstanceRate:
     @property
     def required(self) -> frozenset[str]:
         return frozenset({self.metric})
+
+    def prefixed(self, prefix: str) -> InstanceRate:
+        return replace(self, metric=prefix + self.metric)
 
     def build(self, scope: Scope) -> Expr:
         per_instance = sum_by(rate(Selector(self.metric, scope.matchers), scope.window), INSTANCE)
@@ -114,6 +127,9 @@ class TotalRate:
     def required(self) -> frozenset[str]:
         return frozenset({self.metric})
 
+    def prefixed(self, prefix: str) -> TotalRate:
+        return replace(self, metric=prefix + self.metric)
+
     def build(self, scope: Scope) -> Expr:
         return sum_by(rate(Selector(self.metric, scope.matchers), scope.window), self.by)
 
@@ -130,6 +146,9 @@ class Quantile:
     @property
     def required(self) -> frozenset[str]:
         return frozenset({self.buckets})
+
+    def prefixed(self, prefix: str) -> Quantile:
+        return replace(self, buckets=prefix + self.buckets)
 
     def build(self, scope: Scope) -> Expr:
         selector = Selector(self.buckets, scope.matchers)
@@ -150,6 +169,9 @@ class ErrorRatio:
     def required(self) -> frozenset[str]:
         return frozenset({self.counts})
 
+    def prefixed(self, prefix: str) -> ErrorRatio:
+        return replace(self, counts=prefix + self.counts)
+
     def build(self, scope: Scope) -> Expr:
         failing = [rate(s, scope.window) for s in _selectors(self.counts, scope, self.errors)]
         total = sum_by(rate(Selector(self.counts, scope.matchers), scope.window), self.by)
@@ -168,6 +190,9 @@ class PlainGauge:
     @property
     def required(self) -> frozenset[str]:
         return frozenset({self.metric})
+
+    def prefixed(self, prefix: str) -> PlainGauge:
+        return replace(self, metric=prefix + self.metric)
 
     def build(self, scope: Scope) -> Expr:
         return aggregate(self.op, Selector(self.metric, scope.matchers), self.by)

@@ -25,6 +25,7 @@ class Signal(StrEnum):
     EXTERNAL_MEMORY = "external_memory"  # bytes
     RSS = "rss"  # bytes
     GC_TIME_RATIO = "gc_time_ratio"  # share of wall time spent in GC, 0..1
+    GC_PAUSE_P99 = "gc_pause_p99"  # seconds, the 99th percentile of one collection's pause
     ACTIVE_HANDLES = "active_handles"  # count
     DB_POOL_USED = "db_pool_used"  # connections in use
     DB_POOL_MAX = "db_pool_max"  # pool size

@@ -1,7 +1,9 @@
-"""From findings to one primary cause, by small rules tried in order; the first match wins.
+"""From findings to a primary cause, its share of the symptom, and what else was found.
 
-The order encodes confounders: a symptom that inflates other measurements is blamed before
-the measurements it inflates. Each rule's docstring says why it outranks the rules after it.
+Every rule below that recognises its cause yields a candidate; bot/triage/ranking.py weighs
+them by how much of the user-visible symptom each explains (bot/triage/impact.py). The rule
+order still encodes confounders: a cause that inflates other measurements comes before the
+measurements it inflates, and each rule's docstring says why it outranks the rules after it.
 """
 
 from __future__ import annotations
@@ -9,9 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.models import Cause, Diagnosis, StepResult
+from bot.triage.conclusion import candidate_onset, conclude
 from bot.triage.db_rules import DATABASE_EVIDENCE_RULES
 from bot.triage.facts import Facts
+from bot.triage.impact import (
+    Symptom,
+    failing_dependency_in_background,
+    share_of,
+    slow_dependency_off_path,
+)
+from bot.triage.ranking import Candidate, rank
 from bot.triage.verdict import Rule, Verdict
+
+GC_PAUSE_SHARE_OF_LAG = 0.5
 
 
 def diagnose(
@@ -25,11 +37,18 @@ def diagnose(
     if not has_data:
         return _no_data(selector, backend_errors)
     facts = Facts(steps)
-    for rule in RULES:
+    symptom = Symptom.of(facts)
+    return conclude(facts, symptom, rank(candidates(facts, symptom)), fallback)
+
+
+def candidates(facts: Facts, symptom: Symptom) -> list[Candidate]:
+    found = []
+    for order, rule in enumerate(RULES):
         verdict = rule(facts)
         if verdict is not None:
-            return _finish(verdict, facts)
-    return _finish(fallback(facts), facts)
+            share = share_of(verdict.cause, facts, symptom)
+            found.append(Candidate(verdict, share, order, candidate_onset(verdict, facts)))
+    return found
 
 
 def _no_data(selector: str, backend_errors: Sequence[str]) -> Diagnosis:
@@ -41,31 +60,6 @@ def _no_data(selector: str, backend_errors: Sequence[str]) -> Diagnosis:
             "and that its labels in the service catalog match what it exports."
         )
     return Diagnosis(cause="insufficient_data", confidence=0.9, summary=summary)
-
-
-def _finish(verdict: Verdict, facts: Facts) -> Diagnosis:
-    confidence = verdict.base_confidence
-    if any(facts.critical(code) for code in verdict.supporting):
-        confidence += 0.05
-    confidence -= 0.05 * facts.unknown_steps()
-    return Diagnosis(
-        cause=verdict.cause,
-        confidence=round(min(0.97, max(0.05, confidence)), 2),
-        summary=verdict.summary,
-        supporting=verdict.supporting,
-        advice=verdict.advice or facts.advice(*verdict.supporting),
-    )
-
-
-def healthy(facts: Facts) -> Verdict | None:
-    """Nothing at warn or crit: there is nothing for the later rules to explain."""
-    if facts.anything_wrong():
-        return None
-    unknown = facts.unknown_steps()
-    summary = "Every step of the checklist is within its thresholds."
-    if unknown:
-        summary += f" {unknown} step(s) could not be checked, so this is not the full picture."
-    return Verdict("healthy", 0.9, summary, ())
 
 
 def unbounded_concurrency(facts: Facts) -> Verdict | None:
@@ -107,17 +101,32 @@ def native_memory_growth(facts: Facts) -> Verdict | None:
 
 def gc_pressure(facts: Facts) -> Verdict | None:
     """A high GC time share outranks a blocked loop and a busy CPU: every pause stops the
-    loop and burns CPU, so GC pressure reads as lag and CPU load too."""
+    loop and burns CPU, so GC pressure reads as lag and CPU load too. But GC is blamed for
+    lag only when its pauses are about as long as the lag: synchronous work that allocates
+    (hashing, JSON, templating) keeps GC busy with short pauses while it holds the loop."""
     if not facts.flagged("gc_time"):
+        return None
+    if facts.flagged("eventloop_lag") and not gc_explains_lag(facts):
         return None
     summary = f"Garbage collection is eating the process: {facts.summary('gc_time')}."
     supporting: tuple[str, ...] = ("gc_time",)
-    confidence = 0.75
+    # The GC share alone was right a third of the time on the scorecard (harmless GC looks
+    # like this too): a lead, not a verdict, until the loop or the CPU shows its cost.
+    confidence = 0.6
     if facts.flagged("eventloop_lag") or facts.flagged("cpu_busy"):
         summary += " The loop lag and CPU load come from the collection pauses."
         supporting += ("eventloop_lag",)
         confidence = 0.85
     return Verdict("gc_pressure", confidence, summary, supporting)
+
+
+def gc_explains_lag(facts: Facts) -> bool:
+    """Pauses at least half the lag p99; without pause figures, only a critical GC share."""
+    pause = facts.number("gc_time", "pause_p99_ms")
+    lag = facts.number("eventloop_lag", "p99_ms")
+    if pause is None or lag is None:
+        return facts.critical("gc_time")
+    return pause >= GC_PAUSE_SHARE_OF_LAG * lag
 
 
 def event_loop_blocked(facts: Facts) -> Verdict | None:
@@ -131,6 +140,9 @@ def event_loop_blocked(facts: Facts) -> Verdict | None:
     summary = f"The event loop is blocked: {facts.summary('eventloop_lag')}."
     summary += " Every request on the process waits for it, so database and dependency"
     summary += " timings taken here are inflated as well."
+    if facts.flagged("gc_time"):
+        summary += f" GC is busy too ({facts.summary('gc_time')}), as it is under synchronous"
+        summary += " work that allocates, but its pauses are far shorter than the lag."
     confidence = 0.9 if spiky or facts.critical("eventloop_lag") else 0.75
     return Verdict("event_loop_blocked", confidence, summary, ("eventloop_lag",))
 
@@ -146,7 +158,8 @@ def cpu_saturated(facts: Facts) -> Verdict | None:
     if lag:
         summary += f" Lag stays moderate ({lag.split(':')[0]}), so this is steady load, not"
         summary += " one blocking call."
-    return Verdict("cpu_saturated", 0.8, summary, ("cpu_busy",))
+    # Busy at moderate lag is also what honest load near capacity looks like (scorecard).
+    return Verdict("cpu_saturated", 0.7, summary, ("cpu_busy",))
 
 
 def db_pool_saturated(facts: Facts) -> Verdict | None:
@@ -189,7 +202,10 @@ def downstream_errors(facts: Facts) -> Verdict | None:
     if slow_more:
         return None
     summary = f"A dependency is failing: {facts.summary('downstream_errors')}."
-    if facts.flagged("service_errors"):
+    if failing_dependency_in_background(facts):
+        summary += " No request fails with it, so these calls are made outside requests (a"
+        summary += " background job or a telemetry exporter) or their failures are absorbed."
+    elif facts.flagged("service_errors"):
         summary += f" The service's own errors ({facts.summary('service_errors')}) follow."
     return Verdict("downstream_errors", 0.85, summary, ("downstream_errors",))
 
@@ -200,7 +216,11 @@ def slow_downstream(facts: Facts) -> Verdict | None:
     dominant = facts.text("downstream_latency", "dominates") == "yes"
     if facts.flagged("downstream_latency"):
         summary = f"A dependency is slow: {facts.summary('downstream_latency')}."
-        summary += " The event loop is healthy, so the time is spent waiting on it."
+        if slow_dependency_off_path(facts):
+            summary += " It is slower than the service's own p99, so no request waits for it:"
+            summary += " the calls are made in the background."
+        else:
+            summary += " The event loop is healthy, so the time is spent waiting on it."
         return Verdict(
             "slow_downstream", 0.85 if dominant else 0.7, summary, ("downstream_latency",)
         )
@@ -253,7 +273,6 @@ def fallback(facts: Facts) -> Verdict:
 
 
 RULES: tuple[Rule, ...] = (
-    healthy,
     unbounded_concurrency,
     heap_leak,
     native_memory_growth,

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from bot.models import Finding, Status, StepResult, TriageReport
+from bot.models import Finding, MetricsDetected, Status, StepResult, TriageReport
 from bot.sources.apm.base import ApmBackend, ApmTarget, ApmUnavailable
 from bot.sources.signals import Signal
 from bot.triage.checks.base import (
@@ -55,6 +55,7 @@ class TriageRequest:
     apm: ApmBackend | None = None
     apm_target: ApmTarget | None = None
     database: DatabaseSource | None = None
+    metrics: MetricsDetected | None = None
 
 
 @dataclass
@@ -100,6 +101,7 @@ async def run_triage(
         steps=steps,
         diagnosis=diagnosis,
         backend_errors=tuple(unreachable),
+        metrics=request.metrics,
     )
 
 

@@ -63,6 +63,10 @@ class Facts:
         ]
         return sorted(found, key=lambda pair: pair[1].severity != "crit")
 
+    def measured(self, code: str) -> bool:
+        """A check produced this finding (it was not skipped for want of metrics)."""
+        return self.finding(code) is not None
+
     def unknown_steps(self) -> int:
         return sum(1 for step in self.steps if step.status == "unknown")
 

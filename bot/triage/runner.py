@@ -20,12 +20,18 @@ import aiohttp
 from pydantic import SecretStr
 
 from bot.catalog import Catalog, DatadogApm, NewRelicApm, Service
-from bot.models import DownstreamStat, EndpointStat, PlannedStep, TriageReport
+from bot.models import (
+    DownstreamStat,
+    EndpointStat,
+    MetricsDetected,
+    PlannedStep,
+    TriageReport,
+)
 from bot.sources.apm import BACKENDS, ApmBackend, ApmTarget, ApmUnavailable
 from bot.sources.apm.prometheus_apm import PrometheusApm
 from bot.sources.apm.settings import ApmSettings
 from bot.sources.base import MetricsQuerier, MetricsUnavailable
-from bot.sources.conventions import ConventionDetector
+from bot.sources.conventions import UNKNOWN, ConventionDetector, detect
 from bot.sources.postgres import DatabaseEvidence, ServiceEvidence
 from bot.sources.postgres.collect import Metrics
 from bot.sources.prometheus import PrometheusClient
@@ -103,6 +109,7 @@ class ServiceTriageRunner:
             apm=self._apm_backend(service, querier, wired.metric_names),
             apm_target=apm_target_of(service),
             database=self._database(service, Metrics(querier, parsed.end)),
+            metrics=detected_metrics(wired.metric_names),
         )
         return await run_triage(request, on_step=on_step)
 
@@ -193,6 +200,16 @@ class UnavailableApm:
         self, service: ApmTarget, window_seconds: int, limit: int = 5
     ) -> list[DownstreamStat]:
         raise ApmUnavailable(self._reason)
+
+
+def detected_metrics(names: frozenset[str] | None) -> MetricsDetected | None:
+    """The convention and prefix detection found (None when Prometheus could not be asked)."""
+    if names is None:
+        return None
+    found = detect(names)
+    if found is None:
+        return MetricsDetected(convention=UNKNOWN)
+    return MetricsDetected(convention=found.name, prefix=found.prefix)
 
 
 def apm_target_of(service: Service) -> ApmTarget:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.models import Finding, Status, StepResult, TriageReport
+from bot.models import Finding, MetricsDetected, Status, StepResult, TriageReport
 from bot.triage.service_source import PROMETHEUS_DOWN
 
 MARKS: dict[Status, str] = {"ok": "✔", "warn": "⚠", "crit": "✖", "unknown": "?"}
@@ -26,6 +26,9 @@ def render_report(report: TriageReport) -> str:
     ]
     if diagnosis.advice:
         lines.append(f"  What to do: {diagnosis.advice}")
+    lines += secondary_lines(report)
+    if report.metrics is not None:
+        lines += ["", f"Metrics: {metrics_origin(report.metrics)}"]
     if report.backend_errors:
         lines += ["", "Metrics backend problems:"]
         lines += [f"  - {error}" for error in report.backend_errors]
@@ -33,6 +36,31 @@ def render_report(report: TriageReport) -> str:
     for step in report.steps:
         lines += render_step(step, report.backend_errors)
     return "\n".join(lines)
+
+
+def secondary_lines(report: TriageReport) -> list[str]:
+    if not report.diagnosis.secondary:
+        return []
+    lines = ["", "Also found:"]
+    for other in report.diagnosis.secondary:
+        lines.append(
+            f"  - {other.cause.replace('_', ' ')} ({share_text(other.share)}): {other.summary}"
+        )
+    return lines
+
+
+def share_text(share: float | None) -> str:
+    if share is None:
+        return "share of the symptom not measured"
+    return f"{share:.0%} of the symptom"
+
+
+def metrics_origin(metrics: MetricsDetected) -> str:
+    """`prom-client names under prefix shop_`, for the report's footer."""
+    if metrics.convention == "unknown":
+        return "no known naming convention detected (see the catalog's `metrics` overrides)"
+    text = f"{metrics.convention} names"
+    return text + (f" under prefix {metrics.prefix}" if metrics.prefix else "")
 
 
 def render_step(step: StepResult, backend_errors: Sequence[str] = ()) -> list[str]:

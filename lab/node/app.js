@@ -6,7 +6,7 @@ const http = require('node:http');
 const { performance } = require('node:perf_hooks');
 const { setTimeout: sleep } = require('node:timers/promises');
 const db = require('./db');
-const { DOWNSTREAM_MODE, FaultSwitch, burnCpu } = require('./faults');
+const { DOWNSTREAM_MODE, FaultSwitch, burnCpu, forFault } = require('./faults');
 
 const OUTBOUND_TIMEOUT_MS = 5000;
 const FAN_OUT = 200;
@@ -16,6 +16,9 @@ const HOT_SKU = 7;
 const STOCK_SYNC_HOLD_MS = 2500;
 const STOCK_SYNC_PAUSE_MS = 500;
 const LEAK_SHARE = 0.2;
+// A telemetry exporter with nowhere to send: nothing listens on the discard port.
+const MISSING_COLLECTOR_URL = 'http://127.0.0.1:9';
+const EXPORT_EVERY_MS = 200;
 // Pool sizes per fault: tiny to provoke waiting; roomy so slow queries alone show.
 const POOL_SIZE_FOR_FAULT = { db_pool_saturated: 2, slow_queries: 40 };
 
@@ -182,16 +185,33 @@ function startStockSync(pool, state) {
   })();
 }
 
+// Under background_dependency_failing, an exporter posts to a collector that is not there,
+// outside any request: every call fails while no request does.
+function startFailingExporter(telemetry, state) {
+  const collector = createDownstreamClient(MISSING_COLLECTOR_URL, telemetry);
+  state.timer = setInterval(() => {
+    collector.request('POST', '/v1/metrics', '{}').catch(() => {});
+  }, EXPORT_EVERY_MS);
+  state.release = () => collector.close();
+}
+
+function poolSizeFor(fault) {
+  return forFault(POOL_SIZE_FOR_FAULT, fault) || db.NORMAL_POOL_SIZE;
+}
+
 async function startApp(config, telemetry) {
-  const pool = db.createPool(POOL_SIZE_FOR_FAULT[config.fault] || db.NORMAL_POOL_SIZE);
+  const pool = db.createPool(poolSizeFor(config.fault));
   telemetry.watchPool(pool);
   await db.ensureSchema(pool);
   const downstream = createDownstreamClient(config.downstreamUrl, telemetry);
   const faults = new FaultSwitch({
-    background: { lock_contention: (state) => startStockSync(pool, state) },
+    background: {
+      lock_contention: (state) => startStockSync(pool, state),
+      background_dependency_failing: (state) => startFailingExporter(telemetry, state),
+    },
     onChange: async (name) => {
-      pool.options.max = POOL_SIZE_FOR_FAULT[name] || db.NORMAL_POOL_SIZE;
-      const mode = DOWNSTREAM_MODE[name] || 'normal';
+      pool.options.max = poolSizeFor(name);
+      const mode = forFault(DOWNSTREAM_MODE, name) || 'normal';
       const res = await downstream.request('POST', '/admin/mode', JSON.stringify({ mode }));
       if (res.statusCode !== 200) throw new Error(`downstream refused mode ${mode}: ${res.body}`);
     },

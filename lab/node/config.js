@@ -2,8 +2,9 @@
 
 // Command-line flags win over environment variables; both are optional.
 // Flags: --flavour promclient|otel --port N --metrics-port N --fault NAME
-//        --downstream URL --service-name NAME
+//        --downstream URL --service-name NAME --metrics-style default|prefixed|legacy_http
 const FLAVOURS = ['promclient', 'otel'];
+const METRICS_STYLES = { promclient: ['default', 'prefixed'], otel: ['default', 'prefixed', 'legacy_http'] };
 
 function parseFlags(argv) {
   const flags = {};
@@ -39,8 +40,14 @@ function loadConfig(argv = process.argv.slice(2), env = process.env) {
   const metricsPort = flavour === 'otel'
     ? toPort(flags['metrics-port'] || env.METRICS_PORT || 9464, '--metrics-port')
     : port;
+  const metricsStyle = flags['metrics-style'] || env.LAB_METRICS_STYLE || 'default';
+  if (!METRICS_STYLES[flavour].includes(metricsStyle)) {
+    throw new Error(`--metrics-style for ${flavour} must be one of `
+      + `${METRICS_STYLES[flavour].join(', ')}, got ${metricsStyle}`);
+  }
   return {
     flavour,
+    metricsStyle,
     port,
     metricsPort,
     host: '127.0.0.1',

@@ -26,7 +26,15 @@ const FAULTS = [
   'n_plus_one_queries',
   'lock_contention',
   'connection_leak',
+  'background_dependency_failing',
+  'gc_harmless',
+  'near_capacity',
 ];
+
+// Two faults at once are named `a+b`; each part must be a fault of its own.
+function faultParts(name) {
+  return String(name).split('+');
+}
 
 // What the downstream should do while a fault is active.
 const DOWNSTREAM_MODE = { slow_downstream: 'slow', downstream_errors: 'errors' };
@@ -80,6 +88,30 @@ function startNativeGrowth(state) {
   state.release = () => retained.splice(0);
 }
 
+// Busy but cheap collections: short-lived objects that die young. The collector works a
+// tenth of the time, in pauses of about 10 ms that requests barely notice.
+function startHarmlessGc(state) {
+  let sink = 0;
+  state.timer = setInterval(() => {
+    for (let i = 0; i < 18000; i += 1) {
+      const item = { i, label: `tmp-${i}`, values: [i, i + 1] };
+      sink += item.values.length;
+    }
+    state.sink = sink;
+  }, 10);
+}
+
+// Honest load: lots of short callbacks (3 ms each) that keep one core busy most of the time
+// while yielding to I/O between them, so timers and requests are never held long.
+function startNearCapacity(state) {
+  const slice = () => {
+    if (!state.running) return;
+    burnCpu(3);
+    setTimeout(slice, 1);
+  };
+  setImmediate(slice);
+}
+
 // Lots of medium-lived garbage: it survives a scavenge or two, gets promoted and
 // then dies, which keeps both the young and the old generation collector busy.
 function startGcPressure(state) {
@@ -96,6 +128,8 @@ function startGcPressure(state) {
 }
 
 const BACKGROUND = {
+  gc_harmless: startHarmlessGc,
+  near_capacity: startNearCapacity,
   cpu_saturated: startCpuSaturation,
   heap_leak: startHeapLeak,
   native_memory_growth: startNativeGrowth,
@@ -106,36 +140,48 @@ class FaultSwitch {
   // `background` adds timers that need the app's resources (the pool, say) to BACKGROUND.
   constructor({ onChange, background } = {}) {
     this.name = 'healthy';
-    this.background = null;
+    this.parts = ['healthy'];
+    this.backgrounds = [];
     this.onChange = onChange || (async () => {});
     this.starters = { ...BACKGROUND, ...(background || {}) };
   }
 
   is(name) {
-    return this.name === name;
+    return this.parts.includes(name);
   }
 
   async set(name) {
-    if (!FAULTS.includes(name)) {
-      throw new Error(`unknown fault ${JSON.stringify(name)}; known: ${FAULTS.join(', ')}`);
+    const parts = faultParts(name);
+    const unknown = parts.filter((part) => !FAULTS.includes(part));
+    if (unknown.length) {
+      throw new Error(`unknown fault ${JSON.stringify(unknown[0])}; known: ${FAULTS.join(', ')}`);
     }
     this.stopBackground();
     this.name = name;
-    if (this.starters[name]) {
-      this.background = { running: true };
-      this.starters[name](this.background);
+    this.parts = parts;
+    for (const part of parts) {
+      if (!this.starters[part]) continue;
+      const state = { running: true };
+      this.backgrounds.push(state);
+      this.starters[part](state);
     }
     await this.onChange(name);
   }
 
   stopBackground() {
-    const state = this.background;
-    if (!state) return;
-    state.running = false;
-    if (state.timer) clearInterval(state.timer);
-    if (state.release) state.release();
-    this.background = null;
+    for (const state of this.backgrounds) {
+      state.running = false;
+      if (state.timer) clearInterval(state.timer);
+      if (state.release) state.release();
+    }
+    this.backgrounds = [];
   }
 }
 
-module.exports = { FAULTS, DOWNSTREAM_MODE, FaultSwitch, burnCpu };
+// The first value `table` has for any part of a (possibly compound) fault name.
+function forFault(table, name) {
+  const part = faultParts(name).find((one) => table[one] !== undefined);
+  return part === undefined ? undefined : table[part];
+}
+
+module.exports = { FAULTS, DOWNSTREAM_MODE, FaultSwitch, burnCpu, faultParts, forFault };

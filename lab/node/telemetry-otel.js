@@ -15,13 +15,22 @@ const { HostMetrics } = require('@opentelemetry/host-metrics');
 const { HttpInstrumentation } = require('@opentelemetry/instrumentation-http');
 const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg');
 const { RuntimeNodeInstrumentation } = require('@opentelemetry/instrumentation-runtime-node');
-const { NodeSDK } = require('@opentelemetry/sdk-node');
+const { NodeSDK, metrics: sdkMetrics } = require('@opentelemetry/sdk-node');
 
-function startOtelTelemetry({ serviceName, metricsPort, host }) {
-  const exporter = new PrometheusExporter({ host, port: metricsPort });
+const PREFIX = 'shop';
+const LEGACY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+
+// Metric styles: `default` (the SDK's stable HTTP histograms), `prefixed` (every name under
+// the exporter's `shop_` prefix), `legacy_http` (the older `http.server.duration` and
+// `http.client.duration` histograms in milliseconds, as older instrumentations export them).
+function startOtelTelemetry({ serviceName, metricsPort, host, metricsStyle }) {
+  const prefix = metricsStyle === 'prefixed' ? PREFIX : '';
+  const exporter = new PrometheusExporter({ host, port: metricsPort, prefix });
+  const legacy = metricsStyle === 'legacy_http';
   const sdk = new NodeSDK({
     serviceName,
     metricReader: exporter,
+    views: legacy ? stableHttpDropped() : [],
     instrumentations: [
       new HttpInstrumentation({
         // The exporter's own /metrics server is instrumented too; scrapes are not traffic.
@@ -33,6 +42,7 @@ function startOtelTelemetry({ serviceName, metricsPort, host }) {
   });
   sdk.start();
   new HostMetrics({ meterProvider: metrics.getMeterProvider(), name: 'lab-host-metrics' }).start();
+  const older = legacy ? legacyHttpHistograms() : null;
 
   return {
     telemetry: {
@@ -42,12 +52,44 @@ function startOtelTelemetry({ serviceName, metricsPort, host }) {
         const rpc = getRPCMetadata(context.active());
         if (rpc && rpc.type === RPCType.HTTP) rpc.route = route;
       },
-      observeRequest() {},
-      observeOutbound() {},
+      observeRequest(request) {
+        if (older) older.observeRequest(request);
+      },
+      observeOutbound(call) {
+        if (older) older.observeOutbound(call);
+      },
       watchPool() {},
       metricsHandler: null,
     },
     shutdown: () => sdk.shutdown(),
+  };
+}
+
+function stableHttpDropped() {
+  const drop = { type: sdkMetrics.AggregationType.DROP };
+  return [
+    { instrumentName: 'http.server.request.duration', aggregation: drop },
+    { instrumentName: 'http.client.request.duration', aggregation: drop },
+  ];
+}
+
+function legacyHttpHistograms() {
+  const meter = metrics.getMeter('lab-legacy-http');
+  const advice = { explicitBucketBoundaries: LEGACY_BUCKETS_MS };
+  const server = meter.createHistogram('http.server.duration', { unit: 'ms', advice });
+  const client = meter.createHistogram('http.client.duration', { unit: 'ms', advice });
+  return {
+    observeRequest({ method, route, statusCode, seconds }) {
+      server.record(seconds * 1000,
+        { 'http.method': method, 'http.route': route, 'http.status_code': statusCode });
+    },
+    observeOutbound({ serverAddress, method, statusCode, seconds }) {
+      const [name, port] = serverAddress.split(':');
+      client.record(seconds * 1000, {
+        'http.method': method, 'net.peer.name': name, 'net.peer.port': port,
+        'http.status_code': statusCode || 500,
+      });
+    },
   };
 }
 

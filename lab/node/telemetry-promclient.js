@@ -6,15 +6,21 @@ const client = require('prom-client');
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-function createPromClientTelemetry({ serviceName }) {
+// Metric styles: `default`, or `prefixed`: the default metrics under `shop_` and the request
+// histogram labelled by `path`, as express-prom-bundle exports it.
+function createPromClientTelemetry({ serviceName, metricsStyle }) {
   const registry = new client.Registry();
   registry.setDefaultLabels({ service: serviceName });
-  client.collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  const prefixed = metricsStyle === 'prefixed';
+  client.collectDefaultMetrics({
+    register: registry, eventLoopMonitoringPrecision: 10, prefix: prefixed ? 'shop_' : '',
+  });
+  const routeLabel = prefixed ? 'path' : 'route';
 
   const serverDuration = new client.Histogram({
     name: 'http_request_duration_seconds',
     help: 'Duration of inbound HTTP requests, by route template.',
-    labelNames: ['method', 'route', 'status_code'],
+    labelNames: ['method', routeLabel, 'status_code'],
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
@@ -52,7 +58,8 @@ function createPromClientTelemetry({ serviceName }) {
   return {
     routeResolved() {},
     observeRequest({ method, route, statusCode, seconds }) {
-      serverDuration.observe({ method, route, status_code: String(statusCode) }, seconds);
+      serverDuration.observe({ method, [routeLabel]: route, status_code: String(statusCode) },
+        seconds);
     },
     observeOutbound({ serverAddress, method, statusCode, seconds }) {
       clientDuration.observe({ server_address: serverAddress, method, status_code: String(statusCode) },

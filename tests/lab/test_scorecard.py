@@ -53,6 +53,33 @@ LIGHT = (
 )
 DATABASE = ("missing_index", "n_plus_one_queries", "lock_contention", "connection_leak")
 FLAVOURS: tuple[Flavour, ...] = ("promclient", "otel")
+# Where the loudest signal is not what users feel, two faults at once, and services that name
+# their metrics differently (a registry prefix with express-prom-bundle's labels; the older
+# OpenTelemetry HTTP histograms in milliseconds). One CPU-heavy scenario per batch.
+REALISTIC: tuple[tuple[tuple[Flavour, str], ...], ...] = (
+    (
+        ("promclient", "near_capacity"),
+        ("otel", "background_dependency_failing"),
+        ("otel", "slow_downstream+heap_leak"),
+    ),
+    (
+        ("otel", "near_capacity"),
+        ("promclient", "background_dependency_failing"),
+        ("promclient", "slow_downstream+heap_leak"),
+    ),
+    (
+        ("promclient", "event_loop_blocked+db_pool_saturated"),
+        ("otel", "gc_harmless"),
+        ("otel", "slow_downstream@legacy_http"),
+    ),
+    (
+        ("otel", "event_loop_blocked+db_pool_saturated"),
+        ("promclient", "gc_harmless"),
+        ("promclient", "slow_downstream@prefixed"),
+    ),
+    (("promclient", "event_loop_blocked@prefixed"), ("otel", "error_spike@prefixed")),
+    (("otel", "event_loop_blocked@prefixed"), ("otel", "error_spike@legacy_http")),
+)
 DEADLINE_S = 90.0
 REPORT = REPO_ROOT / ".run" / "scorecard.md"
 MEDIAN_TARGET_S = 45.0
@@ -68,7 +95,8 @@ def batches() -> list[list[tuple[Flavour, str]]]:
     mixed = [[heavy[i], light[2 * i], light[2 * i + 1]] for i in range(len(heavy))]
     database = [(flavour, fault) for fault in DATABASE for flavour in FLAVOURS]
     database = database[0::2] + database[1::2]
-    return mixed + [database[i : i + 3] for i in range(0, len(database), 3)]
+    chunks = [database[i : i + 3] for i in range(0, len(database), 3)]
+    return mixed + chunks + [list(batch) for batch in REALISTIC]
 
 
 BATCHES = batches()
@@ -118,7 +146,7 @@ async def test_batch_is_diagnosed(
 
 
 def test_median_time_to_a_correct_diagnosis(scorecard: list[Outcome]) -> None:
-    times = [o.seconds_to_correct for o in scorecard if o.seconds_to_correct is not None]
+    times = [o.seconds_to_correct for o in scorecard if o.correct and o.seconds_to_correct]
     if len(scorecard) < 2 * len(FLAVOURS):
         pytest.skip("the batches did not run")
     assert statistics.median(times) < MEDIAN_TARGET_S

@@ -16,7 +16,15 @@ from hypothesis import strategies as st
 
 from bot.digest.figures import Incidents, Missing, Ranked, ServiceFigures
 from bot.incidents.model import Incident, SlackThread, TimelineEntry
-from bot.models import Diagnosis, Finding, PlannedStep, StepResult, TriageProgress, TriageReport
+from bot.models import (
+    Diagnosis,
+    Finding,
+    PlannedStep,
+    SecondaryCause,
+    StepResult,
+    TriageProgress,
+    TriageReport,
+)
 from bot.slack.commands.common import incident_id, unknown_subcommand
 from bot.slack.render import notes
 from bot.slack.render.blocks import to_payload
@@ -96,7 +104,10 @@ def an_incident(text: str, url: str, who: str | None) -> Incident:
 def a_progress(text: str, finished: bool) -> TriageProgress:
     finding = Finding(code="x", severity="crit", summary=text, advice=text)
     step = StepResult(id="apm", title=text, status="crit", findings=(finding,))
-    diagnosis = Diagnosis(cause="slow_downstream", confidence=0.5, summary=text, advice=text)
+    other = SecondaryCause(cause="heap_leak", share=0.0, summary=text)
+    diagnosis = Diagnosis(
+        cause="slow_downstream", confidence=0.5, summary=text, advice=text, secondary=(other,)
+    )
     return TriageProgress(
         service=text,
         window=text,

@@ -26,6 +26,7 @@ RUNTIME = {
     Signal.HEAP_TOTAL,
     Signal.RSS,
     Signal.GC_TIME_RATIO,
+    Signal.GC_PAUSE_P99,
 }
 HTTP = {
     Signal.REQUEST_RATE,
@@ -92,6 +93,33 @@ def test_each_convention_is_detected_with_its_signals(
         metrics = set(re.findall(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\{", expr))
         assert metrics <= names, f"{signal} reads {metrics - names}"
     assert all(signals.origins[s] == UNKNOWN for s in set(Signal) - expected)
+
+
+def test_prom_client_defaults_under_a_prefix_with_express_prom_bundle_paths() -> None:
+    names = names_in("sample_promclient_prefixed_bundle.txt")
+    signals = resolve_signals(names, {"job": "shop"})
+    assert (signals.convention, signals.prefix) == ("prom-client", "shop_")
+    assert signals.available == RUNTIME | HTTP | {Signal.EXTERNAL_MEMORY, Signal.ACTIVE_HANDLES}
+    lag = signals.expr(Signal.EVENTLOOP_LAG_P99) or ""
+    assert "shop_nodejs_eventloop_lag_p99_seconds{" in lag
+    assert "(http_request_duration_seconds_bucket{" in (signals.expr(Signal.LATENCY_P99) or "")
+
+
+@pytest.mark.parametrize("prefix", ["myapp_", "checkout:", "x"])
+def test_any_prefix_on_any_convention_is_found(prefix: str) -> None:
+    for fixture, convention in [("promclient.txt", "prom-client"), ("otel.txt", "otel")]:
+        plain = names_in(fixture)
+        names = frozenset(prefix + name for name in plain)
+        signals = resolve_signals(names, {"job": "a"})
+        assert (signals.convention, signals.prefix) == (convention, prefix)
+        assert signals.available == resolve_signals(plain, {"job": "a"}).available
+        for signal in signals.available:
+            promql_parser.parse(signals.expr(signal) or "")
+
+
+def test_an_unprefixed_service_reports_no_prefix() -> None:
+    signals = resolve_signals(names_in("promclient.txt"), {"job": "a"})
+    assert signals.prefix == ""
 
 
 def test_nothing_known_is_unknown() -> None:

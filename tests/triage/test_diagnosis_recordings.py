@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
-from tests.triage.helpers import RECORDINGS, finding_codes, recording, triage_recording
+from bot.triage.engine import TriageRequest, run_triage
+from bot.triage.recorded import RecordedSignalSource
+from bot.triage.window import parse_window
+from tests.triage.helpers import (
+    END,
+    RECORDINGS,
+    finding_codes,
+    nodejs_playbook,
+    recording,
+    triage_recording,
+)
 
 NAMES = sorted(path.stem for path in RECORDINGS.glob("*.json"))
 CAUSES_COVERED = {recording(name)["expect"] for name in NAMES}
@@ -198,3 +209,121 @@ async def test_evidence_without_a_scan_lock_or_leak_leaves_slow_queries() -> Non
     flagged = finding_codes(report, "warn", "crit")
     assert not flagged & {"db_missing_index", "db_lock_waits", "db_idle_in_transaction"}
     assert report.diagnosis.cause == "slow_queries"
+
+
+SECONDARY = [name for name in NAMES if recording(name).get("secondary")]
+
+
+@pytest.mark.parametrize("name", SECONDARY)
+async def test_what_else_was_found_is_reported_beside_the_cause(name: str) -> None:
+    report = await triage_recording(name)
+    reported = {other.cause for other in report.diagnosis.secondary}
+    assert set(recording(name)["secondary"]) <= reported, report.diagnosis.summary
+    assert report.diagnosis.cause not in reported
+
+
+async def test_a_loud_background_failure_is_not_the_cause_of_a_slow_dependency_p99() -> None:
+    report = await triage_recording("slow_downstream_with_background_failures")
+    assert "downstream_errors" in finding_codes(report, "crit")  # the loudest signal
+    assert report.diagnosis.cause == "slow_downstream"
+    assert (report.diagnosis.share or 0.0) > 0.9
+    [background] = report.diagnosis.secondary
+    assert background.share == 0.0
+    assert "otel-collector:4318" in background.summary
+    assert "outside requests" in background.summary
+
+
+async def test_a_background_failure_alone_leaves_the_service_healthy() -> None:
+    report = await triage_recording("background_dependency_failing")
+    assert report.diagnosis.cause == "healthy"
+    assert [(o.cause, o.share) for o in report.diagnosis.secondary] == [("downstream_errors", 0.0)]
+
+
+async def test_a_leak_that_explains_no_latency_is_second_to_the_slow_dependency() -> None:
+    report = await triage_recording("compound_slow_downstream_heap_leak")
+    assert "heap_growth" in finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "slow_downstream"
+    [leak] = report.diagnosis.secondary
+    assert (leak.cause, leak.share) == ("heap_leak", 0.0)
+
+
+async def test_two_faults_each_with_a_large_share_are_both_named() -> None:
+    report = await triage_recording("compound_event_loop_blocked_db_pool")
+    diagnosis = report.diagnosis
+    assert diagnosis.cause == "db_pool_saturated"
+    [loop] = diagnosis.secondary
+    assert loop.cause == "event_loop_blocked"
+    assert (loop.share or 0.0) >= 0.25
+    assert (diagnosis.share or 0.0) + (loop.share or 0.0) <= 1.0
+    assert "A second fault explains a large part too: event loop blocked" in diagnosis.summary
+    single = await triage_recording("db_pool_saturated")
+    assert diagnosis.confidence < single.diagnosis.confidence
+
+
+async def test_harmless_gc_and_honest_load_are_healthy() -> None:
+    gc = await triage_recording("gc_high_harmless")
+    assert "gc_time" in finding_codes(gc, "warn", "crit")
+    assert gc.diagnosis.cause == "healthy"
+    busy = await triage_recording("healthy_near_capacity")
+    assert "cpu_busy" in finding_codes(busy, "warn", "crit")
+    assert busy.diagnosis.cause == "healthy"
+    assert "Capacity: the process is busy" in busy.diagnosis.summary
+
+
+@pytest.mark.parametrize(
+    "name", ["insufficient_data_prefixed_metrics", "insufficient_data_slow_but_loop_unmeasured"]
+)
+async def test_no_all_clear_without_the_loop_and_memory(name: str) -> None:
+    report = await triage_recording(name)
+    assert report.diagnosis.cause == "insufficient_data"
+    assert "Not measured: event-loop lag and memory (heap and GC)" in report.diagnosis.summary
+    assert "collectDefaultMetrics()" in report.diagnosis.summary
+    assert report.diagnosis.confidence < 0.9
+
+
+async def test_gc_busy_under_allocating_sync_work_stays_a_blocked_loop() -> None:
+    report = await triage_recording("event_loop_blocked_allocating")
+    assert {"eventloop_lag", "gc_time"} <= finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "event_loop_blocked"
+    assert "its pauses are far shorter than the lag" in report.diagnosis.summary
+
+
+async def test_gc_pauses_as_long_as_the_lag_are_gc_pressure() -> None:
+    report = await triage_recording("gc_pressure_long_pauses")
+    assert "gc_time" not in finding_codes(report, "crit")  # a warn share, but long pauses
+    assert report.diagnosis.cause == "gc_pressure"
+    assert "eventloop_lag" in report.diagnosis.supporting
+
+
+async def test_a_timing_that_moved_before_the_loop_is_its_own_fault() -> None:
+    report = await triage_recording("slow_queries_before_the_loop")
+    assert report.diagnosis.cause == "slow_queries"
+    assert "Database time moved first; event-loop lag followed 240 s later." in (
+        report.diagnosis.summary
+    )
+    assert [o.cause for o in report.diagnosis.secondary] == ["event_loop_blocked"]
+
+
+async def test_timings_that_rise_with_the_loop_are_folded_into_it() -> None:
+    report = await triage_recording("event_loop_blocked_then_timings")
+    assert {"db_op_latency", "downstream_latency"} <= finding_codes(report, "warn", "crit")
+    assert report.diagnosis.cause == "event_loop_blocked"
+    assert report.diagnosis.secondary == ()
+    assert "Event-loop lag and database time moved together." in report.diagnosis.summary
+
+
+async def test_a_triage_without_the_loop_and_memory_steps_does_not_ask_for_them() -> None:
+    playbook = nodejs_playbook()
+    database_only = dataclasses.replace(
+        playbook, steps=tuple(s for s in playbook.steps if s.id == "database")
+    )
+    data = recording("insufficient_data_prefixed_metrics")
+    request = TriageRequest(
+        service="checkout",
+        window=parse_window("10m", end=END),
+        playbook=database_only,
+        source=RecordedSignalSource.from_dict(data),
+    )
+    report = await run_triage(request)
+    assert report.diagnosis.cause == "healthy"
+    assert "Not measured" not in report.diagnosis.summary

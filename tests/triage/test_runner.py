@@ -260,3 +260,26 @@ async def test_detection_signals_and_apm_share_the_cap_of_four(catalog: Catalog)
     assert paths.count("/api/v1/query") == 2  # slowest endpoints, slowest downstreams
     assert 1 <= paths.count("/api/v1/query_range") <= 4
     assert stand_in.peak == 4
+
+
+@needs_prometheus
+async def test_prefixed_default_metrics_are_measured_and_the_prefix_is_reported() -> None:
+    exposition = growing_counters(fixture_text("sample_promclient_prefixed_bundle.txt"))
+    catalog = parse_catalog("services:\n  shop:\n    selector: {job: shop}\n")
+    async with (
+        serve_exposition(exposition) as target,
+        run_prometheus({"shop": [target]}) as prom,
+    ):
+        await prom.wait_for_series('shop_nodejs_eventloop_lag_p99_seconds{job="shop"}')
+        await asyncio.sleep(2.5)  # a few scrapes: rates and per-step lag peaks need them
+        async with PrometheusClient(prom.url) as client:
+            report = await ServiceTriageRunner(catalog, nodejs_playbook(), client).run("shop", "1m")
+    assert report.metrics is not None
+    assert (report.metrics.convention, report.metrics.prefix) == ("prom-client", "shop_")
+    by_id = {step.id: step for step in report.steps}
+    assert by_id["event_loop"].status != "unknown"
+    assert by_id["memory"].status != "unknown"
+    assert observed(report, "eventloop_lag")["p99_ms"] is not None
+    text = fixture_text("sample_promclient_prefixed_bundle.txt")
+    p99 = quantiles(text, "http_request_duration_seconds", ("path",), 0.99)
+    assert observed(report, "slowest_endpoint")["endpoint"] == max(p99, key=lambda r: p99[r])

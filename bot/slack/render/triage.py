@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from slack_sdk.models.blocks import Block, DividerBlock
 
 from bot.models import (
     Diagnosis,
     Finding,
     PlannedStep,
+    SecondaryCause,
     Status,
     StepResult,
     TriageProgress,
@@ -85,10 +88,29 @@ def _diagnosis_blocks(diagnosis: Diagnosis) -> list[Block]:
         f"{escape(diagnosis.summary)}"
     )
     blocks: list[Block] = [section(text)]
+    if diagnosis.secondary:
+        blocks.append(section(_secondary_text(diagnosis.secondary)))
     if diagnosis.advice:
         blocks.append(section(f"*What to do next*\n{escape(diagnosis.advice)}"))
     blocks.append(DividerBlock())
     return blocks
+
+
+def _secondary_text(secondary: Sequence[SecondaryCause]) -> str:
+    lines = ["*Also found*"]
+    for other in secondary:
+        lines.append(
+            f"• *{escape(_words(other.cause))}* ({_share(other.share)}): {escape(other.summary)}"
+        )
+    return "\n".join(lines)
+
+
+def _share(share: float | None) -> str:
+    if share is None:
+        return "share of the symptom not measured"
+    if share == 0:
+        return "explains none of what users see"
+    return f"{share:.0%} of what users see"
 
 
 def _step_details(title: str, result: StepResult) -> list[Block]:

@@ -34,7 +34,7 @@ from bot.sources.apm.base import (
     slowest_first,
 )
 from bot.sources.base import InstantSample, MetricsQuerier, MetricsUnavailable
-from bot.sources.conventions import detect_convention
+from bot.sources.conventions import conventions_in_order
 from bot.sources.nodejs_conventions import CONVENTIONS, HttpFamily
 from bot.sources.promql import Expr, duration, matchers_from, tagged_union
 from bot.sources.recipes import Recipe, Scope
@@ -141,8 +141,7 @@ class PrometheusApm:
 
 def candidate_families(*, server: bool, names: frozenset[str] | None) -> list[HttpFamily]:
     """HTTP families to ask about, detected convention first; only existing ones if `names`."""
-    preferred = detect_convention(names) if names else None
-    ordered = sorted(CONVENTIONS, key=lambda convention: convention.name != preferred)
+    ordered = conventions_in_order(names) if names else CONVENTIONS
     families: list[HttpFamily] = []
     for convention in ordered:
         for family in convention.server_http if server else convention.client_http:

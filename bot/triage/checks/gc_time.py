@@ -13,6 +13,7 @@ from bot.triage.checks.base import (
     CheckParams,
     finding,
     grade,
+    ms,
     percent,
     rounded,
     settled,
@@ -38,20 +39,29 @@ class GcTime(CheckKind[GcTimeParams]):
     params_model = GcTimeParams
 
     def signals(self, params: GcTimeParams) -> set[Signal]:
-        return {Signal.GC_TIME_RATIO}
+        return {Signal.GC_TIME_RATIO, Signal.GC_PAUSE_P99}
 
     def evaluate(self, params: GcTimeParams, ctx: CheckContext) -> list[Finding]:
         points = settled(ctx.points(Signal.GC_TIME_RATIO), ctx.window)
         ratio = stats.sustained(stats.values(points), params.sustained_share)
         severity = grade(ratio, params.warn_ratio, params.crit_ratio)
+        pause = stats.sustained(
+            stats.values(ctx.optional_points(Signal.GC_PAUSE_P99)), params.sustained_share
+        )
+        summary = f"GC takes {percent(ratio)} of the time"
+        if pause is not None:
+            summary += f", pauses p99 {ms(pause)}"
         return [
             finding(
                 "gc_time",
                 severity,
-                f"GC takes {percent(ratio)} of the time",
+                summary,
                 ADVICE if severity != "info" else "",
                 query=ctx.query(Signal.GC_TIME_RATIO),
-                observed={"ratio": rounded(ratio, 4)},
+                observed={
+                    "ratio": rounded(ratio, 4),
+                    "pause_p99_ms": rounded(pause * 1000 if pause is not None else None, 1),
+                },
                 threshold={"warn_ratio": params.warn_ratio, "crit_ratio": params.crit_ratio},
                 charts={"gc_percent": [(t, v * 100) for t, v in points]},
                 unit="%",

@@ -169,3 +169,18 @@ async def test_failures_become_one_sentence_naming_prometheus(
     assert "\n" not in message
     assert "Prometheus" in message
     assert caught.value.__suppress_context__
+
+
+async def test_express_prom_bundle_routes_are_named_by_their_path_label() -> None:
+    querier = RecordingQuerier(
+        [
+            InstantSample({"__apm__": "0/p99", "path": "/api/quote"}, 1.5),
+            InstantSample({"__apm__": "0/rate", "path": "/api/quote"}, 3.0),
+        ]
+    )
+    names = frozenset({"http_request_duration_seconds_bucket", "shop_process_cpu_seconds_total"})
+    got = await PrometheusApm(querier, metric_names=names).slowest_endpoints(
+        ApmTarget(service="api"), 300
+    )
+    assert [(e.name, e.p99) for e in got] == [("/api/quote", 1.5)]
+    assert "by (le, route, path)" in querier.exprs[0]

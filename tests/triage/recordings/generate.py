@@ -41,6 +41,10 @@ def spiky(base: float, peak: float, every: int = 3) -> Shape:
     return lambda t, rng: peak * rng.uniform(0.8, 1.2) if int(t / STEP) % every == 0 else base
 
 
+def step_up(at: float, low: float, high: float, noise: float = 0.03) -> Shape:
+    return lambda t, rng: (high if t >= at else low) * (1 + rng.uniform(-noise, noise))
+
+
 def series(shape: Shape, rng: random.Random, labels: dict[str, str] | None = None) -> list[Any]:
     points = [[t, round(shape(t, rng), 6)] for t in TIMES]
     return [{"labels": labels or {}, "points": points}]
@@ -362,6 +366,150 @@ SCENARIOS |= {
 }
 
 
+# Scenarios where the loudest signal is not what users feel, two faults at once, and services
+# whose metrics hide where the bot did not look before. `secondary` lists the causes the
+# diagnosis must report beside the primary one.
+COLLECTOR = "otel-collector:4318"
+RUNTIME_SIGNALS = (
+    "eventloop_lag_p99",
+    "eventloop_lag_max",
+    "cpu_cores",
+    "heap_used",
+    "heap_total",
+    "rss",
+    "external_memory",
+    "gc_time_ratio",
+    "active_handles",
+)
+SCENARIOS |= {
+    "background_dependency_failing": {
+        "expect": "healthy",
+        "secondary": ["downstream_errors"],
+        "note": "an exporter retries a collector that is not there; no request calls it",
+        "changes": {
+            "downstream_p99": {"pricing:3100": flat(0.03), COLLECTOR: flat(0.004)},
+            "downstream_rate": {"pricing:3100": flat(10.5), COLLECTOR: flat(2.0)},
+            "downstream_error_ratio": {"pricing:3100": flat(0.001, 0.5), COLLECTOR: flat(1.0, 0)},
+        },
+    },
+    "slow_downstream_with_background_failures": {
+        "expect": "slow_downstream",
+        "secondary": ["downstream_errors"],
+        "note": "the failing collector is louder; the slow dependency makes the whole p99",
+        "changes": {
+            "downstream_p99": {"pricing:3100": flat(2.4), COLLECTOR: flat(0.004)},
+            "downstream_rate": {"pricing:3100": flat(10.5), COLLECTOR: flat(2.0)},
+            "downstream_error_ratio": {"pricing:3100": flat(0.001, 0.5), COLLECTOR: flat(1.0, 0)},
+            "latency_p99": flat(2.5),
+            "latency_p95": flat(2.2),
+        },
+    },
+    "compound_slow_downstream_heap_leak": {
+        "expect": "slow_downstream",
+        "secondary": ["heap_leak"],
+        "changes": {
+            "downstream_p99": {"pricing:3100": flat(2.4)},
+            "latency_p99": flat(2.5),
+            "latency_p95": flat(2.2),
+            "heap_used": sawtooth(ramp(60 * MIB, 260 * MIB, 0.01), 15 * MIB),
+            "heap_total": ramp(90 * MIB, 300 * MIB, 0.01),
+            "rss": ramp(150 * MIB, 380 * MIB, 0.01),
+        },
+    },
+    "compound_event_loop_blocked_db_pool": {
+        "expect": "db_pool_saturated",
+        "secondary": ["event_loop_blocked"],
+        "changes": {
+            "eventloop_lag_p99": flat(0.45),
+            "eventloop_lag_max": flat(0.95),
+            "cpu_cores": flat(0.5),
+            "db_pool_used": flat(10, 0),
+            "db_pool_pending": flat(18, 0.3),
+            "db_op_p99": flat(0.02),
+            "latency_p99": flat(3.0),
+            "latency_p95": flat(2.4),
+            "error_ratio": flat(0.12),  # acquire timeouts: the pool's doing, not a spike
+        },
+    },
+    "gc_high_harmless": {
+        "expect": "healthy",
+        "secondary": ["gc_pressure"],
+        "note": "a busy allocator: GC takes 12 % of the time, the loop and requests are fine",
+        "changes": {"gc_time_ratio": flat(0.12, 0.1), "cpu_cores": flat(0.4, 0.1)},
+    },
+    "healthy_near_capacity": {
+        "expect": "healthy",
+        "note": "honest load: a core nearly busy, short callbacks, latency within objective",
+        "changes": {
+            "request_rate": flat(240),
+            "cpu_cores": flat(0.88, 0.04),
+            "eventloop_lag_p99": flat(0.014),
+            "eventloop_lag_max": flat(0.02),
+            "latency_p99": flat(0.15),
+        },
+    },
+    "insufficient_data_prefixed_metrics": {
+        "expect": "insufficient_data",
+        "note": "only the HTTP histogram is found: the runtime metrics carry a prefix",
+        "missing": RUNTIME_SIGNALS,
+        "changes": {"latency_p99": flat(0.6), "latency_p95": flat(0.25)},
+    },
+    "event_loop_blocked_allocating": {
+        "expect": "event_loop_blocked",
+        "note": "large JSON built synchronously: GC is busy with short pauses, the loop stalls",
+        "changes": {
+            "eventloop_lag_p99": flat(0.38),
+            "eventloop_lag_max": flat(0.6),
+            "gc_time_ratio": flat(0.14, 0.1),
+            "gc_pause_p99": flat(0.009),
+            "cpu_cores": flat(0.7),
+            "latency_p99": flat(0.95),
+        },
+    },
+    "gc_pressure_long_pauses": {
+        "expect": "gc_pressure",
+        "note": "major collections of a big live set: the pauses are the lag",
+        "changes": {
+            "gc_time_ratio": flat(0.16, 0.1),
+            "gc_pause_p99": flat(0.12),
+            "eventloop_lag_p99": flat(0.15),
+            "eventloop_lag_max": flat(0.22),
+            "cpu_cores": flat(0.8),
+            "heap_used": sawtooth(flat(300 * MIB, 0.02), 200 * MIB),
+            "heap_total": flat(600 * MIB, 0.01),
+        },
+    },
+    "slow_queries_before_the_loop": {
+        "expect": "slow_queries",
+        "secondary": ["event_loop_blocked"],
+        "note": "queries slowed four minutes before the loop stalled: not the loop's echo",
+        "changes": {
+            "db_op_p99": step_up(-540, 0.02, 0.7),
+            "eventloop_lag_p99": step_up(-300, 0.012, 0.3),
+            "eventloop_lag_max": step_up(-300, 0.03, 0.35),
+            "latency_p99": step_up(-540, 0.12, 1.0),
+        },
+    },
+    "event_loop_blocked_then_timings": {
+        "expect": "event_loop_blocked",
+        "note": "the loop stalls and every timing taken in the process rises with it",
+        "changes": {
+            "eventloop_lag_p99": step_up(-400, 0.012, 0.34),
+            "eventloop_lag_max": step_up(-400, 0.03, 0.5),
+            "db_op_p99": step_up(-400, 0.02, 0.3),
+            "downstream_p99": {"pricing:3100": step_up(-400, 0.03, 0.45)},
+            "latency_p99": step_up(-400, 0.12, 0.9),
+        },
+    },
+    "insufficient_data_slow_but_loop_unmeasured": {
+        "expect": "insufficient_data",
+        "note": "latency is over objective and nothing measured explains it: the loop was not seen",
+        "missing": RUNTIME_SIGNALS,
+        "changes": {"latency_p99": flat(1.4), "latency_p95": flat(0.9)},
+    },
+}
+
+
 def build(name: str, spec: dict[str, Any], seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
     shapes = healthy() | spec["changes"]
@@ -381,9 +529,13 @@ def build(name: str, spec: dict[str, Any], seed: int) -> dict[str, Any]:
         "expect": spec["expect"],
         "signals": signals,
     }
-    for extra in ("apm", "database", "note"):
+    for extra in ("apm", "database", "note", "secondary"):
         if extra in spec:
             recording[extra] = spec[extra]
+    if "missing" in spec:
+        recording["missing"] = dict.fromkeys(spec["missing"], "not exported under this name")
+        for key in spec["missing"]:
+            signals.pop(key, None)
     return recording
 
 

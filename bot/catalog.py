@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.profiling.config import AgentConfig
 from bot.sources.postgres.config import DatabaseConfig
 from bot.sources.promql import METRIC_NAME, label_name, template_problems
 from bot.sources.signals import Signal
@@ -151,6 +152,7 @@ class Service(_Strict):
         default_factory=dict
     )
     database: DatabaseConfig | None = None
+    agent: AgentConfig | None = None
 
     @field_validator("selector")
     @classmethod
@@ -251,6 +253,10 @@ class Catalog(_Strict):
         """The environment variables the services' `database.dsn_env` name, each once."""
         names = [s.database.dsn_env for s in self.services.values() if s.database is not None]
         return sorted(set(names))
+
+    def agent_variables(self) -> list[str]:
+        """The environment variables the services' `agent.token_env` name, each once."""
+        return sorted({s.agent.token_env for s in self.services.values() if s.agent is not None})
 
     def digest_for(self, channel: str) -> Digest:
         settings = self.channels.get(channel)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from bot.models import Finding, SeriesPoint, TriageReport
 
 # Charts attached to a triage report, the worst findings first.
 MAX_CHARTS = 4
+
+Drawn = TypeVar("Drawn")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,12 @@ def _chart_pool() -> ProcessPoolExecutor:
 async def render_png_async(spec: ChartSpec) -> bytes:
     """Draw in the chart worker process, so the event loop never waits for matplotlib."""
     return await asyncio.get_running_loop().run_in_executor(_chart_pool(), _draw, spec)
+
+
+async def run_in_chart_worker(draw: Callable[[Drawn], bytes], spec: Drawn) -> bytes:
+    """Run another drawing function (a flame graph, say) in the same worker process;
+    `draw` must be a module-level function so the worker can import it."""
+    return await asyncio.get_running_loop().run_in_executor(_chart_pool(), draw, spec)
 
 
 def stop_chart_worker() -> None:

@@ -26,10 +26,13 @@ class BotConfig:
     playbook: Playbook
     # Values of the variables the catalog's `database.dsn_env` entries name.
     database_urls: dict[str, SecretStr] = field(default_factory=dict)
+    # Values of the variables the catalog's `agent.token_env` entries name.
+    agent_tokens: dict[str, SecretStr] = field(default_factory=dict)
 
     def secret_values(self) -> list[str]:
-        """The DSNs and their passwords, for the log scrubber."""
-        return [part for dsn in self.database_urls.values() for part in dsn_secrets(dsn)]
+        """The DSNs and their passwords and the agents' tokens, for the log scrubber."""
+        dsns = [part for dsn in self.database_urls.values() for part in dsn_secrets(dsn)]
+        return dsns + [token.get_secret_value() for token in self.agent_tokens.values()]
 
 
 def load_config(settings: Settings) -> BotConfig:
@@ -51,4 +54,5 @@ def load_config(settings: Settings) -> BotConfig:
     if problems or catalog is None or playbook is None:
         raise ConfigError(problems)
     urls = read_secret_variables(catalog.database_variables())
-    return BotConfig(catalog=catalog, playbook=playbook, database_urls=urls)
+    tokens = read_secret_variables(catalog.agent_variables())
+    return BotConfig(catalog=catalog, playbook=playbook, database_urls=urls, agent_tokens=tokens)

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.profiling.evidence import Culprit, ProfileEvidence
+
 Status = Literal["ok", "warn", "crit", "unknown"]
 Severity = Literal["info", "warn", "crit"]
 Cause = Literal[
@@ -84,6 +86,8 @@ class Diagnosis(Frozen):
     advice: str = ""
     share: float | None = Field(default=None, ge=0.0, le=1.0)
     secondary: tuple[SecondaryCause, ...] = ()
+    # Named by a profile of the process (bot/profiling), when one was taken.
+    culprits: tuple[Culprit, ...] = ()
 
 
 class MetricsDetected(Frozen):
@@ -102,6 +106,7 @@ class TriageReport(Frozen):
     diagnosis: Diagnosis
     backend_errors: tuple[str, ...] = ()
     metrics: MetricsDetected | None = None
+    profile: ProfileEvidence | None = None
 
 
 class EndpointStat(Frozen):

@@ -70,9 +70,17 @@ def build_wiring(settings: Settings, store: Store, config: BotConfig) -> Wiring:
     thread = IncidentThread(outbox)
     apm = ApmSettings.from_settings(settings)
     runner = ServiceTriageRunner(
-        config.catalog, config.playbook, prometheus, apm, database_urls=config.database_urls
+        config.catalog,
+        config.playbook,
+        prometheus,
+        apm,
+        database_urls=config.database_urls,
+        agent_tokens=config.agent_tokens,
+        capture_store=store,
     )
-    triage = IncidentTriage(repository, runner, tasks, thread, store)
+    triage = IncidentTriage(
+        repository, runner, tasks, thread, store, profiles=runner.attach_profile
+    )
     home = HomeTab(client, repository, config.catalog, HealthMarks(store), tasks, viewers=store)
 
     async def opened(incident: Incident) -> None:

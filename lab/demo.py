@@ -37,7 +37,7 @@ from emulator.driver import SlackDriver
 from emulator.server import RunningEmulator, start_emulator
 from emulator.transcript import channel_transcript
 from lab.monitoring import Webhook
-from lab.nodeapp import FAULTS, Flavour
+from lab.nodeapp import FAULTS, LAB_AGENT_TOKEN, Flavour
 from lab.postgres import BOT_ROLE
 from lab.stack import LabStack
 
@@ -48,12 +48,13 @@ DIAGNOSIS_MARK = "Most likely cause"
 
 
 DATABASE_ENV = "SHOP_DATABASE_URL"
+AGENT_ENV = "SHOP_AGENT_TOKEN"
 # Faults that slow requests too little for the lab's alert rules: after this many seconds the
 # demo types `/triage` in the channel, as on-call would.
 ASKED_FOR_AFTER_S = {"missing_index": 20.0, "n_plus_one_queries": 20.0}
 
 
-def _catalog(job: str, role: str) -> str:
+def _catalog(job: str, role: str, agent_port: int) -> str:
     return f"""
 defaults: {{channel: {CHANNEL}}}
 services:
@@ -63,6 +64,7 @@ services:
     owners: S0ONCALL
     slo: {{p99_ms: 500, availability_percent: 99.5, pool_size: 10}}
     database: {{dsn_env: {DATABASE_ENV}, role: {role}, application_name: {role}}}
+    agent: {{url: "http://{{host}}:{agent_port}", token_env: {AGENT_ENV}}}
 """
 
 
@@ -126,11 +128,14 @@ async def demo_stack(fault: str, flavour: Flavour) -> AsyncIterator[DemoStack]:
         async with LabStack(flavours=(flavour,), faults=(fault,), webhook=webhook) as lab:
             with tempfile.TemporaryDirectory(prefix="triagebot-demo-") as config_dir:
                 catalog = _catalog(
-                    lab.service_job(flavour, fault), lab.database_role(flavour, fault)
+                    lab.service_job(flavour, fault),
+                    lab.database_role(flavour, fault),
+                    lab.service(flavour, fault).agent_port,
                 )
                 await asyncio.to_thread(Path(config_dir, "services.yaml").write_text, catalog)
                 # The bot reads the DSN from the variable the catalog names, as in production.
                 os.environ[DATABASE_ENV] = lab.database.dsn(BOT_ROLE)
+                os.environ[AGENT_ENV] = LAB_AGENT_TOKEN  # the lab services' agents
                 settings = _settings(token, slack, lab, Path(config_dir), bot_port)
                 secret = settings.SLACK_SIGNING_SECRET
                 assert secret is not None

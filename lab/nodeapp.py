@@ -15,6 +15,11 @@ from typing import Literal, get_args
 from lab.procs import ManagedProcess, free_port, run_command, running_process, wait_until_ready
 
 NODE_DIR = Path(__file__).parent / "node"
+# Every lab service loads the project's agent, as a user's service would: `--require`.
+AGENT_REGISTER = Path(__file__).resolve().parents[1] / "agent" / "register.js"
+# The lab's agents' bearer token (loopback only, test processes): the bot gets it as
+# LAB_AGENT_TOKEN through the scorecard's catalog.
+LAB_AGENT_TOKEN = "lab-agent-token-not-a-secret-0001"
 NPM_CI_TIMEOUT_S = 600.0
 STAMP_NAME = ".lab-lock-sha256"
 
@@ -93,6 +98,7 @@ class RunningService:
     url: str
     metrics_target: str  # host:port Prometheus scrapes at /metrics
     downstream_url: str
+    agent_port: int  # the agent inside the service (agent/), bearer LAB_AGENT_TOKEN
 
 
 def _lock_digest() -> str:
@@ -153,17 +159,21 @@ async def running_service(
     async with running_downstream(log_dir, spec.job) as downstream_url:
         port = free_port()
         metrics_port = free_port() if spec.flavour == "otel" else port
-        argv = ["node", str(NODE_DIR / "server.js"), "--flavour", spec.flavour]
+        agent_port = free_port()
+        argv = ["node", "--require", str(AGENT_REGISTER)]
+        argv += [str(NODE_DIR / "server.js"), "--flavour", spec.flavour]
         argv += ["--port", str(port), "--metrics-port", str(metrics_port)]
         argv += ["--fault", spec.behaviour, "--metrics-style", spec.metrics_style]
         argv += ["--downstream", downstream_url, "--service-name", spec.job]
-        env = _node_env({**database_env, "SERVICE_NAME": spec.job})
+        agent_env = {"TRIAGE_AGENT_TOKEN": LAB_AGENT_TOKEN, "TRIAGE_AGENT_PORT": str(agent_port)}
+        env = _node_env({**database_env, **agent_env, "SERVICE_NAME": spec.job})
         log_path = log_dir / f"{spec.job}.log"
         async with running_process(spec.job, argv, log_path=log_path, env=env) as proc:
             url = f"http://127.0.0.1:{port}"
             await wait_until_ready(proc, f"{url}/api/health")
             await wait_until_ready(proc, f"http://127.0.0.1:{metrics_port}/metrics")
-            yield RunningService(spec, url, f"127.0.0.1:{metrics_port}", downstream_url)
+            target = f"127.0.0.1:{metrics_port}"
+            yield RunningService(spec, url, target, downstream_url, agent_port)
 
 
 @contextlib.asynccontextmanager

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from bot import telemetry
 from bot.charts import MAX_CHARTS, chart_specs, render_png_async
 from bot.incidents.model import Incident, TriageState
+from bot.incidents.profile_post import post_profile
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.thread import IncidentThread
 from bot.models import PlannedStep, StepResult, TriageProgress, TriageReport
@@ -38,6 +39,8 @@ log = structlog.get_logger(__name__)
 SWEEP_SECONDS = 5.0
 
 StepCallback = Callable[[StepResult], Awaitable[None]]
+# Adds a profile of the process to a finished report when its diagnosis calls for one.
+ProfileAttacher = Callable[[TriageReport], Awaitable[TriageReport]]
 
 
 class TriageRunner(Protocol):
@@ -67,8 +70,10 @@ class IncidentTriage:
         leases: LeaseStore,
         *,
         lease_seconds: float = TRIAGE_LEASE_SECONDS,
+        profiles: ProfileAttacher | None = None,
     ) -> None:
         self._repo = repository
+        self._profiles = profiles
         self._runner = runner
         self._tasks = tasks
         self._thread = thread
@@ -179,6 +184,20 @@ class IncidentTriage:
         await self._publish(incident, progress)
         await self._record_diagnosis(incident.id, report)
         await self._attach_charts(incident, job, report)
+        if self._profiles is not None:
+            await self._attach_profile(incident, job, report, self._profiles)
+
+    async def _attach_profile(
+        self, incident: Incident, job: TriageJob, report: TriageReport, profiles: ProfileAttacher
+    ) -> None:
+        """After the diagnosis is shown, as a capture takes seconds the thread should not wait;
+        a failure here leaves the finished triage as it is."""
+        try:
+            profiled = await profiles(report)
+        except Exception:
+            log.exception("profile after triage failed", incident=incident.id)
+            return
+        await post_profile(self._thread, incident, job.run, profiled.profile)
 
     async def _fail(self, incident: Incident, progress: TriageProgress, reason: str) -> None:
         progress.failure = reason

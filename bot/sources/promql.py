@@ -221,6 +221,12 @@ def max_by(inner: Expr | Selector, by: Sequence[str] = ()) -> Expr:
     return aggregate("max", inner, by)
 
 
+def topk(count: int, inner: Expr | Selector) -> Expr:
+    if count < 1:
+        raise PromQLError(f"topk needs a count of 1 or more, got {count}")
+    return Expr(f"topk({count}, {_as_expr(inner)})")
+
+
 def histogram_quantile(
     quantile: float, buckets: Selector, window: str | float, by: Sequence[str] = ()
 ) -> Expr:

@@ -196,5 +196,14 @@ def method_pace(method: str) -> str:
     return f"method:{method}"
 
 
+def profile_capture(service: str) -> str:
+    """Held while a profile of `service` is being taken, so at most one runs at a time."""
+    return f"profile-capture:{service}"
+
+
+def profile_rate(service: str) -> str:
+    return f"profile:{service}"
+
+
 def _escape_glob(text: str) -> str:
     return "".join("\\" + char if char in "*?[]\\" else char for char in text)

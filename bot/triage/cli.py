@@ -1,5 +1,5 @@
 """`python -m bot triage SERVICE [--window 10m] [--services FILE] [--prometheus-url URL] [--db]
-[--json]`.
+[--json] [--no-profile]`.
 
 Exit codes: 0 the triage ran (whatever it found); 2 bad input (unknown service, bad window,
 bad configuration); 3 the metrics backend could not be reached (the report is still printed,
@@ -45,11 +45,18 @@ async def run_triage_args(args: argparse.Namespace, *, out: TextIO | None = None
         async with (
             PrometheusClient(setup.prometheus_url) as client,
             ServiceTriageRunner(
-                setup.catalog, setup.playbook, client, setup.apm, database_urls=setup.database_urls
+                setup.catalog,
+                setup.playbook,
+                client,
+                setup.apm,
+                database_urls=setup.database_urls,
+                agent_tokens=setup.agent_tokens,
             ) as runner,
         ):
             steps = {DATABASE_STEP} if args.db else None
-            report = await runner.run(args.service, args.window, steps=steps)
+            report = await runner.run(
+                args.service, args.window, steps=steps, profile=not args.no_profile
+            )
     except (BadInput, UnknownService, WindowError) as problem:
         print(f"triage: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -65,6 +72,7 @@ class _Setup:
     prometheus_url: str
     apm: ApmSettings
     database_urls: dict[str, SecretStr]
+    agent_tokens: dict[str, SecretStr]
 
 
 async def _setup(args: argparse.Namespace) -> _Setup:
@@ -84,7 +92,8 @@ async def _setup(args: argparse.Namespace) -> _Setup:
         raise BadInput("the Prometheus URL must look like http://host:9090")
     playbook = await asyncio.to_thread(default_playbook, settings.BOT_PLAYBOOK_DIR)
     urls = await asyncio.to_thread(read_secret_variables, catalog.database_variables())
-    return _Setup(catalog, playbook, url, ApmSettings.from_settings(settings), urls)
+    tokens = await asyncio.to_thread(read_secret_variables, catalog.agent_variables())
+    return _Setup(catalog, playbook, url, ApmSettings.from_settings(settings), urls, tokens)
 
 
 def _settings() -> Settings:

@@ -35,3 +35,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--db", action="store_true", help="only the database step, with all its evidence"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--no-profile",
+        action="store_true",
+        help="take no profile of the process, even when the diagnosis calls for one",
+    )

@@ -27,6 +27,9 @@ from bot.models import (
     PlannedStep,
     TriageReport,
 )
+from bot.profiling.attach import ON_DEMAND_SIGNAL, TriageProfiles
+from bot.profiling.capture import CaptureStore, ProfileCapture
+from bot.profiling.evidence import ProfileEvidence, ProfileKind
 from bot.sources.apm import BACKENDS, ApmBackend, ApmTarget, ApmUnavailable
 from bot.sources.apm.prometheus_apm import PrometheusApm
 from bot.sources.apm.settings import ApmSettings
@@ -35,6 +38,7 @@ from bot.sources.conventions import UNKNOWN, ConventionDetector, detect
 from bot.sources.postgres import DatabaseEvidence, ServiceEvidence
 from bot.sources.postgres.collect import Metrics
 from bot.sources.prometheus import PrometheusClient
+from bot.store.memory import MemoryStore
 from bot.triage.checks.base import Targets
 from bot.triage.engine import ProgressCallback, TriageRequest, run_triage
 from bot.triage.playbook import Playbook
@@ -62,6 +66,8 @@ class ServiceTriageRunner:
         *,
         detector: ConventionDetector | None = None,
         database_urls: Mapping[str, SecretStr] | None = None,
+        agent_tokens: Mapping[str, SecretStr] | None = None,
+        capture_store: CaptureStore | None = None,
     ) -> None:
         self.catalog = catalog
         self.playbook = playbook
@@ -71,6 +77,9 @@ class ServiceTriageRunner:
         self._session: aiohttp.ClientSession | None = None
         self._database_urls = dict(database_urls or {})
         self._evidence: dict[str, ServiceEvidence] = {}
+        # One process alone (the CLI) may keep the capture limits in memory; replicas share a store.
+        capture = ProfileCapture(capture_store or MemoryStore(), self._http, agent_tokens or {})
+        self._profiles = TriageProfiles(capture)
 
     def planned_steps(self) -> list[PlannedStep]:
         return [PlannedStep(id=step.id, title=step.title) for step in self.playbook.steps]
@@ -88,11 +97,13 @@ class ServiceTriageRunner:
         on_step: ProgressCallback | None = None,
         *,
         steps: Collection[str] | None = None,
+        profile: bool = False,
     ) -> TriageReport:
         """Raises UnknownService, WindowError, or MetricsUnavailable when no Prometheus is set.
 
         `steps` runs only the playbook steps with those ids (`{"database"}` for the database
-        evidence alone); the diagnosis then rests on those steps only.
+        evidence alone); the diagnosis then rests on those steps only. With `profile`, a
+        diagnosis that calls for it gets a profile of the worst instance (`attach_profile`).
         """
         service = self.service(service_name)
         parsed = parse_window(window, end=time.time())
@@ -111,7 +122,31 @@ class ServiceTriageRunner:
             database=self._database(service, Metrics(querier, parsed.end)),
             metrics=detected_metrics(wired.metric_names),
         )
-        return await run_triage(request, on_step=on_step)
+        report = await run_triage(request, on_step=on_step)
+        if not profile or steps is not None:
+            return report
+        return await self._profiles.attach(
+            report, service, querier, wired.metric_names, at=parsed.end
+        )
+
+    async def attach_profile(self, report: TriageReport) -> TriageReport:
+        """`report` with a profile of the worst instance when its diagnosis calls for one."""
+        service = self.service(report.service)
+        if self._prometheus is None:
+            return report
+        querier = self._prometheus.caller(cap=PER_TRIAGE_QUERY_CAP)
+        names = (await wire_service(querier, service, self._detector)).metric_names
+        return await self._profiles.attach(report, service, querier, names, at=time.time())
+
+    async def profile_now(self, service_name: str, kind: ProfileKind = "cpu") -> ProfileEvidence:
+        """A profile on demand (the Profile now button, `/triage SERVICE profile`)."""
+        service = self.service(service_name)
+        if self._prometheus is None:
+            raise MetricsUnavailable("no Prometheus is configured: set PROMETHEUS_URL")
+        querier = self._prometheus.caller(cap=PER_TRIAGE_QUERY_CAP)
+        names = (await wire_service(querier, service, self._detector)).metric_names
+        signal = ON_DEMAND_SIGNAL[kind]
+        return await self._profiles.take(service, kind, signal, querier, names, at=time.time())
 
     def _playbook(self, steps: Collection[str] | None) -> Playbook:
         if steps is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.models import Finding, MetricsDetected, Status, StepResult, TriageReport
+from bot.profiling.text import profile_lines
 from bot.triage.service_source import PROMETHEUS_DOWN
 
 MARKS: dict[Status, str] = {"ok": "✔", "warn": "⚠", "crit": "✖", "unknown": "?"}
@@ -27,6 +28,8 @@ def render_report(report: TriageReport) -> str:
     if diagnosis.advice:
         lines.append(f"  What to do: {diagnosis.advice}")
     lines += secondary_lines(report)
+    if report.profile is not None:
+        lines += ["", *profile_lines(report.profile)]
     if report.metrics is not None:
         lines += ["", f"Metrics: {metrics_origin(report.metrics)}"]
     if report.backend_errors:

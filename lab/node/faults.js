@@ -63,7 +63,7 @@ function startCpuSaturation(state) {
 function startHeapLeak(state) {
   const cache = new Map();
   let nextKey = 0;
-  state.timer = setInterval(() => {
+  state.timer = setInterval(function fillUnevictedCache() {
     if (process.memoryUsage().heapUsed > GROWTH_LIMIT_MB * MB) return;
     for (let i = 0; i < 1500; i += 1) {
       nextKey += 1;
@@ -116,7 +116,7 @@ function startNearCapacity(state) {
 // then dies, which keeps both the young and the old generation collector busy.
 function startGcPressure(state) {
   const window = [];
-  state.timer = setInterval(() => {
+  state.timer = setInterval(function churnMediumLivedBatches() {
     const batch = [];
     for (let i = 0; i < 40000; i += 1) {
       batch.push({ i, label: `item-${i}`, values: [i, i * 2, i * 3] });

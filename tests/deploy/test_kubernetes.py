@@ -211,6 +211,7 @@ def test_network_policy_admits_only_http_and_lets_out_only_what_the_bot_calls() 
         (6379, "TCP"),
         (9090, "TCP"),
         (9093, "TCP"),
+        (9230, "TCP"),  # the Node.js agents, for profiles
         (26379, "TCP"),
     ]
     (https,) = [rule for rule in policy["egress"] if rule["ports"][0]["port"] == 443]

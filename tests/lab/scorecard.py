@@ -29,12 +29,22 @@ from typing import Any
 import yaml
 
 from lab import Flavour, LabStack
+from lab.nodeapp import LAB_AGENT_TOKEN, NODE_DIR
 from lab.postgres import BOT_ROLE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRIAGE_TIMEOUT_S = 30.0
 STEADY_WATCH_S = 75.0  # a healthy verdict must hold this long from the batch's first scrape
 DATABASE_ENV = "LAB_DATABASE_URL"
+AGENT_ENV = "LAB_AGENT_TOKEN"
+FAULTS_SCRIPT = NODE_DIR / "faults.js"
+# The lab function whose time or allocations the profile should name, per fault.
+EXPECTED_CULPRITS = {
+    "event_loop_blocked": "burnCpu",
+    "cpu_saturated": "burnCpu",
+    "gc_pressure": "churnMediumLivedBatches",
+    "heap_leak": "fillUnevictedCache",
+}
 # Tables rendered in this run, for the terminal summary (see tests/lab/conftest.py).
 LAST_TABLE: list[str] = []
 
@@ -84,6 +94,16 @@ class Scenario:
     def expected_secondary(self) -> tuple[str, ...]:
         return FELT_AS_HEALTHY.get(self.faults[0], ()) if not self.compound else ()
 
+    @property
+    def expected_culprit(self) -> str | None:
+        """`name script:line` of the lab function a profile should name, if any."""
+        name = EXPECTED_CULPRITS.get(self.expected)
+        if name is None:
+            return None
+        lines = FAULTS_SCRIPT.read_text(encoding="utf-8").splitlines()
+        line = next(n for n, text in enumerate(lines, 1) if f"function {name}(" in text)
+        return f"{name} {FAULTS_SCRIPT}:{line}"
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -94,6 +114,8 @@ class Verdict:
     crit_steps: tuple[str, ...]
     flagged: tuple[str, ...]
     summary: str
+    culprit: str = ""  # `name script:line` of the first culprit a profile named
+    profile_problem: str = ""  # why no profile was taken, when one was called for
     secondary: tuple[tuple[str, float | None], ...] = ()
 
     @property
@@ -115,11 +137,18 @@ class Verdict:
             crit_steps=tuple(step["id"] for step in steps if step.get("status") == "crit"),
             flagged=flagged,
             summary=report["diagnosis"]["summary"],
+            culprit=_first_culprit(report),
+            profile_problem=(report.get("profile") or {}).get("reason", ""),
             secondary=tuple(
                 (other["cause"], other.get("share"))
                 for other in report["diagnosis"].get("secondary", [])
             ),
         )
+
+
+def _first_culprit(report: dict[str, Any]) -> str:
+    culprits = report["diagnosis"].get("culprits") or []
+    return f"{culprits[0]['name']} {culprits[0]['location']}" if culprits else ""
 
 
 def _loud_signals_shown(verdict: Verdict) -> bool:
@@ -157,6 +186,8 @@ class Outcome:
     seconds_to_correct: float | None = None
     history: list[tuple[float, str]] = field(default_factory=list)
     false_alarm: bool = False
+    culprit: str = ""  # named by one profiled triage after the first correct diagnosis
+    culprit_problem: str = ""  # why that triage took no profile
 
     @property
     def correct(self) -> bool:
@@ -177,6 +208,12 @@ class Outcome:
         elif not right and self.seconds_to_correct is not None:
             self.false_alarm = True
 
+    @property
+    def culprit_correct(self) -> bool | None:
+        """None when the fault has no culprit to name (not a CPU or heap fault)."""
+        expected = self.scenario.expected_culprit
+        return None if expected is None else self.culprit == expected
+
 
 def neutral_scenarios(pairs: Iterable[tuple[Flavour, str]], first: int = 1) -> list[Scenario]:
     """Scenarios named svc-01, svc-02, ... in the order given."""
@@ -191,6 +228,7 @@ def write_catalog(path: Path, scenarios: Sequence[Scenario], lab: LabStack) -> P
         s.service: {
             "selector": {"job": lab.service_job(s.flavour, s.fault)},
             "database": _database_entry(lab.database_role(s.flavour, s.fault)),
+            "agent": _agent_entry(lab.service(s.flavour, s.fault).agent_port),
         }
         for s in scenarios
     }
@@ -202,9 +240,20 @@ def _database_entry(role: str) -> dict[str, str]:
     return {"dsn_env": DATABASE_ENV, "role": role, "application_name": role}
 
 
+def _agent_entry(port: int) -> dict[str, object]:
+    """The agent in the lab service; short captures, the triage CLI waits for them."""
+    template = f"http://{{host}}:{port}"
+    return {"url": template, "token_env": AGENT_ENV, "cpu_seconds": 2, "heap_seconds": 4}
+
+
 def database_env(lab: LabStack) -> dict[str, str]:
     """The variable the catalog's database entries name: the bot's least-privilege DSN."""
     return {DATABASE_ENV: lab.database.dsn(BOT_ROLE)}
+
+
+def bot_env(lab: LabStack) -> dict[str, str]:
+    """The database DSN and the lab agents' token, as the catalog names them."""
+    return {**database_env(lab), AGENT_ENV: LAB_AGENT_TOKEN}
 
 
 async def triage(
@@ -213,9 +262,12 @@ async def triage(
     prometheus_url: str,
     window: str = "2m",
     env: Mapping[str, str] | None = None,
+    *,
+    profile: bool = False,
 ) -> dict[str, Any]:
     """`python -m bot triage SERVICE --json` in a subprocess; the parsed report."""
     argv = [sys.executable, "-m", "bot", "triage", service, "--json", "--window", window]
+    argv += [] if profile else ["--no-profile"]
     argv += ["--services", str(catalog), "--prometheus-url", prometheus_url]
     process = await asyncio.create_subprocess_exec(
         *argv,
@@ -272,9 +324,24 @@ async def score_batch(
         round_started = time.monotonic()
         for outcome in pending:
             service = outcome.scenario.service
-            report = await triage(service, catalog, lab.prometheus_url, window, database_env(lab))
+            report = await triage(service, catalog, lab.prometheus_url, window, bot_env(lab))
+            was_correct = outcome.seconds_to_correct is not None
             outcome.record(time.monotonic() - started, Verdict.from_report(report))
+            if not was_correct and outcome.seconds_to_correct is not None:
+                await take_culprit(outcome, lab, catalog, window)
         await asyncio.sleep(max(0.0, poll_s - (time.monotonic() - round_started)))
+
+
+async def take_culprit(outcome: Outcome, lab: LabStack, catalog: Path, window: str) -> None:
+    """Once the cause is named: one more triage, with its profile, for the culprit column.
+    Polls run without profiles, so captures neither slow the diagnosis nor pile up on a
+    process (each CLI run is a process of its own, with no shared capture limit)."""
+    if outcome.scenario.expected_culprit is None:
+        return
+    service = outcome.scenario.service
+    report = await triage(service, catalog, lab.prometheus_url, window, bot_env(lab), profile=True)
+    verdict = Verdict.from_report(report)
+    outcome.culprit, outcome.culprit_problem = verdict.culprit, verdict.profile_problem
 
 
 HEADER = (
@@ -285,7 +352,10 @@ HEADER = (
     "secondary",
     "confidence",
     "seconds to correct",
+    "culprit named by the profile",
+    "culprit right",
 )
+CULPRIT_MARK = {None: "", True: "yes", False: "no"}
 
 
 def table_rows(outcomes: Sequence[Outcome]) -> list[tuple[str, ...]]:
@@ -301,9 +371,18 @@ def table_rows(outcomes: Sequence[Outcome]) -> list[tuple[str, ...]]:
                 _secondary_cell(last),
                 f"{last.confidence:.2f}" if last else "",
                 _seconds_cell(o),
+                _shown_culprit(o),
+                CULPRIT_MARK[o.culprit_correct],
             )
         )
     return rows
+
+
+def _shown_culprit(outcome: Outcome) -> str:
+    """The culprit with its path relative to the repository, so the table stays narrow."""
+    if not outcome.culprit and outcome.culprit_problem:
+        return f"(none: {outcome.culprit_problem[:60]})"
+    return outcome.culprit.replace(f"{REPO_ROOT}/", "")
 
 
 def _seconds_cell(outcome: Outcome) -> str:

@@ -18,6 +18,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from lab import LabDatabase, LabStack, Webhook
+from lab.nodeapp import LAB_AGENT_TOKEN
 from lab.packages import missing_packages
 from lab.rules import EVENTLOOP_P99
 from tests.waiting import eventually
@@ -127,6 +128,7 @@ async def test_lab_exports_every_signal_and_the_fault_moves_event_loop_lag(
             lab.service_job("promclient", FAULT),
             lab.service_job("otel", FAULT),
         }
+        await assert_every_agent_answers(lab)
         healthy_lag = await lab.prometheus.values(lag_p99(".*-healthy"))
         assert len(healthy_lag) == 2
         assert max(healthy_lag.values()) < 0.1
@@ -140,6 +142,17 @@ async def test_lab_exports_every_signal_and_the_fault_moves_event_loop_lag(
         database = lab.database
 
     await assert_torn_down(service_url, lab.prometheus_url, lab.workdir, database)
+
+
+async def assert_every_agent_answers(lab: LabStack) -> None:
+    """Each service, in both flavours, runs the agent loaded with --require."""
+    headers = {"Authorization": f"Bearer {LAB_AGENT_TOKEN}"}
+    async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+        for running in lab.services.values():
+            url = f"http://127.0.0.1:{running.agent_port}/v1/status"
+            async with session.get(url, headers=headers) as response:
+                assert response.status == 200, running.spec
+                assert (await response.json())["capturing"] is False
 
 
 async def assert_torn_down(

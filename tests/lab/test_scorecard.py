@@ -143,6 +143,13 @@ async def test_batch_is_diagnosed(
         if not o.correct
     ]
     assert not missed, "\n".join(missed)
+    wrong_culprits = [
+        f"{o.scenario.flavour}/{o.scenario.fault}: profile named {o.culprit or 'nothing'}"
+        f" ({o.last.profile_problem if o.last else ''}), expected {o.scenario.expected_culprit}"
+        for o in outcomes
+        if o.culprit_correct is False
+    ]
+    assert not wrong_culprits, "\n".join(wrong_culprits)
 
 
 def test_median_time_to_a_correct_diagnosis(scorecard: list[Outcome]) -> None:

@@ -27,6 +27,7 @@ async def test_incident_gets_one_root_with_buttons_and_edits_in_place(
     assert {e["action_id"] for e in actions[0]["elements"]} == {
         "incident_ack",
         "incident_rerun_triage",
+        "incident_profile_now",
         "incident_silence_1h",
         "incident_resolve",
     }

@@ -19,12 +19,19 @@ from bot.incidents.model import Incident
 from bot.slack.actions import ACTIONS, IncidentAction
 from bot.slack.deps import Deps
 from bot.slack.home import HomeTab
-from bot.slack.render.incident import ACTION_ACK, ACTION_RERUN, ACTION_RESOLVE, ACTION_SILENCE
+from bot.slack.render.incident import (
+    ACTION_ACK,
+    ACTION_PROFILE,
+    ACTION_RERUN,
+    ACTION_RESOLVE,
+    ACTION_SILENCE,
+)
 from bot.store.base import StoreUnavailable
 
 PERMISSION_OF = {
     ACTION_ACK: "ack",
     ACTION_RERUN: "rerun",
+    ACTION_PROFILE: "rerun",  # a profile costs the service about what a re-run costs the bot
     ACTION_SILENCE: "silence",
     ACTION_RESOLVE: "resolve",
 }

@@ -15,6 +15,7 @@ from bot.catalog import Service
 from bot.charts import MAX_CHARTS, chart_specs, render_png_async
 from bot.models import STATUS_RANK, Status, TriageReport
 from bot.outbox.ops import Post, Upload
+from bot.slack.commands import profile
 from bot.slack.commands.base import Accepted, SlashCommand
 from bot.slack.commands.common import (
     Invalid,
@@ -44,6 +45,7 @@ USAGE = "\n".join(
         f"• `WINDOW`: how far back to look, from `1m` to `30d` (default `{DEFAULT_WINDOW}`)",
         "• `db`: only the database step, with all of its evidence: heaviest statements,",
         "  missing indexes, lock waits and sessions left inside a transaction",
+        "• `/triage SERVICE profile [cpu|heap]`: a profile of the busiest instance, now",
         "",
         "Examples: `/triage checkout`, `/triage checkout 30m`, `/triage checkout db`",
     ]
@@ -51,6 +53,8 @@ USAGE = "\n".join(
 
 
 def accept(deps: Deps, call: Invocation) -> Accepted:
+    if profile.wants_profile(call):
+        return profile.accept(deps, call)
     service, window, database_only = parse(deps, call)
     what = "Database evidence" if database_only else "Triage"
     return Accepted(
@@ -89,7 +93,7 @@ async def run_for_channel(
     steps = {DATABASE_STEP} if database_only else None
     started = time.monotonic()
     try:
-        report = await deps.runner.run(service.name, window, steps=steps)
+        report = await deps.runner.run(service.name, window, steps=steps, profile=True)
     except MetricsUnavailable as error:
         await tell(
             call.respond,
@@ -144,7 +148,7 @@ async def report_ops(call: Invocation, report: TriageReport) -> list[Post | Uplo
                 label="a chart",
             )
         )
-    return ops
+    return ops + await profile.profile_ops(f"{key}:profile", call.channel, key, report.profile)
 
 
 def worst_status(report: TriageReport) -> Status:

@@ -24,6 +24,7 @@ ACTION_ACK = "incident_ack"
 ACTION_RERUN = "incident_rerun_triage"
 ACTION_SILENCE = "incident_silence_1h"
 ACTION_RESOLVE = "incident_resolve"
+ACTION_PROFILE = "incident_profile_now"
 
 
 def root_text(incident: Incident) -> str:
@@ -108,6 +109,7 @@ def _buttons(incident: Incident) -> ActionsBlock:
         )
     elements += [
         ButtonElement(text="Re-run triage", action_id=ACTION_RERUN, value=value),
+        ButtonElement(text="Profile now", action_id=ACTION_PROFILE, value=value),
         ButtonElement(text="Silence 1 h", action_id=ACTION_SILENCE, value=value),
         ButtonElement(
             text="Resolve",

@@ -34,6 +34,7 @@ from lab.postgres import BOT_ROLE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TRIAGE_TIMEOUT_S = 30.0
+CULPRIT_TRIES = 3  # profiled triages per scenario before the culprit column says what went wrong
 STEADY_WATCH_S = 75.0  # a healthy verdict must hold this long from the batch's first scrape
 DATABASE_ENV = "LAB_DATABASE_URL"
 AGENT_ENV = "LAB_AGENT_TOKEN"
@@ -186,8 +187,9 @@ class Outcome:
     seconds_to_correct: float | None = None
     history: list[tuple[float, str]] = field(default_factory=list)
     false_alarm: bool = False
-    culprit: str = ""  # named by one profiled triage after the first correct diagnosis
-    culprit_problem: str = ""  # why that triage took no profile
+    culprit: str = ""  # named by a profiled triage after the first correct diagnosis
+    culprit_problem: str = ""  # why the last profiled triage named no culprit
+    culprit_tries: int = 0
 
     @property
     def correct(self) -> bool:
@@ -197,7 +199,15 @@ class Outcome:
         if self.false_alarm:
             return False
         watching = self.scenario.steady and elapsed < STEADY_WATCH_S
-        return self.seconds_to_correct is None or watching
+        return self.seconds_to_correct is None or watching or self.wants_culprit
+
+    @property
+    def wants_culprit(self) -> bool:
+        """Named right, but no profile has named the culprit yet, with tries left. A profile
+        taken in the fault's first seconds can land before the function shows in samples."""
+        if self.seconds_to_correct is None or self.scenario.expected_culprit is None:
+            return False
+        return not self.culprit and self.culprit_tries < CULPRIT_TRIES
 
     def record(self, seconds: float, verdict: Verdict) -> None:
         self.last = verdict
@@ -325,9 +335,8 @@ async def score_batch(
         for outcome in pending:
             service = outcome.scenario.service
             report = await triage(service, catalog, lab.prometheus_url, window, bot_env(lab))
-            was_correct = outcome.seconds_to_correct is not None
             outcome.record(time.monotonic() - started, Verdict.from_report(report))
-            if not was_correct and outcome.seconds_to_correct is not None:
+            if outcome.wants_culprit:
                 await take_culprit(outcome, lab, catalog, window)
         await asyncio.sleep(max(0.0, poll_s - (time.monotonic() - round_started)))
 
@@ -336,12 +345,18 @@ async def take_culprit(outcome: Outcome, lab: LabStack, catalog: Path, window: s
     """Once the cause is named: one more triage, with its profile, for the culprit column.
     Polls run without profiles, so captures neither slow the diagnosis nor pile up on a
     process (each CLI run is a process of its own, with no shared capture limit)."""
-    if outcome.scenario.expected_culprit is None:
-        return
+    outcome.culprit_tries += 1
     service = outcome.scenario.service
     report = await triage(service, catalog, lab.prometheus_url, window, bot_env(lab), profile=True)
     verdict = Verdict.from_report(report)
-    outcome.culprit, outcome.culprit_problem = verdict.culprit, verdict.profile_problem
+    outcome.culprit = verdict.culprit
+    outcome.culprit_problem = verdict.profile_problem or _no_culprit_reason(report)
+
+
+def _no_culprit_reason(report: dict[str, Any]) -> str:
+    if report.get("profile") is None:
+        return f"that triage said {report['diagnosis']['cause']}, which calls for no profile"
+    return "the profile was taken and named no culprit" if not _first_culprit(report) else ""
 
 
 HEADER = (

@@ -145,7 +145,7 @@ async def test_batch_is_diagnosed(
     assert not missed, "\n".join(missed)
     wrong_culprits = [
         f"{o.scenario.flavour}/{o.scenario.fault}: profile named {o.culprit or 'nothing'}"
-        f" ({o.last.profile_problem if o.last else ''}), expected {o.scenario.expected_culprit}"
+        f" ({o.culprit_problem}), expected {o.scenario.expected_culprit}"
         for o in outcomes
         if o.culprit_correct is False
     ]

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.lab.scorecard import Outcome, Scenario, Verdict, calibration_rows, is_correct
+from tests.lab.scorecard import (
+    CULPRIT_TRIES,
+    Outcome,
+    Scenario,
+    Verdict,
+    calibration_rows,
+    is_correct,
+)
 
 
 def verdict(
@@ -78,7 +85,22 @@ def test_a_healthy_service_named_sick_after_being_right_is_a_false_alarm() -> No
     assert outcome.false_alarm
     assert not outcome.correct
     assert not outcome.pending(30.0)
-    sick = Outcome(Scenario("otel", "heap_leak", "svc-08"))
-    sick.record(30.0, verdict("heap_leak"))
+    sick = Outcome(Scenario("otel", "slow_queries", "svc-08"))
+    sick.record(30.0, verdict("slow_queries"))
     assert sick.correct
     assert not sick.pending(31.0)  # a fault is done once named
+
+
+def test_a_fault_with_a_culprit_stays_pending_until_a_profile_names_it_or_tries_run_out() -> None:
+    leak = Outcome(Scenario("otel", "heap_leak", "svc-09"))
+    leak.record(5.0, verdict("heap_leak"))
+    assert leak.wants_culprit
+    assert leak.pending(6.0)
+    leak.culprit, leak.culprit_tries = "", 1
+    assert leak.pending(10.0)
+    leak.culprit_tries = CULPRIT_TRIES
+    assert not leak.pending(14.0)
+    found = Outcome(Scenario("otel", "heap_leak", "svc-10"))
+    found.record(5.0, verdict("heap_leak"))
+    found.culprit, found.culprit_tries = "growCache lab/node/faults.js:1", 1
+    assert not found.pending(6.0)

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
-from lab.procs import ManagedProcess, free_port, run_command, running_process, wait_until_ready
+from lab.procs import (
+    ManagedProcess,
+    free_port,
+    free_ports,
+    run_command,
+    running_process,
+    wait_until_ready,
+)
 
 NODE_DIR = Path(__file__).parent / "node"
 # Every lab service loads the project's agent, as a user's service would: `--require`.
@@ -169,9 +176,10 @@ async def running_service(
     """
     name = instance or spec.job
     async with running_downstream(log_dir, name) as downstream_url:
-        port = port or free_port()
-        metrics_port = free_port() if spec.flavour == "otel" else port
-        agent_port = free_port()
+        fresh = free_ports(3, taken=(port,) if port else ())
+        port = port or fresh[0]
+        metrics_port = fresh[1] if spec.flavour == "otel" else port
+        agent_port = fresh[2]
         argv = ["node", "--require", str(AGENT_REGISTER)]
         argv += [str(NODE_DIR / "server.js"), "--flavour", spec.flavour]
         argv += ["--port", str(port), "--metrics-port", str(metrics_port)]

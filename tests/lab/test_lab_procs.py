@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from lab.procs import LabProcessError, free_port, run_command, running_process, wait_until_ready
+from lab.procs import (
+    LabProcessError,
+    free_port,
+    free_ports,
+    run_command,
+    running_process,
+    wait_until_ready,
+)
 
 
 def alive(pid: int) -> bool:
@@ -57,3 +64,12 @@ async def test_run_command_raises_with_output_on_failure() -> None:
         await run_command(["sh", "-c", "echo nope; exit 2"], timeout_s=5)
     with pytest.raises(TimeoutError):
         await run_command(["sleep", "5"], timeout_s=0.2)
+
+
+def test_ports_picked_together_are_all_different_and_avoid_the_taken_ones() -> None:
+    # Hundreds, so that ports picked one at a time would almost surely repeat.
+    taken = free_ports(300)
+    assert len(set(taken)) == len(taken)
+    again = free_ports(300, taken=taken)
+    assert len(set(again)) == len(again)
+    assert not set(again) & set(taken)

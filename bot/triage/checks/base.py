@@ -4,8 +4,9 @@ A check kind is a class with a pydantic parameter model (its YAML contract), the
 reads, and a pure `evaluate` that turns fetched series into findings. Adding one is a module
 in this package plus one line in `checks/__init__.py`::
 
-    class QueueDepthParams(CheckParams):
+    class QueueDepthParams(SustainedParams):
         warn: float = 100
+        crit: float = 1000
 
     class QueueDepth(CheckKind[QueueDepthParams]):
         kind = "queue_depth"
@@ -15,9 +16,13 @@ in this package plus one line in `checks/__init__.py`::
             return {Signal.INFLIGHT_REQUESTS}
 
         def evaluate(self, params, ctx):
-            level = ctx.sustained(Signal.INFLIGHT_REQUESTS)
-            ...
-            return [Finding(code="queue_depth", severity="info", summary=f"{level:.0f} queued")]
+            points = ctx.points(Signal.INFLIGHT_REQUESTS)
+            level = stats.sustained_level(points, params.sustained_share)
+            severity = grade(level, params.warn, params.crit)
+            return [finding("queue_depth", severity, f"{level:.0f} queued", ADVICE, ...)]
+
+Shared shapes live next to this module: `growth` (a series that keeps climbing) and
+`per_request` (a rate divided by the inbound request rate).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.models import (
     Change,
@@ -52,7 +57,14 @@ class CheckParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class SustainedParams(CheckParams):
+    """For checks that judge the level held by a share of the window, not a one-off peak."""
+
+    sustained_share: float = Field(default=0.25, gt=0, le=1)
+
+
 ParamsT = TypeVar("ParamsT", bound=CheckParams)
+MIB = 1_048_576
 
 
 class CheckUnknown(Exception):
@@ -172,7 +184,10 @@ def finding(
     charts: Mapping[str, stats.Points] | None = None,
     unit: str = "",
 ) -> Finding:
-    """Build a finding; chart series are cut down to a size a chart can show."""
+    """Build a finding; chart series are cut down to a size a chart can show.
+
+    Advice is for findings that call for action: an `info` finding carries none.
+    """
     series: dict[str, list[SeriesPoint]] = {
         name: stats.downsample(points) for name, points in (charts or {}).items()
     }
@@ -183,6 +198,7 @@ def finding(
         series=series,
         unit=unit,
     )
+    advice = advice if severity != "info" else ""
     return Finding(code=code, severity=severity, summary=summary, evidence=evidence, advice=advice)
 
 
@@ -199,6 +215,11 @@ def grade(
     if value >= warn:
         return "warn"
     return "info"
+
+
+def scaled(points: stats.Points, factor: float) -> stats.Points:
+    """Points in the unit a chart shows: seconds to ms (1000), a ratio to percent (100)."""
+    return [(t, v * factor) for t, v in points]
 
 
 def ms(seconds: float | None) -> str:
@@ -221,7 +242,7 @@ def percent(ratio: float | None) -> str:
 def mebibytes(size: float | None) -> str:
     if size is None:
         return "n/a"
-    return f"{size / 1_048_576:.0f} MiB"
+    return f"{size / MIB:.0f} MiB"
 
 
 def rounded(value: float | None, digits: int = 4) -> float | None:

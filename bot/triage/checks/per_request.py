@@ -1,0 +1,78 @@
+"""Calls per inbound request: a rate divided by the service's request rate, moment by moment.
+
+Shared by the checks that ask how many calls of some kind (database, outbound) one request
+makes; only the moments with enough traffic count, so a quiet minute cannot inflate it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.models import Finding, Severity
+from bot.sources.signals import Signal
+from bot.triage import series as stats
+from bot.triage.checks.base import CheckContext, CheckParams, CheckSkipped, finding, grade, rounded
+
+
+class PerRequestParams(CheckParams):
+    """Fields every calls-per-request check declares, with its own defaults."""
+
+    warn_calls_per_request: float
+    crit_calls_per_request: float
+    min_request_rate: float
+
+
+@dataclass(frozen=True)
+class PerRequest:
+    calls: stats.Points  # summed over instances
+    requests: stats.Points
+    ratios: stats.Points  # calls / requests at the moments with enough traffic
+    query: str
+
+    @property
+    def level(self) -> float:
+        return stats.sustained(stats.values(self.ratios)) or 0.0
+
+    def grade(self, params: PerRequestParams) -> Severity:
+        return grade(self.level, params.warn_calls_per_request, params.crit_calls_per_request)
+
+    def finding(
+        self,
+        code: str,
+        severity: Severity,
+        summary: str,
+        advice: str,
+        *,
+        params: PerRequestParams,
+        observed: Mapping[str, float | None],
+    ) -> Finding:
+        """The finding with the ratio, its thresholds and its chart; `observed` adds to it."""
+        return finding(
+            code,
+            severity,
+            summary,
+            advice,
+            query=self.query,
+            observed={"calls_per_request": rounded(self.level, 2), **observed},
+            threshold={
+                "warn_calls_per_request": params.warn_calls_per_request,
+                "crit_calls_per_request": params.crit_calls_per_request,
+            },
+            charts={"calls_per_request": self.ratios},
+            unit="calls/request",
+        )
+
+
+def per_request(
+    ctx: CheckContext, calls: Signal, min_request_rate: float, too_quiet: str
+) -> PerRequest:
+    """`calls` per request; `CheckSkipped` with `too_quiet` when traffic never reached the floor."""
+    made = stats.combine(ctx.series(calls), stats.total)
+    requests = stats.combine(ctx.series(Signal.REQUEST_RATE), stats.total)
+    by_time = dict(requests)
+    floor = max(min_request_rate, 1e-9)
+    ratios = [(t, v / by_time[t]) for t, v in made if by_time.get(t, 0.0) >= floor]
+    if not ratios:
+        raise CheckSkipped(too_quiet)
+    return PerRequest(made, requests, ratios, ctx.query(calls, Signal.REQUEST_RATE))

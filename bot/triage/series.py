@@ -39,11 +39,6 @@ def sustained(data: Sequence[float], share: float = 0.25) -> float | None:
     return quantile(data, 1.0 - share)
 
 
-def sustained_level(points: Points, share: float = 0.25) -> float | None:
-    """`sustained` over the values of a series."""
-    return sustained(values(points), share)
-
-
 def share_at_or_above(data: Sequence[float], threshold: float) -> float:
     if not data:
         return 0.0

@@ -16,8 +16,7 @@ in this package plus one line in `checks/__init__.py`::
             return {Signal.INFLIGHT_REQUESTS}
 
         def evaluate(self, params, ctx):
-            points = ctx.points(Signal.INFLIGHT_REQUESTS)
-            level = stats.sustained_level(points, params.sustained_share)
+            level = params.sustained(ctx.points(Signal.INFLIGHT_REQUESTS)) or 0.0
             severity = grade(level, params.warn, params.crit)
             return [finding("queue_depth", severity, f"{level:.0f} queued", ADVICE, ...)]
 
@@ -61,6 +60,10 @@ class SustainedParams(CheckParams):
     """For checks that judge the level held by a share of the window, not a one-off peak."""
 
     sustained_share: float = Field(default=0.25, gt=0, le=1)
+
+    def sustained(self, points: stats.Points) -> float | None:
+        """The level held by `sustained_share` of the points."""
+        return stats.sustained(stats.values(points), self.sustained_share)
 
 
 ParamsT = TypeVar("ParamsT", bound=CheckParams)

@@ -55,7 +55,7 @@ class CpuSaturation(CheckKind[CpuSaturationParams]):
                 "cpu_busy",
                 severity,
                 summary,
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.CPU_CORES, Signal.EVENTLOOP_UTILIZATION),
                 observed={
                     "cores_median": rounded(median_cores, 3),

@@ -69,7 +69,7 @@ class CpuStarvation(CheckKind[CpuStarvationParams]):
                 "cpu_starved",
                 severity,
                 summary,
-                ADVICE if idle else "",
+                ADVICE,
                 query=ctx.query(Signal.EVENTLOOP_LAG_P99, Signal.CPU_CORES),
                 observed={
                     "cores_while_lagging": rounded(cpu, 3),

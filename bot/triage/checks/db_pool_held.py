@@ -74,7 +74,7 @@ class DbPoolHeld(CheckKind[DbPoolHeldParams]):
                 "db_pool_held_idle" if held else "db_pool_held",
                 "warn" if held else "info",
                 summary,
-                ADVICE if held else "",
+                ADVICE,
                 query=ctx.query(Signal.DB_POOL_USED, Signal.DB_OP_RATE),
                 observed={
                     "pinned_share": rounded(pinned_share, 2),

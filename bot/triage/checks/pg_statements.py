@@ -12,8 +12,8 @@ from bot.models import Finding
 from bot.sources.postgres.model import DatabaseEvidence, StatementStat
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, finding, grade, rounded
-from bot.triage.checks.pg_common import describe, quoted
+from bot.triage.checks.base import CheckContext, CheckParams, finding, grade, rounded
+from bot.triage.checks.pg_common import DatabaseCheck, describe, quoted
 
 NOT_CONFIGURED = (
     "No database connection is configured for this service: with `database: {dsn_env: …}` "
@@ -36,15 +36,12 @@ class PgStatementsParams(CheckParams):
     max_mean_ms: float = Field(default=5, gt=0)
 
 
-class PgStatements(CheckKind[PgStatementsParams]):
+class PgStatements(DatabaseCheck[PgStatementsParams]):
     kind = "pg_statements"
     params_model = PgStatementsParams
 
     def signals(self, params: PgStatementsParams) -> set[Signal]:
         return {Signal.REQUEST_RATE}
-
-    def uses_database(self, params: PgStatementsParams) -> bool:
-        return True
 
     def evaluate(self, params: PgStatementsParams, ctx: CheckContext) -> list[Finding]:
         evidence = ctx.database

@@ -11,19 +11,19 @@ from bot.triage import series as stats
 from bot.triage.checks.base import (
     CheckContext,
     CheckKind,
-    CheckParams,
+    SustainedParams,
     finding,
     grade,
     percent,
     rounded,
+    scaled,
 )
 
 
-class SloErrorsParams(CheckParams):
+class SloErrorsParams(SustainedParams):
     min_warn_ratio: float = Field(default=0.01, gt=0, le=1)
     crit_ratio: float = Field(default=0.05, gt=0, le=1)
     min_request_rate: float = Field(default=0.05, ge=0)
-    sustained_share: float = Field(default=0.25, gt=0, le=1)
 
 
 ADVICE = (
@@ -41,7 +41,7 @@ class SloErrors(CheckKind[SloErrorsParams]):
 
     def evaluate(self, params: SloErrorsParams, ctx: CheckContext) -> list[Finding]:
         points = ctx.points(Signal.ERROR_RATIO)
-        ratio = stats.sustained(stats.values(points), params.sustained_share) or 0.0
+        ratio = params.sustained(points) or 0.0
         rate = stats.quantile(
             stats.values(stats.combine(ctx.optional_series(Signal.REQUEST_RATE), stats.total)),
             0.5,
@@ -63,11 +63,11 @@ class SloErrors(CheckKind[SloErrorsParams]):
                 "service_errors",
                 severity,
                 summary,
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.ERROR_RATIO),
                 observed={"error_ratio": rounded(ratio, 4), "requests_per_second": rounded(rate)},
                 threshold={"warn_ratio": warn, "crit_ratio": crit},
-                charts={"error_percent": [(t, v * 100) for t, v in points]},
+                charts={"error_percent": scaled(points, 100)},
                 unit="%",
             )
         ]

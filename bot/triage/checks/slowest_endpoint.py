@@ -63,7 +63,7 @@ class SlowestEndpoint(CheckKind[SlowestEndpointParams]):
                 "slowest_endpoint",
                 severity,
                 _summary(slowest, others),
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 observed={
                     "endpoint": slowest.name,
                     "p99_ms": rounded((slowest.p99 or 0.0) * 1000, 1),

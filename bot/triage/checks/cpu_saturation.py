@@ -13,10 +13,9 @@ from bot.triage.checks.base import (
     CheckParams,
     CheckSkipped,
     finding,
-    percent,
-    rounded,
     settled,
 )
+from bot.triage.checks.units import percent, rounded
 
 
 class CpuSaturationParams(CheckParams):

@@ -13,10 +13,8 @@ from bot.triage.checks.base import (
     SustainedParams,
     finding,
     grade,
-    ms,
-    rounded,
-    scaled,
 )
+from bot.triage.checks.units import ms, rounded, scaled
 
 
 class DbLatencyParams(SustainedParams):

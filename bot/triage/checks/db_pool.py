@@ -14,9 +14,8 @@ from bot.triage.checks.base import (
     SustainedParams,
     finding,
     grade,
-    percent,
-    rounded,
 )
+from bot.triage.checks.units import percent, rounded
 
 
 class DbPoolParams(SustainedParams):

@@ -11,14 +11,8 @@ from pydantic import Field
 from bot.models import Finding
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    CheckSkipped,
-    finding,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, CheckSkipped, finding
+from bot.triage.checks.units import rounded
 
 ADVICE = (
     "Every pooled connection is checked out, yet almost no statement runs on them: they are "

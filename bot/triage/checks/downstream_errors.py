@@ -6,17 +6,9 @@ from pydantic import Field
 
 from bot.models import Finding
 from bot.sources.signals import Signal
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    SustainedParams,
-    finding,
-    grade,
-    percent,
-    rounded,
-    scaled,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
 from bot.triage.checks.dependencies import levels, per_dependency
+from bot.triage.checks.units import percent, rounded, scaled
 
 
 class DownstreamErrorsParams(SustainedParams):

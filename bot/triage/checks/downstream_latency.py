@@ -6,18 +6,9 @@ from pydantic import Field, PositiveFloat
 
 from bot.models import Finding
 from bot.sources.signals import Signal
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    SustainedParams,
-    finding,
-    grade,
-    ms,
-    percent,
-    rounded,
-    scaled,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
 from bot.triage.checks.dependencies import per_dependency
+from bot.triage.checks.units import ms, percent, rounded, scaled
 
 
 class DownstreamLatencyParams(SustainedParams):

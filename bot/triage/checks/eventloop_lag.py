@@ -7,16 +7,8 @@ from pydantic import Field, PositiveFloat, model_validator
 from bot.models import Finding
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    SustainedParams,
-    finding,
-    grade,
-    ms,
-    rounded,
-    scaled,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
+from bot.triage.checks.units import ms, rounded, scaled
 
 
 class EventLoopLagParams(SustainedParams):

@@ -6,18 +6,8 @@ from pydantic import Field
 
 from bot.models import Finding
 from bot.sources.signals import Signal
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    SustainedParams,
-    finding,
-    grade,
-    ms,
-    percent,
-    rounded,
-    scaled,
-    settled,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade, settled
+from bot.triage.checks.units import ms, percent, rounded, scaled
 
 
 class GcTimeParams(SustainedParams):

@@ -12,15 +12,8 @@ from bot.models import Finding
 from bot.sources.base import RangeSeries
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    SustainedParams,
-    finding,
-    grade,
-    percent,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
+from bot.triage.checks.units import percent, rounded
 
 
 class CpuThrottlingParams(SustainedParams):

@@ -14,17 +14,8 @@ from pydantic import Field
 from bot.models import Finding, Severity
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    MIB,
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    finding,
-    mebibytes,
-    percent,
-    rounded,
-    scaled,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, finding
+from bot.triage.checks.units import MIB, mebibytes, percent, rounded, scaled
 
 
 class PodRestartsParams(CheckParams):

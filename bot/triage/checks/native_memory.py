@@ -7,19 +7,9 @@ from pydantic import Field
 from bot.models import Finding
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    MIB,
-    CheckContext,
-    CheckKind,
-    CheckSkipped,
-    finding,
-    grade,
-    mebibytes,
-    percent,
-    rounded,
-    scaled,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, CheckSkipped, finding, grade
 from bot.triage.checks.growth import GrowthParams, climbs, rise
+from bot.triage.checks.units import MIB, mebibytes, percent, rounded, scaled
 
 
 class NativeMemoryParams(GrowthParams):

@@ -7,8 +7,9 @@ from pydantic import Field
 from bot.models import Finding
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import CheckContext, CheckKind, rounded
+from bot.triage.checks.base import CheckContext, CheckKind
 from bot.triage.checks.per_request import PerRequestParams, per_request
+from bot.triage.checks.units import rounded
 
 
 class OutboundFanoutParams(PerRequestParams):

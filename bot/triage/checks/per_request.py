@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from bot.models import Finding, Severity
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import CheckContext, CheckParams, CheckSkipped, finding, grade, rounded
+from bot.triage.checks.base import CheckContext, CheckParams, CheckSkipped, finding, grade
+from bot.triage.checks.units import rounded
 
 
 class PerRequestParams(CheckParams):

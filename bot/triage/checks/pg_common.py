@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.sources.postgres.model import DatabaseEvidence, StatementStat
 from bot.sources.signals import Signal
-from bot.triage.checks.base import CheckContext, CheckKind, CheckSkipped, ParamsT, ms
+from bot.triage.checks.base import CheckContext, CheckKind, CheckSkipped, ParamsT
+from bot.triage.checks.units import ms
 
 STATEMENT_CHARS = 120
 

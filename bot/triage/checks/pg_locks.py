@@ -6,8 +6,9 @@ from pydantic import Field
 
 from bot.models import Finding
 from bot.sources.postgres.model import LockWait
-from bot.triage.checks.base import CheckContext, CheckParams, finding, ms
+from bot.triage.checks.base import CheckContext, CheckParams, finding
 from bot.triage.checks.pg_common import DatabaseCheck, evidence_of, quoted
+from bot.triage.checks.units import ms
 
 
 class PgLocksParams(CheckParams):

@@ -6,8 +6,9 @@ from pydantic import Field
 
 from bot.models import Finding
 from bot.sources.postgres.model import DatabaseEvidence, ScanOnLargeTable, StatementStat
-from bot.triage.checks.base import CheckContext, CheckParams, finding, mebibytes, rounded
+from bot.triage.checks.base import CheckContext, CheckParams, finding
 from bot.triage.checks.pg_common import DatabaseCheck, describe, evidence_of, quoted
+from bot.triage.checks.units import mebibytes, rounded
 
 
 class PgPlansParams(CheckParams):

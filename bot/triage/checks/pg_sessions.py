@@ -5,8 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 
 from bot.models import Finding
-from bot.triage.checks.base import CheckContext, CheckParams, finding, ms
+from bot.triage.checks.base import CheckContext, CheckParams, finding
 from bot.triage.checks.pg_common import DatabaseCheck, evidence_of, quoted
+from bot.triage.checks.units import ms
 
 ADVICE = (
     "Connections are checked out and left inside an open transaction, typically by an error "

@@ -12,8 +12,9 @@ from bot.models import Finding
 from bot.sources.postgres.model import DatabaseEvidence, StatementStat
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import CheckContext, CheckParams, finding, grade, rounded
+from bot.triage.checks.base import CheckContext, CheckParams, finding, grade
 from bot.triage.checks.pg_common import DatabaseCheck, describe, quoted
+from bot.triage.checks.units import rounded
 
 NOT_CONFIGURED = (
     "No database connection is configured for this service: with `database: {dsn_env: …}` "

@@ -24,15 +24,8 @@ from bot.models import Finding
 from bot.sources.promql import template_problems
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    SustainedParams,
-    finding,
-    grade,
-    rounded,
-    scaled,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
+from bot.triage.checks.units import rounded, scaled
 
 
 class PromqlThresholdParams(SustainedParams):

@@ -8,16 +8,8 @@ from bot.grading import Grading, error_budget
 from bot.models import Finding
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    SustainedParams,
-    finding,
-    grade,
-    percent,
-    rounded,
-    scaled,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
+from bot.triage.checks.units import percent, rounded, scaled
 
 
 class SloErrorsParams(SustainedParams):

@@ -7,16 +7,8 @@ from pydantic import Field, PositiveFloat
 from bot.grading import Grading
 from bot.models import Finding, Severity
 from bot.sources.signals import Signal
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckSkipped,
-    SustainedParams,
-    finding,
-    ms,
-    rounded,
-    scaled,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, CheckSkipped, SustainedParams, finding
+from bot.triage.checks.units import ms, rounded, scaled
 
 
 class SloLatencyParams(SustainedParams):

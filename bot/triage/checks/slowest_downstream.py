@@ -14,11 +14,9 @@ from bot.triage.checks.base import (
     CheckUnknown,
     finding,
     grade,
-    ms,
-    percent,
-    rounded,
 )
 from bot.triage.checks.dependencies import levels
+from bot.triage.checks.units import ms, percent, rounded
 
 
 class SlowestDownstreamParams(CheckParams):

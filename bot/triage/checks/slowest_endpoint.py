@@ -7,16 +7,8 @@ from pydantic import Field, PositiveFloat
 from bot.models import EndpointStat, Finding, Severity
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    CheckSkipped,
-    finding,
-    ms,
-    percent,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, CheckSkipped, finding
+from bot.triage.checks.units import ms, percent, rounded
 
 
 class SlowestEndpointParams(CheckParams):

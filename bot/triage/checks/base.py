@@ -20,8 +20,10 @@ in this package plus one line in `checks/__init__.py`::
             severity = grade(level, params.warn, params.crit)
             return [finding("queue_depth", severity, f"{level:.0f} queued", ADVICE, ...)]
 
-Shared shapes live next to this module: `growth` (a series that keeps climbing) and
-`per_request` (a rate divided by the inbound request rate).
+Shapes several kinds share live next to this module: `SustainedParams` here (a level held
+by a share of the window), `growth` (a series that keeps climbing), `per_request` (a rate
+divided by the inbound request rate), `pg_common.DatabaseCheck` (reads the database
+evidence) and `units` (values shown in ms, percent, MiB).
 """
 
 from __future__ import annotations

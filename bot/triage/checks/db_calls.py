@@ -34,26 +34,18 @@ class DbCallsPerRequest(CheckKind[DbCallsParams]):
         return {Signal.DB_OP_RATE, Signal.REQUEST_RATE}
 
     def evaluate(self, params: DbCallsParams, ctx: CheckContext) -> list[Finding]:
-        found = per_request(
-            ctx,
-            Signal.DB_OP_RATE,
-            params.min_request_rate,
-            "too little traffic to relate database calls to requests",
-        )
+        quiet = "too little traffic to relate database calls to requests"
+        found = per_request(ctx, Signal.DB_OP_RATE, params, quiet)
         quarter = max(1, len(found.ratios) // 4)
         early = stats.quantile(stats.values(found.ratios[:quarter]), 0.5) or 0.0
         late = stats.quantile(stats.values(found.ratios[-quarter:]), 0.5) or 0.0
         rising = late >= params.rising_factor * max(early, 1e-9)
         rising = rising and late >= params.warn_calls_per_request / 2
-        severity = found.grade(params)
+        severity = found.grade()
         if severity == "info" and rising:
             severity = "warn"
         summary = f"{found.level:.1f} database calls per request"
         if rising:
             summary += f", up from {early:.1f} at the start of the window"
         observed = {"early": rounded(early, 2), "late": rounded(late, 2)}
-        return [
-            found.finding(
-                "db_calls_per_request", severity, summary, ADVICE, params=params, observed=observed
-            )
-        ]
+        return [found.finding("db_calls_per_request", severity, summary, ADVICE, observed)]

@@ -33,12 +33,8 @@ class OutboundFanout(CheckKind[OutboundFanoutParams]):
         return {Signal.DOWNSTREAM_RATE, Signal.REQUEST_RATE}
 
     def evaluate(self, params: OutboundFanoutParams, ctx: CheckContext) -> list[Finding]:
-        found = per_request(
-            ctx,
-            Signal.DOWNSTREAM_RATE,
-            params.min_request_rate,
-            "too little inbound traffic to relate outbound calls to",
-        )
+        quiet = "too little inbound traffic to relate outbound calls to"
+        found = per_request(ctx, Signal.DOWNSTREAM_RATE, params, quiet)
         out_rate = stats.quantile(stats.values(found.calls), 0.5)
         in_rate = stats.quantile(stats.values(found.requests), 0.5)
         summary = (
@@ -49,9 +45,4 @@ class OutboundFanout(CheckKind[OutboundFanoutParams]):
             "outbound_per_second": rounded(out_rate, 3),
             "inbound_per_second": rounded(in_rate, 3),
         }
-        severity = found.grade(params)
-        return [
-            found.finding(
-                "outbound_fanout", severity, summary, ADVICE, params=params, observed=observed
-            )
-        ]
+        return [found.finding("outbound_fanout", found.grade(), summary, ADVICE, observed)]

@@ -15,6 +15,8 @@ from bot.triage import series as stats
 from bot.triage.checks.base import CheckContext, CheckParams, CheckSkipped, finding, grade
 from bot.triage.checks.units import rounded
 
+Observed = Mapping[str, float | None]
+
 
 class PerRequestParams(CheckParams):
     """Fields every calls-per-request check declares, with its own defaults."""
@@ -30,23 +32,18 @@ class PerRequest:
     requests: stats.Points
     ratios: stats.Points  # calls / requests at the moments with enough traffic
     query: str
+    params: PerRequestParams
 
     @property
     def level(self) -> float:
         return stats.sustained(stats.values(self.ratios)) or 0.0
 
-    def grade(self, params: PerRequestParams) -> Severity:
+    def grade(self) -> Severity:
+        params = self.params
         return grade(self.level, params.warn_calls_per_request, params.crit_calls_per_request)
 
     def finding(
-        self,
-        code: str,
-        severity: Severity,
-        summary: str,
-        advice: str,
-        *,
-        params: PerRequestParams,
-        observed: Mapping[str, float | None],
+        self, code: str, severity: Severity, summary: str, advice: str, observed: Observed
     ) -> Finding:
         """The finding with the ratio, its thresholds and its chart; `observed` adds to it."""
         return finding(
@@ -57,8 +54,8 @@ class PerRequest:
             query=self.query,
             observed={"calls_per_request": rounded(self.level, 2), **observed},
             threshold={
-                "warn_calls_per_request": params.warn_calls_per_request,
-                "crit_calls_per_request": params.crit_calls_per_request,
+                "warn_calls_per_request": self.params.warn_calls_per_request,
+                "crit_calls_per_request": self.params.crit_calls_per_request,
             },
             charts={"calls_per_request": self.ratios},
             unit="calls/request",
@@ -66,14 +63,15 @@ class PerRequest:
 
 
 def per_request(
-    ctx: CheckContext, calls: Signal, min_request_rate: float, too_quiet: str
+    ctx: CheckContext, calls: Signal, params: PerRequestParams, too_quiet: str
 ) -> PerRequest:
-    """`calls` per request; `CheckSkipped` with `too_quiet` when traffic never reached the floor."""
+    """`calls` per request; `CheckSkipped` with `too_quiet` when traffic never reached
+    `min_request_rate`."""
     made = stats.combine(ctx.series(calls), stats.total)
     requests = stats.combine(ctx.series(Signal.REQUEST_RATE), stats.total)
     by_time = dict(requests)
-    floor = max(min_request_rate, 1e-9)
+    floor = max(params.min_request_rate, 1e-9)
     ratios = [(t, v / by_time[t]) for t, v in made if by_time.get(t, 0.0) >= floor]
     if not ratios:
         raise CheckSkipped(too_quiet)
-    return PerRequest(made, requests, ratios, ctx.query(calls, Signal.REQUEST_RATE))
+    return PerRequest(made, requests, ratios, ctx.query(calls, Signal.REQUEST_RATE), params)

@@ -20,10 +20,10 @@ in this package plus one line in `checks/__init__.py`::
             severity = grade(level, params.warn, params.crit)
             return [finding("queue_depth", severity, f"{level:.0f} queued", ADVICE, ...)]
 
-Shapes several kinds share live next to this module: `SustainedParams` here (a level held
-by a share of the window), `growth` (a series that keeps climbing), `per_request` (a rate
-divided by the inbound request rate), `pg_common.DatabaseCheck` (reads the database
-evidence) and `units` (values shown in ms, percent, MiB).
+Shapes several kinds share: `SustainedParams` (a level held by a share of the window) and
+`ApmCheck` (reads the APM backend) here; next to this module `growth` (a series that keeps
+climbing), `per_request` (a rate divided by the inbound request rate),
+`pg_common.DatabaseCheck` (reads the database evidence) and `units` (ms, percent, MiB).
 """
 
 from __future__ import annotations
@@ -128,6 +128,13 @@ class CheckContext:
             self._combined[key] = stats.combine(self.series(signal), max)
         return self._combined[key]
 
+    def total(self, signal: Signal | str) -> stats.Points:
+        """One series for the service: a rate summed over its instances."""
+        return stats.combine(self.series(signal), stats.total)
+
+    def optional_total(self, signal: Signal | str) -> stats.Points:
+        return stats.combine(self.optional_series(signal), stats.total)
+
     def optional_points(self, signal: Signal | str) -> stats.Points:
         try:
             return self.points(signal)
@@ -174,6 +181,16 @@ class CheckKind(ABC, Generic[ParamsT]):
     @abstractmethod
     def evaluate(self, params: ParamsT, ctx: CheckContext) -> list[Finding]:
         """Findings for this check; raise `CheckUnknown` or `CheckSkipped` if it cannot tell."""
+
+
+class ApmCheck(CheckKind[ParamsT]):
+    """A check that reads the APM backend's answer (and, unless it says so, no signal)."""
+
+    def signals(self, params: ParamsT) -> set[Signal]:
+        return set()
+
+    def uses_apm(self, params: ParamsT) -> bool:
+        return True
 
 
 def finding(

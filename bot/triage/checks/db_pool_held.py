@@ -41,8 +41,8 @@ class DbPoolHeld(CheckKind[DbPoolHeldParams]):
         size = max(sizes) if sizes else ctx.targets.pool_size
         if not size:
             raise CheckSkipped("the pool size is neither exported nor in the catalog")
-        calls = dict(stats.combine(ctx.series(Signal.DB_OP_RATE), stats.total))
-        inbound = stats.values(stats.combine(ctx.optional_series(Signal.REQUEST_RATE), stats.total))
+        calls = dict(ctx.total(Signal.DB_OP_RATE))
+        inbound = stats.values(ctx.optional_total(Signal.REQUEST_RATE))
         recent = used[-max(4, len(used) // 4) :]
         pinned = [(t, u) for t, u in recent if u >= size - 0.5]
         pinned_share = len(pinned) / len(recent) if recent else 0.0

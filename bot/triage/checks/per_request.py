@@ -67,8 +67,8 @@ def per_request(
 ) -> PerRequest:
     """`calls` per request; `CheckSkipped` with `too_quiet` when traffic never reached
     `min_request_rate`."""
-    made = stats.combine(ctx.series(calls), stats.total)
-    requests = stats.combine(ctx.series(Signal.REQUEST_RATE), stats.total)
+    made = ctx.total(calls)
+    requests = ctx.total(Signal.REQUEST_RATE)
     by_time = dict(requests)
     floor = max(params.min_request_rate, 1e-9)
     ratios = [(t, v / by_time[t]) for t, v in made if by_time.get(t, 0.0) >= floor]

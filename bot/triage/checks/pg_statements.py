@@ -105,7 +105,7 @@ def _other_rankings(
 
 def _request_rate(ctx: CheckContext) -> float | None:
     """Requests per second lately (the last quarter of the window), for calls per request."""
-    points = stats.combine(ctx.optional_series(Signal.REQUEST_RATE), stats.total)
+    points = ctx.optional_total(Signal.REQUEST_RATE)
     recent = stats.values(points[-max(1, len(points) // 4) :])
     return stats.quantile(recent, 0.5)
 

@@ -34,10 +34,7 @@ class SloErrors(CheckKind[SloErrorsParams]):
     def evaluate(self, params: SloErrorsParams, ctx: CheckContext) -> list[Finding]:
         points = ctx.points(Signal.ERROR_RATIO)
         ratio = params.sustained(points) or 0.0
-        rate = stats.quantile(
-            stats.values(stats.combine(ctx.optional_series(Signal.REQUEST_RATE), stats.total)),
-            0.5,
-        )
+        rate = stats.quantile(stats.values(ctx.optional_total(Signal.REQUEST_RATE)), 0.5)
         budget = error_budget(ctx.targets.availability_percent)
         grading = Grading(
             errors_warn_ratio=params.min_warn_ratio, errors_crit_ratio=params.crit_ratio

@@ -111,3 +111,21 @@ async def test_a_process_too_young_for_a_cpu_reading_is_not_called_starved() -> 
         one["points"] = one["points"][-3:]
     report = await triage_data(data)
     assert report.diagnosis.cause == "event_loop_blocked"
+
+
+async def test_a_minute_of_lag_on_an_idle_pod_is_not_starvation_when_the_loop_is_fine() -> None:
+    """A busy CI machine (load above 6 on two cores) stalls a healthy, idle pod for a minute
+    or two: the lag check, which needs a quarter of the window, rightly calls the loop fine,
+    and a stretch that short must not make the service starved either."""
+    data = recording("healthy_on_kubernetes")
+    burst = range(-300, -195)  # seven 15 s samples, 105 s of a 10 min window
+    for signal, level in (("eventloop_lag_p99", 0.15), ("eventloop_lag_max", 0.2)):
+        for one in data["signals"][signal]:
+            if one["labels"]["pod"] == "shop-6d8f9-a1":
+                one["points"] = [[t, level if t in burst else v] for t, v in one["points"]]
+    for one in data["signals"]["cpu_cores"]:
+        one["points"] = [[t, 0.03] for t, _ in one["points"]]
+    report = await triage_data(data)
+    assert "eventloop_lag" in finding_codes(report, "info")
+    assert "cpu_starved" in finding_codes(report, "info")
+    assert report.diagnosis.cause == "healthy"

@@ -129,3 +129,23 @@ async def test_a_minute_of_lag_on_an_idle_pod_is_not_starvation_when_the_loop_is
     assert "eventloop_lag" in finding_codes(report, "info")
     assert "cpu_starved" in finding_codes(report, "info")
     assert report.diagnosis.cause == "healthy"
+
+
+async def test_idle_pods_lagging_everywhere_are_starved_not_out_of_capacity() -> None:
+    """Lag on every pod is not saturation when the pods are idle: they wait for CPU that
+    neighbours take (the lab saw it with every pod on one busy core), and raising the
+    autoscaler's maximum is the wrong advice for that."""
+    data = recording("cpu_starved")
+    for signal, level in (("eventloop_lag_p99", 0.22), ("eventloop_lag_max", 0.4)):
+        for one in data["signals"][signal]:
+            one["points"] = [[t, level] for t, _ in one["points"]]
+    for signal in ("cpu_cores", "container_cpu_cores"):
+        for one in data["signals"][signal]:
+            one["points"] = [[t, 0.03] for t, _ in one["points"]]
+    for signal in ("hpa_current_replicas", "hpa_max_replicas"):
+        for one in data["signals"][signal]:
+            one["points"] = [[t, 3] for t, _ in one["points"]]
+    report = await triage_data(data)
+    assert report.diagnosis.cause == "cpu_starved"
+    assert report.diagnosis.scope is not None
+    assert report.diagnosis.scope.everywhere

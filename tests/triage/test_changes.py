@@ -8,7 +8,13 @@ from bot.models import Change
 from bot.triage.engine import TriageRequest, run_triage
 from bot.triage.recorded import RecordedSignalSource
 from bot.triage.window import parse_window
-from tests.triage.helpers import END, nodejs_playbook, recording, triage_recording
+from tests.triage.helpers import (
+    END,
+    nodejs_playbook,
+    recording,
+    triage_data,
+    triage_recording,
+)
 
 DEPLOYED = END - 300
 
@@ -126,14 +132,7 @@ async def test_right_after_a_rollout_every_pod_running_the_new_version_is_in_the
         for one in data["signals"][signal]:
             if one["labels"]["pod"] != "shop-6d8f9-a1":
                 one["points"] = [[t, v if t >= -120 else 0.012] for t, v in one["points"]]
-    report = await run_triage(
-        TriageRequest(
-            service="shop",
-            window=parse_window("10m", end=END),
-            playbook=nodejs_playbook(),
-            source=RecordedSignalSource.from_dict(data),
-        )
-    )
+    report = await triage_data(data)
     diagnosis = report.diagnosis
     assert diagnosis.cause == "event_loop_blocked"
     assert "It began within 15 min after a change" in diagnosis.summary

@@ -3,24 +3,7 @@ and a service out of capacity, each against the cause it would otherwise be mist
 
 from __future__ import annotations
 
-from typing import Any
-
-from bot.models import TriageReport
-from bot.triage.engine import TriageRequest, run_triage
-from bot.triage.recorded import RecordedSignalSource
-from bot.triage.window import parse_window
-from tests.triage.helpers import END, finding_codes, nodejs_playbook, recording, triage_recording
-
-
-async def triage_data(data: dict[str, Any]) -> TriageReport:
-    return await run_triage(
-        TriageRequest(
-            service="shop",
-            window=parse_window("10m", end=END),
-            playbook=nodejs_playbook(),
-            source=RecordedSignalSource.from_dict(data),
-        )
-    )
+from tests.triage.helpers import finding_codes, recording, triage_data, triage_recording
 
 
 async def test_healthy_pods_raise_no_kubernetes_finding() -> None:

@@ -134,8 +134,9 @@ class PrometheusStack:
             await eventually(answered, within, every=0.25, what=f"a sample for {expr}")
 
     async def wait_for_scrapes(self, job: str, count: int, within: float = 20.0) -> None:
-        """Wait until `job` has been scraped `count` times (rates and peaks need several)."""
-        expr = f'count_over_time(up{{job="{job}"}}[10m]) >= {count}'
+        """Wait until every target of `job` has been scraped `count` times (rates and peaks
+        need several)."""
+        expr = f'min(count_over_time(up{{job="{job}"}}[10m])) >= {count}'
         await self.wait_for_series(expr, within)
 
 

@@ -215,12 +215,12 @@ async def _run_group(
 
 
 def _evaluate_step(step: StepSpec, context: CheckContext) -> StepResult:
-    outcomes = [_evaluate(spec, context) for spec in step.checks]
+    results = [_evaluate(spec, context) for spec in step.checks]
     return StepResult(
         id=step.id,
         title=step.title,
-        status=_step_status(outcomes),
-        findings=tuple(f for outcome in outcomes for f in outcome.findings),
+        status=_step_status(results),
+        findings=tuple(f for result in results for f in result.findings),
     )
 
 
@@ -242,37 +242,37 @@ async def _fetch(steps: list[StepSpec], request: TriageRequest) -> Fetched:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class CheckResult:
     state: Status | None  # None: not measured for this service
     findings: tuple[Finding, ...]
 
 
-def _evaluate(spec: CheckSpec, context: CheckContext) -> _Outcome:
+def _evaluate(spec: CheckSpec, context: CheckContext) -> CheckResult:
     kind = spec.kind.kind
     try:
         found = tuple(spec.kind.evaluate(spec.params, context))
     except CheckSkipped as skipped:
-        return _Outcome(None, (_note("not_measured", kind, f"not measured ({skipped})"),))
+        return CheckResult(None, (_note("not_measured", kind, f"not measured ({skipped})"),))
     except CheckUnknown as unknown:
-        return _Outcome("unknown", (_note("check_failed", kind, f"could not tell ({unknown})"),))
+        return CheckResult("unknown", (_note("check_failed", kind, f"could not tell ({unknown})"),))
     except Exception as error:
         log.exception("triage_check_crashed", kind=kind)
         reason = f"failed with {type(error).__name__}"
-        return _Outcome("unknown", (_note("check_failed", kind, reason),))
+        return CheckResult("unknown", (_note("check_failed", kind, reason),))
     found = tuple(scoped(spec, context, found))
     worst: Status = "ok"
     for one in found:
         if one.severity == "crit" or (one.severity == "warn" and worst == "ok"):
             worst = one.severity
-    return _Outcome(worst, found)
+    return CheckResult(worst, found)
 
 
 def _note(code: str, kind: str, reason: str) -> Finding:
     return finding(code, "info", f"{kind}: {reason}", observed={"check": kind})
 
 
-def _step_status(outcomes: list[_Outcome]) -> Status:
-    states = [outcome.state for outcome in outcomes]
+def _step_status(results: list[CheckResult]) -> Status:
+    states = [result.state for result in results]
     for status in ("crit", "warn", "unknown", "ok"):
         if status in states:
             return status

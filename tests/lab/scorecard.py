@@ -178,7 +178,7 @@ def is_correct(scenario: Scenario, verdict: Verdict) -> bool:
 
 
 @dataclass
-class Outcome:
+class ScenarioOutcome:
     """A steady scenario (one that must be called healthy) is watched for `STEADY_WATCH_S`
     after its first right answer: any other answer later is a false alarm and a miss."""
 
@@ -317,7 +317,7 @@ async def score_batch(
     deadline_s: float = 90.0,
     poll_s: float = 4.0,
     window: str = "2m",
-) -> list[Outcome]:
+) -> list[ScenarioOutcome]:
     """Triage every scenario in turn, every `poll_s`, until each was right once (a steady one:
     and stayed right for `STEADY_WATCH_S`) or time is up.
 
@@ -325,7 +325,7 @@ async def score_batch(
     watching the service could have seen the fault.
     """
     started = await first_scrape(lab, scenarios, timeout_s=30.0)
-    outcomes = [Outcome(s) for s in scenarios]
+    outcomes = [ScenarioOutcome(s) for s in scenarios]
     while True:
         elapsed = time.monotonic() - started
         pending = [o for o in outcomes if o.pending(elapsed)]
@@ -341,7 +341,7 @@ async def score_batch(
         await asyncio.sleep(max(0.0, poll_s - (time.monotonic() - round_started)))
 
 
-async def take_culprit(outcome: Outcome, lab: LabStack, catalog: Path, window: str) -> None:
+async def take_culprit(outcome: ScenarioOutcome, lab: LabStack, catalog: Path, window: str) -> None:
     """Once the cause is named: one more triage, with its profile, for the culprit column.
     Polls run without profiles, so captures neither slow the diagnosis nor pile up on a
     process (each CLI run is a process of its own, with no shared capture limit)."""
@@ -373,7 +373,7 @@ HEADER = (
 CULPRIT_MARK = {None: "", True: "yes", False: "no"}
 
 
-def table_rows(outcomes: Sequence[Outcome]) -> list[tuple[str, ...]]:
+def table_rows(outcomes: Sequence[ScenarioOutcome]) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for o in sorted(outcomes, key=lambda o: (o.scenario.fault, o.scenario.flavour)):
         last = o.last
@@ -393,14 +393,14 @@ def table_rows(outcomes: Sequence[Outcome]) -> list[tuple[str, ...]]:
     return rows
 
 
-def _shown_culprit(outcome: Outcome) -> str:
+def _shown_culprit(outcome: ScenarioOutcome) -> str:
     """The culprit with its path relative to the repository, so the table stays narrow."""
     if not outcome.culprit and outcome.culprit_problem:
         return f"(none: {outcome.culprit_problem[:60]})"
     return outcome.culprit.replace(f"{REPO_ROOT}/", "")
 
 
-def _seconds_cell(outcome: Outcome) -> str:
+def _seconds_cell(outcome: ScenarioOutcome) -> str:
     if outcome.false_alarm:
         return "false alarm"
     if outcome.seconds_to_correct is None:
@@ -419,7 +419,7 @@ def _secondary_cell(verdict: Verdict | None) -> str:
 BANDS = ((0.0, 0.5), (0.5, 0.7), (0.7, 0.85), (0.85, 1.01))
 
 
-def calibration_rows(outcomes: Sequence[Outcome]) -> list[tuple[str, int, int, float]]:
+def calibration_rows(outcomes: Sequence[ScenarioOutcome]) -> list[tuple[str, int, int, float]]:
     """Per confidence band of the final answers (the first right one, or the last one when
     none was right): (band, answers, right, mean confidence)."""
     rows = []
@@ -433,7 +433,7 @@ def calibration_rows(outcomes: Sequence[Outcome]) -> list[tuple[str, int, int, f
     return rows
 
 
-def render_calibration(outcomes: Sequence[Outcome]) -> list[str]:
+def render_calibration(outcomes: Sequence[ScenarioOutcome]) -> list[str]:
     lines = [
         "",
         "| confidence band | answers | right | right % | mean confidence |",
@@ -444,7 +444,7 @@ def render_calibration(outcomes: Sequence[Outcome]) -> list[str]:
     return lines
 
 
-def render_table(outcomes: Sequence[Outcome], suite_seconds: float | None = None) -> str:
+def render_table(outcomes: Sequence[ScenarioOutcome], suite_seconds: float | None = None) -> str:
     """A Markdown table plus accuracy, the median time to a correct diagnosis and the misses."""
     rows = [HEADER, *table_rows(outcomes)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]

@@ -26,8 +26,8 @@ from lab.packages import missing_packages
 from tests.lab.scorecard import (
     LAST_TABLE,
     REPO_ROOT,
-    Outcome,
     Scenario,
+    ScenarioOutcome,
     neutral_scenarios,
     render_table,
     score_batch,
@@ -100,7 +100,7 @@ def batches() -> list[list[tuple[Flavour, str]]]:
 
 
 BATCHES = batches()
-_collected: list[Outcome] = []
+_collected: list[ScenarioOutcome] = []
 _suite_started = time.monotonic()
 
 
@@ -109,7 +109,7 @@ def _numbered(batch_index: int) -> list[Scenario]:
 
 
 @pytest.fixture(scope="module")
-def scorecard() -> Iterator[list[Outcome]]:
+def scorecard() -> Iterator[list[ScenarioOutcome]]:
     yield _collected
     if not _collected:
         return
@@ -126,7 +126,7 @@ def scorecard() -> Iterator[list[Outcome]]:
     ids=lambda i: "+".join(f"{flavour}/{fault}" for flavour, fault in BATCHES[i]),
 )
 async def test_batch_is_diagnosed(
-    batch_index: int, scorecard: list[Outcome], tmp_path: Path
+    batch_index: int, scorecard: list[ScenarioOutcome], tmp_path: Path
 ) -> None:
     scenarios = _numbered(batch_index)
     pairs = [(s.flavour, s.fault) for s in scenarios]
@@ -152,7 +152,7 @@ async def test_batch_is_diagnosed(
     assert not wrong_culprits, "\n".join(wrong_culprits)
 
 
-def test_median_time_to_a_correct_diagnosis(scorecard: list[Outcome]) -> None:
+def test_median_time_to_a_correct_diagnosis(scorecard: list[ScenarioOutcome]) -> None:
     times = [o.seconds_to_correct for o in scorecard if o.correct and o.seconds_to_correct]
     if len(scorecard) < 2 * len(FLAVOURS):
         pytest.skip("the batches did not run")

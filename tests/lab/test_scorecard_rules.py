@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tests.lab.scorecard import (
     CULPRIT_TRIES,
-    Outcome,
     Scenario,
+    ScenarioOutcome,
     Verdict,
     calibration_rows,
     is_correct,
@@ -53,9 +53,15 @@ def test_a_metric_style_does_not_change_the_expected_cause() -> None:
 
 
 def test_calibration_counts_right_answers_per_band() -> None:
-    right = Outcome(Scenario("otel", "heap_leak", "a"), verdict("heap_leak", confidence=0.9), 30.0)
-    wrong = Outcome(Scenario("otel", "gc_pressure", "b"), verdict("healthy", confidence=0.88))
-    low = Outcome(Scenario("otel", "error_spike", "c"), verdict("error_spike", confidence=0.4), 5.0)
+    right = ScenarioOutcome(
+        Scenario("otel", "heap_leak", "a"), verdict("heap_leak", confidence=0.9), 30.0
+    )
+    wrong = ScenarioOutcome(
+        Scenario("otel", "gc_pressure", "b"), verdict("healthy", confidence=0.88)
+    )
+    low = ScenarioOutcome(
+        Scenario("otel", "error_spike", "c"), verdict("error_spike", confidence=0.4), 5.0
+    )
     assert calibration_rows([right, wrong, low]) == [
         ("0.00-0.50", 1, 1, 0.4),
         ("0.85-1.00", 2, 1, 0.89),
@@ -76,7 +82,7 @@ def test_harmless_gc_and_honest_load_must_show_what_makes_them_loud() -> None:
 
 
 def test_a_healthy_service_named_sick_after_being_right_is_a_false_alarm() -> None:
-    outcome = Outcome(Scenario("otel", "gc_harmless", "svc-07"))
+    outcome = ScenarioOutcome(Scenario("otel", "gc_harmless", "svc-07"))
     assert outcome.pending(0.0)
     outcome.record(3.0, verdict("healthy"))
     assert outcome.correct
@@ -85,14 +91,14 @@ def test_a_healthy_service_named_sick_after_being_right_is_a_false_alarm() -> No
     assert outcome.false_alarm
     assert not outcome.correct
     assert not outcome.pending(30.0)
-    sick = Outcome(Scenario("otel", "slow_queries", "svc-08"))
+    sick = ScenarioOutcome(Scenario("otel", "slow_queries", "svc-08"))
     sick.record(30.0, verdict("slow_queries"))
     assert sick.correct
     assert not sick.pending(31.0)  # a fault is done once named
 
 
 def test_a_fault_with_a_culprit_stays_pending_until_a_profile_names_it_or_tries_run_out() -> None:
-    leak = Outcome(Scenario("otel", "heap_leak", "svc-09"))
+    leak = ScenarioOutcome(Scenario("otel", "heap_leak", "svc-09"))
     leak.record(5.0, verdict("heap_leak"))
     assert leak.wants_culprit
     assert leak.pending(6.0)
@@ -100,7 +106,7 @@ def test_a_fault_with_a_culprit_stays_pending_until_a_profile_names_it_or_tries_
     assert leak.pending(10.0)
     leak.culprit_tries = CULPRIT_TRIES
     assert not leak.pending(14.0)
-    found = Outcome(Scenario("otel", "heap_leak", "svc-10"))
+    found = ScenarioOutcome(Scenario("otel", "heap_leak", "svc-10"))
     found.record(5.0, verdict("heap_leak"))
     found.culprit, found.culprit_tries = "growCache lab/node/faults.js:1", 1
     assert not found.pending(6.0)

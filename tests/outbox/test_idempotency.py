@@ -3,7 +3,6 @@ wire, or another replica's write still in flight never yields a second message o
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import time
 
@@ -17,6 +16,7 @@ from emulator.server import RunningEmulator
 from tests.incidents.test_service import alert, batch
 from tests.outbox.harness import CHANNEL, build_replica
 from tests.outbox.test_delivery import PNG
+from tests.waiting import eventually
 
 PRIVATE = "G0PRIVATE"
 
@@ -146,10 +146,7 @@ async def test_a_root_found_posted_by_a_lost_attempt_is_brought_up_to_date(
     quick_emulator.state.lost_replies.configure(share=1.0, methods=["chat.postMessage"])
     await replica.service.accept(batch(alert(instance="a")))
     await replica.worker.start_lanes()
-    deadline = time.monotonic() + 10
-    while not quick_emulator.state.channel_messages(CHANNEL):
-        assert time.monotonic() < deadline, "the root was never posted"
-        await asyncio.sleep(0.01)
+    await eventually(lambda: quick_emulator.state.channel_messages(CHANNEL), 10, every=0.01)
     # Posted, answer lost; the lane backs off before looking it up. Meanwhile it changes:
     await replica.service.accept(batch(alert(instance="b")))
     quick_emulator.state.lost_replies.configure(share=0.0)

@@ -124,7 +124,7 @@ async def test_stopping_a_worker_releases_its_lanes_at_once(
     leaving = build_replica(any_store, quick_emulator, lease_seconds=30, linger_seconds=30)
     await leaving.outbox.send(*posts(CHANNEL, 2))
     await leaving.worker.start_lanes()
-    await asyncio.sleep(0.5)  # both posted; the owner now waits for more work
+    await eventually(lambda: len(quick_emulator.state.channel_messages(CHANNEL)) == 2, 5)
     assert leaving.worker.owned_lanes == [CHANNEL]
     await leaving.worker.stop()
     await any_store.enqueue(CHANNEL, posts(CHANNEL, 1, prefix="late")[0].model_dump_json())

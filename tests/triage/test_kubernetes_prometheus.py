@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 
 import pytest
@@ -75,7 +74,8 @@ async def test_the_throttled_pod_of_the_service_is_named_and_others_are_ignored(
     ):
         await prom.wait_for_series("count(nodejs_eventloop_lag_p99_seconds) == 2")
         await prom.wait_for_series("rate(container_cpu_cfs_periods_total[1m]) > 0")
-        await asyncio.sleep(2)
+        await prom.wait_for_scrapes("orders", 4)
+        await prom.wait_for_scrapes("kubelet", 4)
         async with PrometheusClient(prom.url) as client:
             runner = ServiceTriageRunner(CATALOG, nodejs_playbook(), client)
             report = await runner.run("orders-api", "1m")

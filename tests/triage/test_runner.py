@@ -271,7 +271,7 @@ async def test_prefixed_default_metrics_are_measured_and_the_prefix_is_reported(
         run_prometheus({"shop": [target]}) as prom,
     ):
         await prom.wait_for_series('shop_nodejs_eventloop_lag_p99_seconds{job="shop"}')
-        await asyncio.sleep(2.5)  # a few scrapes: rates and per-step lag peaks need them
+        await prom.wait_for_scrapes("shop", 4)  # rates and per-step lag peaks need several
         async with PrometheusClient(prom.url) as client:
             report = await ServiceTriageRunner(catalog, nodejs_playbook(), client).run("shop", "1m")
     assert report.metrics is not None

@@ -3,7 +3,6 @@ that lags, and a deploy event sent to the bot reaches the triage's What changed 
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -53,7 +52,7 @@ async def test_one_lagging_instance_of_three_is_named_and_the_deploy_listed() ->
         run_prometheus({"orders": [first, second, third]}) as prom,
     ):
         await prom.wait_for_series('count(nodejs_eventloop_lag_p99_seconds{job="orders"}) == 3')
-        await asyncio.sleep(2)  # lag is read as a per-step peak: give it a scrape or two
+        await prom.wait_for_scrapes("orders", 3)  # lag is read as a per-step peak
         deployed = Change(kind="deploy", at=time.time() - 5, detail="orders-api 2.0.0 by ci")
         await deploys.record("orders-api", deployed)
         async with PrometheusClient(prom.url) as client:

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from bot.models import Finding, Severity
+from bot.models import Finding
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    CheckSkipped,
-    finding,
-    percent,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, CheckSkipped, finding
+from bot.triage.checks.growth import GrowthParams, climbs
+from bot.triage.checks.units import percent, rounded
 
 
-class ActiveHandlesParams(CheckParams):
+class ActiveHandlesParams(GrowthParams):
     warn_growth: float = Field(default=0.5, gt=0)
     crit_growth: float = Field(default=2.0, gt=0)
     min_increase: float = Field(default=50, ge=0)
@@ -44,27 +38,15 @@ class ActiveHandles(CheckKind[ActiveHandlesParams]):
         line = stats.trend(points)
         if line is None:
             raise CheckSkipped("too few samples in the window to see a trend")
-        first, last = (line.first, line.last) if line else (0.0, 0.0)
-        growth = line.growth if line else 0.0
-        climbing = (
-            line is not None
-            and line.r_squared >= params.min_r_squared
-            and last - first >= params.min_increase
-        )
-        severity: Severity = "info"
-        if climbing:
-            severity = (
-                "crit"
-                if growth >= params.crit_growth
-                else ("warn" if growth >= params.warn_growth else "info")
-            )
+        first, last, growth = line.first, line.last, line.growth
+        climbing = climbs(line, params.min_r_squared, params.min_increase)
         summary = f"active handles {first:.0f} -> {last:.0f} ({percent(growth)})"
         return [
             finding(
                 "active_handles",
-                severity,
+                params.severity(growth, climbing),
                 summary + (", climbing" if climbing else ""),
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.ACTIVE_HANDLES),
                 observed={
                     "start": rounded(first, 1),

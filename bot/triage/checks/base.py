@@ -4,8 +4,9 @@ A check kind is a class with a pydantic parameter model (its YAML contract), the
 reads, and a pure `evaluate` that turns fetched series into findings. Adding one is a module
 in this package plus one line in `checks/__init__.py`::
 
-    class QueueDepthParams(CheckParams):
+    class QueueDepthParams(SustainedParams):
         warn: float = 100
+        crit: float = 1000
 
     class QueueDepth(CheckKind[QueueDepthParams]):
         kind = "queue_depth"
@@ -15,9 +16,14 @@ in this package plus one line in `checks/__init__.py`::
             return {Signal.INFLIGHT_REQUESTS}
 
         def evaluate(self, params, ctx):
-            level = ctx.sustained(Signal.INFLIGHT_REQUESTS)
-            ...
-            return [Finding(code="queue_depth", severity="info", summary=f"{level:.0f} queued")]
+            level = params.sustained(ctx.points(Signal.INFLIGHT_REQUESTS)) or 0.0
+            severity = grade(level, params.warn, params.crit)
+            return [finding("queue_depth", severity, f"{level:.0f} queued", ADVICE, ...)]
+
+Shapes several kinds share: `SustainedParams` (a level held by a share of the window) and
+`ApmCheck` (reads the APM backend) here; next to this module `growth` (a series that keeps
+climbing), `per_request` (a rate divided by the inbound request rate),
+`pg_common.DatabaseCheck` (reads the database evidence) and `units` (ms, percent, MiB).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.models import (
     Change,
@@ -50,6 +56,16 @@ class CheckParams(BaseModel):
     """Base of every parameter model: unknown keys are errors, values are immutable."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SustainedParams(CheckParams):
+    """For checks that judge the level held by a share of the window, not a one-off peak."""
+
+    sustained_share: float = Field(default=0.25, gt=0, le=1)
+
+    def sustained(self, points: stats.Points) -> float | None:
+        """The level held by `sustained_share` of the points."""
+        return stats.sustained(stats.values(points), self.sustained_share)
 
 
 ParamsT = TypeVar("ParamsT", bound=CheckParams)
@@ -112,6 +128,13 @@ class CheckContext:
             self._combined[key] = stats.combine(self.series(signal), max)
         return self._combined[key]
 
+    def total(self, signal: Signal | str) -> stats.Points:
+        """One series for the service: a rate summed over its instances."""
+        return stats.combine(self.series(signal), stats.total)
+
+    def optional_total(self, signal: Signal | str) -> stats.Points:
+        return stats.combine(self.optional_series(signal), stats.total)
+
     def optional_points(self, signal: Signal | str) -> stats.Points:
         try:
             return self.points(signal)
@@ -160,6 +183,16 @@ class CheckKind(ABC, Generic[ParamsT]):
         """Findings for this check; raise `CheckUnknown` or `CheckSkipped` if it cannot tell."""
 
 
+class ApmCheck(CheckKind[ParamsT]):
+    """A check that reads the APM backend's answer (and, unless it says so, no signal)."""
+
+    def signals(self, params: ParamsT) -> set[Signal]:
+        return set()
+
+    def uses_apm(self, params: ParamsT) -> bool:
+        return True
+
+
 def finding(
     code: str,
     severity: Severity,
@@ -172,7 +205,10 @@ def finding(
     charts: Mapping[str, stats.Points] | None = None,
     unit: str = "",
 ) -> Finding:
-    """Build a finding; chart series are cut down to a size a chart can show."""
+    """Build a finding; chart series are cut down to a size a chart can show.
+
+    Advice is for findings that call for action: an `info` finding carries none.
+    """
     series: dict[str, list[SeriesPoint]] = {
         name: stats.downsample(points) for name, points in (charts or {}).items()
     }
@@ -183,6 +219,7 @@ def finding(
         series=series,
         unit=unit,
     )
+    advice = advice if severity != "info" else ""
     return Finding(code=code, severity=severity, summary=summary, evidence=evidence, advice=advice)
 
 
@@ -199,33 +236,6 @@ def grade(
     if value >= warn:
         return "warn"
     return "info"
-
-
-def ms(seconds: float | None) -> str:
-    """Seconds as a short millisecond (or second) figure people read at a glance."""
-    if seconds is None:
-        return "n/a"
-    if seconds >= 10:
-        return f"{seconds:.0f} s"
-    if seconds >= 1:
-        return f"{seconds:.1f} s"
-    return f"{seconds * 1000:.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.1f} ms"
-
-
-def percent(ratio: float | None) -> str:
-    if ratio is None:
-        return "n/a"
-    return f"{ratio * 100:.1f}%" if ratio < 0.1 else f"{ratio * 100:.0f}%"
-
-
-def mebibytes(size: float | None) -> str:
-    if size is None:
-        return "n/a"
-    return f"{size / 1_048_576:.0f} MiB"
-
-
-def rounded(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(value, digits)
 
 
 def settled(points: stats.Points, window: Window) -> stats.Points:

@@ -13,10 +13,9 @@ from bot.triage.checks.base import (
     CheckParams,
     CheckSkipped,
     finding,
-    percent,
-    rounded,
     settled,
 )
+from bot.triage.checks.units import percent, rounded
 
 
 class CpuSaturationParams(CheckParams):
@@ -55,7 +54,7 @@ class CpuSaturation(CheckKind[CpuSaturationParams]):
                 "cpu_busy",
                 severity,
                 summary,
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.CPU_CORES, Signal.EVENTLOOP_UTILIZATION),
                 observed={
                     "cores_median": rounded(median_cores, 3),

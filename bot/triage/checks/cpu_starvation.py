@@ -16,15 +16,8 @@ from bot.models import Finding, Severity
 from bot.sources.promql import parse_duration
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    finding,
-    ms,
-    rounded,
-    settled,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, finding, settled
+from bot.triage.checks.units import ms, rounded
 
 
 class CpuStarvationParams(CheckParams):
@@ -73,7 +66,7 @@ class CpuStarvation(CheckKind[CpuStarvationParams]):
                 "cpu_starved",
                 severity,
                 summary,
-                ADVICE if idle else "",
+                ADVICE,
                 query=ctx.query(Signal.EVENTLOOP_LAG_P99, Signal.CPU_CORES),
                 observed={
                     "cores_while_lagging": rounded(cpu, 3),

@@ -7,15 +7,9 @@ from pydantic import Field
 from bot.models import Finding
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    CheckSkipped,
-    finding,
-    grade,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind
+from bot.triage.checks.per_request import PerRequestParams, per_request
+from bot.triage.checks.units import rounded
 
 ADVICE = (
     "Each request makes many database round trips, the mark of an N+1 pattern (a query per "
@@ -25,7 +19,7 @@ ADVICE = (
 )
 
 
-class DbCallsParams(CheckParams):
+class DbCallsParams(PerRequestParams):
     warn_calls_per_request: float = Field(default=10, gt=0)
     crit_calls_per_request: float = Field(default=30, gt=0)
     rising_factor: float = Field(default=3, gt=1)
@@ -40,44 +34,18 @@ class DbCallsPerRequest(CheckKind[DbCallsParams]):
         return {Signal.DB_OP_RATE, Signal.REQUEST_RATE}
 
     def evaluate(self, params: DbCallsParams, ctx: CheckContext) -> list[Finding]:
-        calls = stats.combine(ctx.series(Signal.DB_OP_RATE), stats.total)
-        inbound = dict(stats.combine(ctx.series(Signal.REQUEST_RATE), stats.total))
-        ratios = [
-            (t, v / inbound[t])
-            for t, v in calls
-            if inbound.get(t, 0.0) >= max(params.min_request_rate, 1e-9)
-        ]
-        if not ratios:
-            raise CheckSkipped("too little traffic to relate database calls to requests")
-        per_request = stats.sustained(stats.values(ratios)) or 0.0
-        quarter = max(1, len(ratios) // 4)
-        early = stats.quantile(stats.values(ratios[:quarter]), 0.5) or 0.0
-        late = stats.quantile(stats.values(ratios[-quarter:]), 0.5) or 0.0
+        quiet = "too little traffic to relate database calls to requests"
+        found = per_request(ctx, Signal.DB_OP_RATE, params, quiet)
+        quarter = max(1, len(found.ratios) // 4)
+        early = stats.quantile(stats.values(found.ratios[:quarter]), 0.5) or 0.0
+        late = stats.quantile(stats.values(found.ratios[-quarter:]), 0.5) or 0.0
         rising = late >= params.rising_factor * max(early, 1e-9)
         rising = rising and late >= params.warn_calls_per_request / 2
-        severity = grade(per_request, params.warn_calls_per_request, params.crit_calls_per_request)
+        severity = found.grade()
         if severity == "info" and rising:
             severity = "warn"
-        summary = f"{per_request:.1f} database calls per request"
+        summary = f"{found.level:.1f} database calls per request"
         if rising:
             summary += f", up from {early:.1f} at the start of the window"
-        return [
-            finding(
-                "db_calls_per_request",
-                severity,
-                summary,
-                ADVICE if severity != "info" else "",
-                query=ctx.query(Signal.DB_OP_RATE, Signal.REQUEST_RATE),
-                observed={
-                    "calls_per_request": rounded(per_request, 2),
-                    "early": rounded(early, 2),
-                    "late": rounded(late, 2),
-                },
-                threshold={
-                    "warn_calls_per_request": params.warn_calls_per_request,
-                    "crit_calls_per_request": params.crit_calls_per_request,
-                },
-                charts={"calls_per_request": ratios},
-                unit="calls/request",
-            )
-        ]
+        observed = {"early": rounded(early, 2), "late": rounded(late, 2)}
+        return [found.finding("db_calls_per_request", severity, summary, ADVICE, observed)]

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from pydantic import Field, PositiveFloat
+from pydantic import PositiveFloat
 
 from bot.models import Finding
 from bot.sources.signals import Signal
-from bot.triage import series as stats
 from bot.triage.checks.base import (
     CheckContext,
     CheckKind,
-    CheckParams,
     CheckSkipped,
+    SustainedParams,
     finding,
     grade,
-    ms,
-    rounded,
 )
+from bot.triage.checks.units import ms, rounded, scaled
 
 
-class DbLatencyParams(CheckParams):
+class DbLatencyParams(SustainedParams):
     warn_ms: PositiveFloat = 100
     crit_ms: PositiveFloat = 500
-    sustained_share: float = Field(default=0.25, gt=0, le=1)
 
 
 ADVICE = (
@@ -41,7 +38,7 @@ class DbLatency(CheckKind[DbLatencyParams]):
 
     def evaluate(self, params: DbLatencyParams, ctx: CheckContext) -> list[Finding]:
         points = ctx.points(Signal.DB_OP_P99)
-        p99 = stats.sustained(stats.values(points), params.sustained_share)
+        p99 = params.sustained(points)
         if p99 is None:
             raise CheckSkipped("no database operations in the window")
         severity = grade(p99, params.warn_ms / 1000, params.crit_ms / 1000)
@@ -50,11 +47,11 @@ class DbLatency(CheckKind[DbLatencyParams]):
                 "db_op_latency",
                 severity,
                 f"database operations p99 {ms(p99)}",
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.DB_OP_P99),
                 observed={"p99_ms": rounded(p99 * 1000 if p99 is not None else None, 1)},
                 threshold={"warn_ms": params.warn_ms, "crit_ms": params.crit_ms},
-                charts={"p99_ms": [(t, v * 1000) for t, v in points]},
+                charts={"p99_ms": scaled(points, 1000)},
                 unit="ms",
             )
         ]

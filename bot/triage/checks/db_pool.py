@@ -10,20 +10,18 @@ from bot.triage import series as stats
 from bot.triage.checks.base import (
     CheckContext,
     CheckKind,
-    CheckParams,
     CheckSkipped,
+    SustainedParams,
     finding,
     grade,
-    percent,
-    rounded,
 )
+from bot.triage.checks.units import percent, rounded
 
 
-class DbPoolParams(CheckParams):
+class DbPoolParams(SustainedParams):
     usage_warn: float = Field(default=0.9, gt=0, le=1)
     pending_warn: float = Field(default=1, gt=0)
     pending_crit: float = Field(default=5, gt=0)
-    sustained_share: float = Field(default=0.25, gt=0, le=1)
 
 
 USAGE_ADVICE = (
@@ -56,7 +54,7 @@ class DbPool(CheckKind[DbPoolParams]):
     def _usage(self, params: DbPoolParams, ctx: CheckContext, used: stats.Points) -> Finding:
         size_points = stats.values(ctx.optional_points(Signal.DB_POOL_MAX))
         size = max(size_points) if size_points else ctx.targets.pool_size
-        in_use = stats.sustained(stats.values(used), params.sustained_share)
+        in_use = params.sustained(used)
         ratio = in_use / size if in_use is not None and size else None
         severity = grade(ratio, params.usage_warn, 1.01)
         text = f"{in_use:.0f} of {size:.0f} connections in use ({percent(ratio)})"
@@ -66,7 +64,7 @@ class DbPool(CheckKind[DbPoolParams]):
             "db_pool_usage",
             severity,
             text,
-            USAGE_ADVICE if severity != "info" else "",
+            USAGE_ADVICE,
             query=ctx.query(Signal.DB_POOL_USED, Signal.DB_POOL_MAX),
             observed={"in_use": rounded(in_use, 1), "size": size, "usage": rounded(ratio, 3)},
             threshold={"usage_warn": params.usage_warn},
@@ -75,7 +73,7 @@ class DbPool(CheckKind[DbPoolParams]):
         )
 
     def _waiting(self, params: DbPoolParams, ctx: CheckContext, pending: stats.Points) -> Finding:
-        waiting = stats.sustained(stats.values(pending), params.sustained_share)
+        waiting = params.sustained(pending)
         peak = max(stats.values(pending), default=None)
         severity = grade(waiting, params.pending_warn, params.pending_crit)
         text = (
@@ -87,7 +85,7 @@ class DbPool(CheckKind[DbPoolParams]):
             "db_pool_waiting",
             severity,
             text,
-            WAITING_ADVICE if severity != "info" else "",
+            WAITING_ADVICE,
             query=ctx.query(Signal.DB_POOL_PENDING),
             observed={"waiting": rounded(waiting, 1), "peak": peak},
             threshold={"pending_warn": params.pending_warn, "pending_crit": params.pending_crit},

@@ -11,14 +11,8 @@ from pydantic import Field
 from bot.models import Finding
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    CheckSkipped,
-    finding,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, CheckSkipped, finding
+from bot.triage.checks.units import rounded
 
 ADVICE = (
     "Every pooled connection is checked out, yet almost no statement runs on them: they are "
@@ -47,8 +41,8 @@ class DbPoolHeld(CheckKind[DbPoolHeldParams]):
         size = max(sizes) if sizes else ctx.targets.pool_size
         if not size:
             raise CheckSkipped("the pool size is neither exported nor in the catalog")
-        calls = dict(stats.combine(ctx.series(Signal.DB_OP_RATE), stats.total))
-        inbound = stats.values(stats.combine(ctx.optional_series(Signal.REQUEST_RATE), stats.total))
+        calls = dict(ctx.total(Signal.DB_OP_RATE))
+        inbound = stats.values(ctx.optional_total(Signal.REQUEST_RATE))
         recent = used[-max(4, len(used) // 4) :]
         pinned = [(t, u) for t, u in recent if u >= size - 0.5]
         pinned_share = len(pinned) / len(recent) if recent else 0.0
@@ -74,7 +68,7 @@ class DbPoolHeld(CheckKind[DbPoolHeldParams]):
                 "db_pool_held_idle" if held else "db_pool_held",
                 "warn" if held else "info",
                 summary,
-                ADVICE if held else "",
+                ADVICE,
                 query=ctx.query(Signal.DB_POOL_USED, Signal.DB_OP_RATE),
                 observed={
                     "pinned_share": rounded(pinned_share, 2),

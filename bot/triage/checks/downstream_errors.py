@@ -6,23 +6,15 @@ from pydantic import Field
 
 from bot.models import Finding
 from bot.sources.signals import Signal
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    finding,
-    grade,
-    percent,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
 from bot.triage.checks.dependencies import levels, per_dependency
+from bot.triage.checks.units import percent, rounded, scaled
 
 
-class DownstreamErrorsParams(CheckParams):
+class DownstreamErrorsParams(SustainedParams):
     warn_ratio: float = Field(default=0.05, gt=0, le=1)
     crit_ratio: float = Field(default=0.2, gt=0, le=1)
     min_rate: float = Field(default=0.05, ge=0)
-    sustained_share: float = Field(default=0.25, gt=0, le=1)
 
 
 ADVICE = (
@@ -56,7 +48,7 @@ class DownstreamErrors(CheckKind[DownstreamErrorsParams]):
                 "downstream_errors",
                 severity,
                 summary,
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.DOWNSTREAM_ERROR_RATIO),
                 observed={
                     "dependency": worst.name,
@@ -64,7 +56,7 @@ class DownstreamErrors(CheckKind[DownstreamErrorsParams]):
                     "calls_per_second": rounded(rate, 3),
                 },
                 threshold={"warn_ratio": params.warn_ratio, "crit_ratio": params.crit_ratio},
-                charts={dep.name: [(t, v * 100) for t, v in dep.points] for dep in busy[:3]},
+                charts={dep.name: scaled(dep.points, 100) for dep in busy[:3]},
                 unit="%",
             )
         ]

@@ -6,25 +6,15 @@ from pydantic import Field, PositiveFloat
 
 from bot.models import Finding
 from bot.sources.signals import Signal
-from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    finding,
-    grade,
-    ms,
-    percent,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
 from bot.triage.checks.dependencies import per_dependency
+from bot.triage.checks.units import ms, percent, rounded, scaled
 
 
-class DownstreamLatencyParams(CheckParams):
+class DownstreamLatencyParams(SustainedParams):
     warn_ms: PositiveFloat = 300
     crit_ms: PositiveFloat = 1000
     dominance_share: float = Field(default=0.5, gt=0, le=2)
-    sustained_share: float = Field(default=0.25, gt=0, le=1)
 
 
 ADVICE = (
@@ -46,9 +36,7 @@ class DownstreamLatency(CheckKind[DownstreamLatencyParams]):
         if not deps:
             return []
         worst = deps[0]
-        service_p99 = stats.sustained(
-            stats.values(ctx.optional_points(Signal.LATENCY_P99)), params.sustained_share
-        )
+        service_p99 = params.sustained(ctx.optional_points(Signal.LATENCY_P99))
         share = worst.level / service_p99 if service_p99 else None
         dominates = share is not None and share >= params.dominance_share
         severity = grade(worst.level, params.warn_ms / 1000, params.crit_ms / 1000)
@@ -60,7 +48,7 @@ class DownstreamLatency(CheckKind[DownstreamLatencyParams]):
                 "downstream_latency",
                 severity,
                 summary,
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.DOWNSTREAM_P99),
                 observed={
                     "dependency": worst.name,
@@ -75,7 +63,7 @@ class DownstreamLatency(CheckKind[DownstreamLatencyParams]):
                     "crit_ms": params.crit_ms,
                     "dominance_share": params.dominance_share,
                 },
-                charts={dep.name: [(t, v * 1000) for t, v in dep.points] for dep in deps[:3]},
+                charts={dep.name: scaled(dep.points, 1000) for dep in deps[:3]},
                 unit="ms",
             )
         ]

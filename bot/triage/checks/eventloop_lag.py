@@ -7,23 +7,15 @@ from pydantic import Field, PositiveFloat, model_validator
 from bot.models import Finding
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    finding,
-    grade,
-    ms,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
+from bot.triage.checks.units import ms, rounded, scaled
 
 
-class EventLoopLagParams(CheckParams):
+class EventLoopLagParams(SustainedParams):
     fine_ms: PositiveFloat = 10
     warn_ms: PositiveFloat = 100
     crit_ms: PositiveFloat = 500
     spike_factor: float = Field(default=3.0, gt=1)
-    sustained_share: float = Field(default=0.25, gt=0, le=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> EventLoopLagParams:
@@ -50,9 +42,9 @@ class EventLoopLag(CheckKind[EventLoopLagParams]):
     def evaluate(self, params: EventLoopLagParams, ctx: CheckContext) -> list[Finding]:
         p99_points = ctx.points(Signal.EVENTLOOP_LAG_P99)
         max_points = ctx.optional_points(Signal.EVENTLOOP_LAG_MAX)
-        p99 = stats.sustained(stats.values(p99_points), params.sustained_share) or 0.0
+        p99 = params.sustained(p99_points) or 0.0
         p99_peak = max(stats.values(p99_points), default=0.0)
-        lag_max = stats.sustained(stats.values(max_points), params.sustained_share)
+        lag_max = params.sustained(max_points)
         warn, crit = params.warn_ms / 1000, params.crit_ms / 1000
         severity = grade(p99, warn, crit)
         spiky = lag_max is not None and lag_max >= max(params.spike_factor * p99, warn)
@@ -67,7 +59,7 @@ class EventLoopLag(CheckKind[EventLoopLagParams]):
                 "eventloop_lag",
                 severity,
                 summary,
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.EVENTLOOP_LAG_P99, Signal.EVENTLOOP_LAG_MAX),
                 observed={
                     "p99_ms": rounded(p99 * 1000, 1),
@@ -80,7 +72,7 @@ class EventLoopLag(CheckKind[EventLoopLagParams]):
                     "warn_ms": params.warn_ms,
                     "crit_ms": params.crit_ms,
                 },
-                charts={"p99": _in_ms(p99_points), "max": _in_ms(max_points)},
+                charts={"p99": scaled(p99_points, 1000), "max": scaled(max_points, 1000)},
                 unit="ms",
             )
         ]
@@ -95,7 +87,3 @@ def _verdict(p99: float, lag_max: float | None, params: EventLoopLagParams) -> s
     if p99 * 1000 >= params.fine_ms * 2.5:  # the 10 ms sampling resolution sits near fine_ms
         return ": elevated but not yet harmful"
     return ": healthy"
-
-
-def _in_ms(points: stats.Points) -> stats.Points:
-    return [(t, v * 1000) for t, v in points]

@@ -6,24 +6,13 @@ from pydantic import Field
 
 from bot.models import Finding
 from bot.sources.signals import Signal
-from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    finding,
-    grade,
-    ms,
-    percent,
-    rounded,
-    settled,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade, settled
+from bot.triage.checks.units import ms, percent, rounded, scaled
 
 
-class GcTimeParams(CheckParams):
+class GcTimeParams(SustainedParams):
     warn_ratio: float = Field(default=0.08, gt=0, lt=1)
     crit_ratio: float = Field(default=0.2, gt=0, lt=1)
-    sustained_share: float = Field(default=0.25, gt=0, le=1)
 
 
 ADVICE = (
@@ -43,11 +32,9 @@ class GcTime(CheckKind[GcTimeParams]):
 
     def evaluate(self, params: GcTimeParams, ctx: CheckContext) -> list[Finding]:
         points = settled(ctx.points(Signal.GC_TIME_RATIO), ctx.window)
-        ratio = stats.sustained(stats.values(points), params.sustained_share)
+        ratio = params.sustained(points)
         severity = grade(ratio, params.warn_ratio, params.crit_ratio)
-        pause = stats.sustained(
-            stats.values(ctx.optional_points(Signal.GC_PAUSE_P99)), params.sustained_share
-        )
+        pause = params.sustained(ctx.optional_points(Signal.GC_PAUSE_P99))
         summary = f"GC takes {percent(ratio)} of the time"
         if pause is not None:
             summary += f", pauses p99 {ms(pause)}"
@@ -56,14 +43,14 @@ class GcTime(CheckKind[GcTimeParams]):
                 "gc_time",
                 severity,
                 summary,
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.GC_TIME_RATIO),
                 observed={
                     "ratio": rounded(ratio, 4),
                     "pause_p99_ms": rounded(pause * 1000 if pause is not None else None, 1),
                 },
                 threshold={"warn_ratio": params.warn_ratio, "crit_ratio": params.crit_ratio},
-                charts={"gc_percent": [(t, v * 100) for t, v in points]},
+                charts={"gc_percent": scaled(points, 100)},
                 unit="%",
             )
         ]

@@ -12,21 +12,13 @@ from bot.models import Finding
 from bot.sources.base import RangeSeries
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    finding,
-    grade,
-    percent,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
+from bot.triage.checks.units import percent, rounded
 
 
-class CpuThrottlingParams(CheckParams):
+class CpuThrottlingParams(SustainedParams):
     warn_share: float = Field(default=0.25, gt=0, le=1)
     crit_share: float = Field(default=0.5, gt=0, le=1)
-    sustained_share: float = Field(default=0.25, gt=0, le=1)
 
 
 ADVICE = (
@@ -46,7 +38,7 @@ class CpuThrottling(CheckKind[CpuThrottlingParams]):
 
     def evaluate(self, params: CpuThrottlingParams, ctx: CheckContext) -> list[Finding]:
         throttled = ctx.points(Signal.CPU_THROTTLED_RATIO)  # skipped where cAdvisor is absent
-        share = stats.sustained(stats.values(throttled), params.sustained_share) or 0.0
+        share = params.sustained(throttled) or 0.0
         worst = _most_throttled(ctx.series(Signal.CPU_THROTTLED_RATIO), params)
         limit = _median_of(ctx, Signal.CPU_LIMIT_CORES, worst)
         used = _median_of(ctx, Signal.CONTAINER_CPU_CORES, worst)
@@ -61,7 +53,7 @@ class CpuThrottling(CheckKind[CpuThrottlingParams]):
                 "cpu_throttled",
                 severity,
                 summary,
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.CPU_THROTTLED_RATIO, Signal.CPU_LIMIT_CORES),
                 observed={
                     "throttled_share": rounded(share, 3),
@@ -79,7 +71,7 @@ def _most_throttled(found: list[RangeSeries], params: CpuThrottlingParams) -> di
     """The labels of the pod throttled the most: its limit and use are the ones to show."""
 
     def level(one: RangeSeries) -> float:
-        return stats.sustained(stats.values(one.points), params.sustained_share) or 0.0
+        return params.sustained(one.points) or 0.0
 
     return max(found, key=level).labels if found else {}
 

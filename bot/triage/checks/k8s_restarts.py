@@ -14,15 +14,8 @@ from pydantic import Field
 from bot.models import Finding, Severity
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    finding,
-    mebibytes,
-    percent,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, finding
+from bot.triage.checks.units import MIB, mebibytes, percent, rounded, scaled
 
 
 class PodRestartsParams(CheckParams):
@@ -62,22 +55,20 @@ class PodRestarts(CheckKind[PodRestartsParams]):
         most_on_one = max(per_pod, default=0.0)
         oom = _ever(ctx, Signal.POD_OOM_KILLED)
         looping = _ever(ctx, Signal.POD_CRASH_LOOP)
-        peak = max(stats.values(ctx.optional_points(Signal.MEMORY_WORKING_SET)), default=None)
+        working_set = ctx.optional_points(Signal.MEMORY_WORKING_SET)
+        peak = max(stats.values(working_set), default=None)
         limit = max(stats.values(ctx.optional_points(Signal.MEMORY_LIMIT)), default=None)
         near_limit = bool(peak and limit and peak >= params.near_limit_share * limit)
         reason = "OOMKilled" if oom or near_limit else ("CrashLoopBackOff" if looping else "")
         severity: Severity = "info"
         if restarts >= 1:
             severity = "crit" if most_on_one >= params.crit_restarts or looping else "warn"
-        advice = (
-            "" if severity == "info" else (OOM_ADVICE if reason == "OOMKilled" else CRASH_ADVICE)
-        )
         return [
             finding(
                 "pod_restarts",
                 severity,
                 _summary(restarts, reason, peak, limit),
-                advice,
+                OOM_ADVICE if reason == "OOMKilled" else CRASH_ADVICE,
                 query=ctx.query(Signal.POD_RESTARTS, Signal.POD_OOM_KILLED),
                 observed={
                     "restarts": restarts,
@@ -85,11 +76,11 @@ class PodRestarts(CheckKind[PodRestartsParams]):
                     "reason": reason or "unknown",
                     "oom_killed": "yes" if oom else "no",
                     "crash_loop": "yes" if looping else "no",
-                    "working_set_peak_mib": rounded(peak / 1_048_576 if peak else None, 1),
-                    "memory_limit_mib": rounded(limit / 1_048_576 if limit else None, 1),
+                    "working_set_peak_mib": rounded(peak / MIB if peak else None, 1),
+                    "memory_limit_mib": rounded(limit / MIB if limit else None, 1),
                 },
                 threshold={"crit_restarts": params.crit_restarts},
-                charts={"working_set_mib": _mib(ctx.optional_points(Signal.MEMORY_WORKING_SET))},
+                charts={"working_set_mib": scaled(working_set, 1 / MIB)},
                 unit="restarts",
             )
         ]
@@ -103,10 +94,6 @@ def _increase(points: stats.Points) -> float:
 
 def _ever(ctx: CheckContext, signal: Signal) -> bool:
     return any(v >= 1 for v in stats.values(ctx.optional_points(signal)))
-
-
-def _mib(points: stats.Points) -> stats.Points:
-    return [(t, v / 1_048_576) for t, v in points]
 
 
 def _summary(restarts: float, reason: str, peak: float | None, limit: float | None) -> str:

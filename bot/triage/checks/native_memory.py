@@ -7,24 +7,13 @@ from pydantic import Field
 from bot.models import Finding
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    CheckSkipped,
-    finding,
-    grade,
-    mebibytes,
-    percent,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, CheckSkipped, finding, grade
+from bot.triage.checks.growth import GrowthParams, climbs, rise
+from bot.triage.checks.units import MIB, mebibytes, percent, rounded, scaled
 
 
-class NativeMemoryParams(CheckParams):
-    warn_growth: float = Field(default=0.15, gt=0)
-    crit_growth: float = Field(default=0.4, gt=0)
+class NativeMemoryParams(GrowthParams):
     flat_heap_growth: float = Field(default=0.08, ge=0)
-    min_r_squared: float = Field(default=0.7, ge=0, le=1)
     max_jump_share: float = Field(default=0.6, gt=0, le=1)
     max_heap_share: float = Field(default=0.25, ge=0, le=1)
     # RSS of a process that just started settles by a few MiB; a leak must add more.
@@ -60,7 +49,6 @@ class NativeMemory(CheckKind[NativeMemoryParams]):
         external_growth = _steady_growth(external_line, params)
         heap_flat = _heap_explains_little(heap_line, rss_line, params)
         native = max(rss_growth, external_growth) if heap_flat else 0.0
-        severity = grade(native, params.warn_growth, params.crit_growth)
         summary = (
             f"RSS {mebibytes(rss_line.first)} -> {mebibytes(rss_line.last)} "
             f"({percent(rss_growth)}), heap {percent(heap_growth)}"
@@ -70,15 +58,15 @@ class NativeMemory(CheckKind[NativeMemoryParams]):
         return [
             finding(
                 "rss_growth",
-                severity,
+                grade(native, params.warn_growth, params.crit_growth),
                 summary,
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.RSS, Signal.EXTERNAL_MEMORY),
                 observed={
                     "rss_growth": rounded(rss_growth, 3),
-                    "rss_rise_mib": rounded(_rise(rss_line) / 1_048_576, 1),
+                    "rss_rise_mib": rounded(rise(rss_line) / MIB, 1),
                     "heap_growth": rounded(heap_growth, 3),
-                    "heap_rise_mib": rounded(_rise(heap_line) / 1_048_576, 1),
+                    "heap_rise_mib": rounded(rise(heap_line) / MIB, 1),
                     "external_growth": rounded(external_growth, 3),
                     "heap_flat": "yes" if heap_flat else "no",
                 },
@@ -87,14 +75,10 @@ class NativeMemory(CheckKind[NativeMemoryParams]):
                     "crit_growth": params.crit_growth,
                     "min_rise_mib": params.min_rise_mib,
                 },
-                charts={"rss_mib": [(t, v / 1_048_576) for t, v in rss]},
+                charts={"rss_mib": scaled(rss, 1 / MIB)},
                 unit="MiB",
             )
         ]
-
-
-def _rise(line: stats.Trend | None) -> float:
-    return 0.0 if line is None else line.last - line.first
 
 
 def _heap_explains_little(
@@ -108,12 +92,10 @@ def _heap_explains_little(
     """
     if heap is None or heap.growth < params.flat_heap_growth:
         return True
-    return _rise(heap) <= params.max_heap_share * _rise(rss)
+    return rise(heap) <= params.max_heap_share * rise(rss)
 
 
 def _steady_growth(line: stats.Trend | None, params: NativeMemoryParams) -> float:
-    if line is None or line.r_squared < params.min_r_squared:
-        return 0.0
-    if _rise(line) < params.min_rise_mib * 1_048_576:
+    if line is None or not climbs(line, params.min_r_squared, params.min_rise_mib * MIB):
         return 0.0
     return line.growth

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from bot.sources.postgres.model import DatabaseEvidence, StatementStat
-from bot.triage.checks.base import CheckContext, CheckSkipped, ms
+from bot.sources.signals import Signal
+from bot.triage.checks.base import CheckContext, CheckKind, CheckSkipped, ParamsT
+from bot.triage.checks.units import ms
 
 STATEMENT_CHARS = 120
+
+
+class DatabaseCheck(CheckKind[ParamsT]):
+    """A check that reads the triage's database evidence (and, unless it says so, no signal)."""
+
+    def signals(self, params: ParamsT) -> set[Signal]:
+        return set()
+
+    def uses_database(self, params: ParamsT) -> bool:
+        return True
 
 
 def evidence_of(ctx: CheckContext) -> DatabaseEvidence:

@@ -6,9 +6,9 @@ from pydantic import Field
 
 from bot.models import Finding
 from bot.sources.postgres.model import LockWait
-from bot.sources.signals import Signal
-from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, finding, ms
-from bot.triage.checks.pg_common import evidence_of, quoted
+from bot.triage.checks.base import CheckContext, CheckParams, finding
+from bot.triage.checks.pg_common import DatabaseCheck, evidence_of, quoted
+from bot.triage.checks.units import ms
 
 
 class PgLocksParams(CheckParams):
@@ -26,15 +26,9 @@ def _advice(wait: LockWait) -> str:
     )
 
 
-class PgLocks(CheckKind[PgLocksParams]):
+class PgLocks(DatabaseCheck[PgLocksParams]):
     kind = "pg_locks"
     params_model = PgLocksParams
-
-    def signals(self, params: PgLocksParams) -> set[Signal]:
-        return set()
-
-    def uses_database(self, params: PgLocksParams) -> bool:
-        return True
 
     def evaluate(self, params: PgLocksParams, ctx: CheckContext) -> list[Finding]:
         evidence = evidence_of(ctx)

@@ -6,9 +6,9 @@ from pydantic import Field
 
 from bot.models import Finding
 from bot.sources.postgres.model import DatabaseEvidence, ScanOnLargeTable, StatementStat
-from bot.sources.signals import Signal
-from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, finding, mebibytes, rounded
-from bot.triage.checks.pg_common import describe, evidence_of, quoted
+from bot.triage.checks.base import CheckContext, CheckParams, finding
+from bot.triage.checks.pg_common import DatabaseCheck, describe, evidence_of, quoted
+from bot.triage.checks.units import mebibytes, rounded
 
 
 class PgPlansParams(CheckParams):
@@ -18,15 +18,9 @@ class PgPlansParams(CheckParams):
     shown: int = Field(default=3, ge=1, le=10)
 
 
-class PgPlans(CheckKind[PgPlansParams]):
+class PgPlans(DatabaseCheck[PgPlansParams]):
     kind = "pg_plans"
     params_model = PgPlansParams
-
-    def signals(self, params: PgPlansParams) -> set[Signal]:
-        return set()
-
-    def uses_database(self, params: PgPlansParams) -> bool:
-        return True
 
     def evaluate(self, params: PgPlansParams, ctx: CheckContext) -> list[Finding]:
         evidence = evidence_of(ctx)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydantic import Field
 
 from bot.models import Finding
-from bot.sources.signals import Signal
-from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, finding, ms
-from bot.triage.checks.pg_common import evidence_of, quoted
+from bot.triage.checks.base import CheckContext, CheckParams, finding
+from bot.triage.checks.pg_common import DatabaseCheck, evidence_of, quoted
+from bot.triage.checks.units import ms
 
 ADVICE = (
     "Connections are checked out and left inside an open transaction, typically by an error "
@@ -24,15 +24,9 @@ class PgSessionsParams(CheckParams):
     crit_idle_s: float = Field(default=60, gt=0)
 
 
-class PgSessions(CheckKind[PgSessionsParams]):
+class PgSessions(DatabaseCheck[PgSessionsParams]):
     kind = "pg_sessions"
     params_model = PgSessionsParams
-
-    def signals(self, params: PgSessionsParams) -> set[Signal]:
-        return set()
-
-    def uses_database(self, params: PgSessionsParams) -> bool:
-        return True
 
     def evaluate(self, params: PgSessionsParams, ctx: CheckContext) -> list[Finding]:
         evidence = evidence_of(ctx)

@@ -12,8 +12,9 @@ from bot.models import Finding
 from bot.sources.postgres.model import DatabaseEvidence, StatementStat
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, finding, grade, rounded
-from bot.triage.checks.pg_common import describe, quoted
+from bot.triage.checks.base import CheckContext, CheckParams, finding, grade
+from bot.triage.checks.pg_common import DatabaseCheck, describe, quoted
+from bot.triage.checks.units import rounded
 
 NOT_CONFIGURED = (
     "No database connection is configured for this service: with `database: {dsn_env: …}` "
@@ -36,15 +37,12 @@ class PgStatementsParams(CheckParams):
     max_mean_ms: float = Field(default=5, gt=0)
 
 
-class PgStatements(CheckKind[PgStatementsParams]):
+class PgStatements(DatabaseCheck[PgStatementsParams]):
     kind = "pg_statements"
     params_model = PgStatementsParams
 
     def signals(self, params: PgStatementsParams) -> set[Signal]:
         return {Signal.REQUEST_RATE}
-
-    def uses_database(self, params: PgStatementsParams) -> bool:
-        return True
 
     def evaluate(self, params: PgStatementsParams, ctx: CheckContext) -> list[Finding]:
         evidence = ctx.database
@@ -107,7 +105,7 @@ def _other_rankings(
 
 def _request_rate(ctx: CheckContext) -> float | None:
     """Requests per second lately (the last quarter of the window), for calls per request."""
-    points = stats.combine(ctx.optional_series(Signal.REQUEST_RATE), stats.total)
+    points = ctx.optional_total(Signal.REQUEST_RATE)
     recent = stats.values(points[-max(1, len(points) // 4) :])
     return stats.quantile(recent, 0.5)
 

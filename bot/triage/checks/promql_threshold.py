@@ -24,10 +24,11 @@ from bot.models import Finding
 from bot.sources.promql import template_problems
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, finding, grade, rounded
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
+from bot.triage.checks.units import rounded, scaled
 
 
-class PromqlThresholdParams(CheckParams):
+class PromqlThresholdParams(SustainedParams):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
     name: str = Field(min_length=1, max_length=80)
     expr: str
@@ -36,7 +37,6 @@ class PromqlThresholdParams(CheckParams):
     direction: Literal["above", "below"] = "above"
     unit: str = Field(default="", max_length=20)
     scale: float = 1.0
-    sustained_share: float = Field(default=0.25, gt=0, le=1)
     advice: str = ""
 
     @field_validator("expr")
@@ -70,9 +70,9 @@ class PromqlThreshold(CheckKind[PromqlThresholdParams]):
     def evaluate(self, params: PromqlThresholdParams, ctx: CheckContext) -> list[Finding]:
         above = params.direction == "above"
         points = stats.combine(ctx.series(_key(params)), max if above else min)
-        scaled = [(t, v * params.scale) for t, v in points]
+        readings = scaled(points, params.scale)
         share = params.sustained_share if above else 1 - params.sustained_share
-        level = stats.sustained(stats.values(scaled), share)
+        level = stats.sustained(stats.values(readings), share)
         crit = params.crit if params.crit is not None else (float("inf") if above else -1e308)
         severity = grade(level, params.warn, crit, higher_is_worse=above)
         unit = f" {params.unit}" if params.unit else ""
@@ -82,11 +82,11 @@ class PromqlThreshold(CheckKind[PromqlThresholdParams]):
                 params.code,
                 severity,
                 f"{params.name} {shown}{unit}",
-                params.advice if severity != "info" else "",
+                params.advice,
                 query=ctx.data.queries.get(_key(params), params.expr),
                 observed={"value": rounded(level, 4)},
                 threshold={"warn": params.warn} | ({} if params.crit is None else {"crit": crit}),
-                charts={params.code: scaled},
+                charts={params.code: readings},
                 unit=params.unit,
             )
         ]

@@ -8,22 +8,14 @@ from bot.grading import Grading, error_budget
 from bot.models import Finding
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    finding,
-    grade,
-    percent,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
+from bot.triage.checks.units import percent, rounded, scaled
 
 
-class SloErrorsParams(CheckParams):
+class SloErrorsParams(SustainedParams):
     min_warn_ratio: float = Field(default=0.01, gt=0, le=1)
     crit_ratio: float = Field(default=0.05, gt=0, le=1)
     min_request_rate: float = Field(default=0.05, ge=0)
-    sustained_share: float = Field(default=0.25, gt=0, le=1)
 
 
 ADVICE = (
@@ -41,11 +33,8 @@ class SloErrors(CheckKind[SloErrorsParams]):
 
     def evaluate(self, params: SloErrorsParams, ctx: CheckContext) -> list[Finding]:
         points = ctx.points(Signal.ERROR_RATIO)
-        ratio = stats.sustained(stats.values(points), params.sustained_share) or 0.0
-        rate = stats.quantile(
-            stats.values(stats.combine(ctx.optional_series(Signal.REQUEST_RATE), stats.total)),
-            0.5,
-        )
+        ratio = params.sustained(points) or 0.0
+        rate = stats.quantile(stats.values(ctx.optional_total(Signal.REQUEST_RATE)), 0.5)
         budget = error_budget(ctx.targets.availability_percent)
         grading = Grading(
             errors_warn_ratio=params.min_warn_ratio, errors_crit_ratio=params.crit_ratio
@@ -63,11 +52,11 @@ class SloErrors(CheckKind[SloErrorsParams]):
                 "service_errors",
                 severity,
                 summary,
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.ERROR_RATIO),
                 observed={"error_ratio": rounded(ratio, 4), "requests_per_second": rounded(rate)},
                 threshold={"warn_ratio": warn, "crit_ratio": crit},
-                charts={"error_percent": [(t, v * 100) for t, v in points]},
+                charts={"error_percent": scaled(points, 100)},
                 unit="%",
             )
         ]

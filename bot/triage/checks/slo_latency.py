@@ -7,22 +7,13 @@ from pydantic import Field, PositiveFloat
 from bot.grading import Grading
 from bot.models import Finding, Severity
 from bot.sources.signals import Signal
-from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    CheckSkipped,
-    finding,
-    ms,
-    rounded,
-)
+from bot.triage.checks.base import CheckContext, CheckKind, CheckSkipped, SustainedParams, finding
+from bot.triage.checks.units import ms, rounded, scaled
 
 
-class SloLatencyParams(CheckParams):
+class SloLatencyParams(SustainedParams):
     default_p99_ms: PositiveFloat = 1000
     crit_factor: float = Field(default=2.0, gt=1)
-    sustained_share: float = Field(default=0.25, gt=0, le=1)
 
 
 ADVICE = (
@@ -48,10 +39,10 @@ class SloLatency(CheckKind[SloLatencyParams]):
         worst_ratio, parts, charts = 0.0, [], {}
         for name, signal in signals.items():
             points = ctx.optional_points(signal)
-            level = stats.sustained(stats.values(points), params.sustained_share)
+            level = params.sustained(points)
             if level is None:
                 continue
-            charts[name] = [(t, v * 1000) for t, v in points]
+            charts[name] = scaled(points, 1000)
             observed[f"{name}_ms"] = rounded(level * 1000, 1)
             target = targets[name]
             text = f"{name} {ms(level)}"
@@ -70,7 +61,7 @@ class SloLatency(CheckKind[SloLatencyParams]):
                 "service_latency",
                 severity,
                 ", ".join(parts),
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 query=ctx.query(Signal.LATENCY_P95, Signal.LATENCY_P99),
                 observed=observed,
                 threshold={f"{k}_ms": v for k, v in targets.items() if v},

@@ -7,18 +7,16 @@ from pydantic import PositiveFloat
 from bot.models import DownstreamStat, Finding
 from bot.sources.signals import Signal
 from bot.triage.checks.base import (
+    ApmCheck,
     CheckContext,
-    CheckKind,
     CheckParams,
     CheckSkipped,
     CheckUnknown,
     finding,
     grade,
-    ms,
-    percent,
-    rounded,
 )
 from bot.triage.checks.dependencies import levels
+from bot.triage.checks.units import ms, percent, rounded
 
 
 class SlowestDownstreamParams(CheckParams):
@@ -26,15 +24,12 @@ class SlowestDownstreamParams(CheckParams):
     crit_ms: PositiveFloat = 3000
 
 
-class SlowestDownstream(CheckKind[SlowestDownstreamParams]):
+class SlowestDownstream(ApmCheck[SlowestDownstreamParams]):
     kind = "slowest_downstream"
     params_model = SlowestDownstreamParams
 
     def signals(self, params: SlowestDownstreamParams) -> set[Signal]:
         return {Signal.DOWNSTREAM_P99, Signal.DOWNSTREAM_RATE, Signal.DOWNSTREAM_ERROR_RATIO}
-
-    def uses_apm(self, params: SlowestDownstreamParams) -> bool:
-        return True
 
     def evaluate(self, params: SlowestDownstreamParams, ctx: CheckContext) -> list[Finding]:
         stats_list = _from_apm(ctx) or _from_signals(ctx)

@@ -5,18 +5,9 @@ from __future__ import annotations
 from pydantic import Field, PositiveFloat
 
 from bot.models import EndpointStat, Finding, Severity
-from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import (
-    CheckContext,
-    CheckKind,
-    CheckParams,
-    CheckSkipped,
-    finding,
-    ms,
-    percent,
-    rounded,
-)
+from bot.triage.checks.base import ApmCheck, CheckContext, CheckParams, CheckSkipped, finding
+from bot.triage.checks.units import ms, percent, rounded
 
 
 class SlowestEndpointParams(CheckParams):
@@ -33,15 +24,9 @@ ADVICE = (
 )
 
 
-class SlowestEndpoint(CheckKind[SlowestEndpointParams]):
+class SlowestEndpoint(ApmCheck[SlowestEndpointParams]):
     kind = "slowest_endpoint"
     params_model = SlowestEndpointParams
-
-    def signals(self, params: SlowestEndpointParams) -> set[Signal]:
-        return set()
-
-    def uses_apm(self, params: SlowestEndpointParams) -> bool:
-        return True
 
     def evaluate(self, params: SlowestEndpointParams, ctx: CheckContext) -> list[Finding]:
         busy = [
@@ -63,7 +48,7 @@ class SlowestEndpoint(CheckKind[SlowestEndpointParams]):
                 "slowest_endpoint",
                 severity,
                 _summary(slowest, others),
-                ADVICE if severity != "info" else "",
+                ADVICE,
                 observed={
                     "endpoint": slowest.name,
                     "p99_ms": rounded((slowest.p99 or 0.0) * 1000, 1),

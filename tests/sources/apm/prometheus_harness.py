@@ -2,14 +2,14 @@
 
 `seed` turns the truth into a prom-client exposition (a request histogram per route, a client
 histogram per peer, 5xx answers as their own series) that grows with `growing_counters`, serves
-it to a real Prometheus scraping every second, and waits until the query window is covered.
+it to a real Prometheus scraping every second, and waits until every sample in the query window
+comes from that exposition (a `harness_seed` gauge carries each seed's number).
 Histogram buckets sit exactly at each p95 and p99, so Prometheus's interpolation gives them back.
 The proxy in front of Prometheus asks for basic-auth credentials and injects the shared failures.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import secrets
@@ -33,6 +33,7 @@ JOB = "checkout"
 USER = "apm"
 WINDOW_SECONDS = 3
 GROWTH_PER_SECOND = 0.1  # growing_counters: rate = value x this
+SEED_GAUGE = "harness_seed"
 SERVER = "http_request_duration_seconds"
 CLIENT = "http_client_request_duration_seconds"
 
@@ -123,11 +124,14 @@ class PrometheusHarness:
         self.session = session
         self.secrets: tuple[str, ...] = (password, "wrong-" + password)
         self.render: Callable[[], str] = lambda: ""
+        self._seeds = 0
 
     async def seed(self, endpoints: list[EndpointStat], downstreams: list[DownstreamStat]) -> None:
-        self.render = growing_counters(exposition(endpoints, downstreams), GROWTH_PER_SECOND)
-        await self.prometheus.wait_for_series(f'{SERVER}_count{{job="{JOB}"}}')
-        await asyncio.sleep(WINDOW_SECONDS + 1.5)  # every query window fully scraped
+        self._seeds += 1
+        marker = f"# TYPE {SEED_GAUGE} gauge\n{SEED_GAUGE} {self._seeds}\n"
+        grow = growing_counters(exposition(endpoints, downstreams), GROWTH_PER_SECOND)
+        self.render = lambda: grow() + marker
+        await self.prometheus.wait_for_series(_window_holds_only(self._seeds))
 
     def fail_with(self, failure: Failure | None, server_errors: int = 0) -> None:
         self.proxy.failure = failure
@@ -176,3 +180,10 @@ async def start_prometheus(
     stack = contextlib.AsyncExitStack()
     harness = await stack.enter_async_context(_running(session))
     return harness, stack.aclose
+
+
+def _window_holds_only(seed: int) -> str:
+    """True once a second more than the query window has been scraped, all of it from `seed`."""
+    span = f'{SEED_GAUGE}{{job="{JOB}"}}[{WINDOW_SECONDS + 1}s]'
+    scrapes = WINDOW_SECONDS + 1
+    return f"min_over_time({span}) == {seed} and count_over_time({span}) >= {scrapes}"

@@ -188,7 +188,10 @@ async def test_a_pod_that_keeps_crashing_is_called_crash_looping() -> None:
     record(f"shop-2 killed {CRASHES} times, 1 of 3 pods", report, took)
 
 
-async def test_every_pod_at_its_cpu_limit_with_the_autoscaler_at_max_is_out_of_capacity() -> None:
+@pytest.mark.parametrize("flavour", ["promclient", "otel"])
+async def test_every_pod_at_its_cpu_limit_with_the_autoscaler_at_max_is_out_of_capacity(
+    flavour: str,
+) -> None:
     problem = cgroup_problem()
     if problem:
         pytest.skip(f"no CPU cgroup for the lab: {problem}")
@@ -199,7 +202,7 @@ async def test_every_pod_at_its_cpu_limit_with_the_autoscaler_at_max_is_out_of_c
         for i in range(3)
     ]
     everyone = [pod.name for pod in pods]
-    async with LabCluster("promclient", pods, hpa=(3, 3)) as cluster:
+    async with LabCluster(flavour, pods, hpa=(3, 3)) as cluster:  # type: ignore[arg-type]
         started = time.monotonic()
         report, took = await diagnosed(cluster, named("capacity_exhausted", *everyone), started)
     diagnosis = report.diagnosis
@@ -210,7 +213,7 @@ async def test_every_pod_at_its_cpu_limit_with_the_autoscaler_at_max_is_out_of_c
     assert limit == pytest.approx(FULL_POD_QUOTA_CORES, abs=0.005)
     record(
         f"near-capacity load on all 3 pods under {FULL_POD_QUOTA_CORES}-core CPU quotas, "
-        "autoscaler at 3 of 3",
+        f"autoscaler at 3 of 3 ({flavour})",
         report,
         took,
     )

@@ -16,18 +16,18 @@ from bot.models import Finding, Severity
 from bot.sources.promql import parse_duration
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, finding, settled
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, settled
 from bot.triage.checks.units import ms, rounded
 
 
-class CpuStarvationParams(CheckParams):
+class CpuStarvationParams(SustainedParams):
+    """`sustained_share` as the lag check's: lag held by less of the window is a passing
+    stall (a busy CI machine stalls a healthy pod for a minute), not a starved pod."""
+
     lag_warn_ms: PositiveFloat = 100
     idle_cores: float = Field(default=0.15, gt=0, le=1)
     idle_utilization: float = Field(default=0.5, gt=0, le=1)
     min_samples: int = Field(default=3, ge=1)
-    # As the lag check: lag held by less of the window than this is a passing stall (a busy
-    # CI machine stalls a healthy pod for a minute), not a pod that is starved.
-    sustained_share: float = Field(default=0.25, gt=0, le=1)
 
 
 ADVICE = (
@@ -106,10 +106,11 @@ def _while_lagging(
 ) -> Reading | None:
     """(worst lag, median CPU, median utilisation, moments, CPU points) of one instance at the
     moments its loop lagged; None when there are too few such moments to judge."""
-    lag = dict(_of(ctx, Signal.EVENTLOOP_LAG_P99, name))
+    lag_points = _of(ctx, Signal.EVENTLOOP_LAG_P99, name)
     warn = params.lag_warn_ms / 1000
-    if stats.share_at_or_above(list(lag.values()), warn) < params.sustained_share:
+    if (params.sustained(lag_points) or 0.0) < warn:
         return None
+    lag = dict(lag_points)
     cores = settled(_of(ctx, Signal.CPU_CORES, name), ctx.window)
     by_time = dict(cores)
     busy = dict(_of(ctx, Signal.EVENTLOOP_UTILIZATION, name))

@@ -1,4 +1,5 @@
-"""A CPU quota for one lab process, with cgroup v1's `cpu` controller, and its counters.
+"""A CPU limit and request for one lab process, with cgroup v1's `cpu` controller, and its
+counters.
 
     group = CpuCgroup.create("lab-1a2b-shop-1", quota_cores=0.5)   # CgroupUnavailable if not
     group.add(pid)
@@ -7,6 +8,9 @@
 
 The kernel then throttles the process exactly as it throttles a Kubernetes container with a
 CPU limit: it may run `quota` microseconds in every `period`, and waits for the next period.
+`shares` is what the kubelet makes of a CPU request (`shares_for_request`): when the core is
+contended, each group gets CPU in proportion to its shares, so a pod that requested little
+next to one that requested a lot gets little.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from pathlib import Path
 
 CPU_ROOT = Path("/sys/fs/cgroup/cpu")
 PERIOD_US = 100_000
+DEFAULT_SHARES = 1024  # what a group gets unless told otherwise, as one process in the root
+MIN_SHARES = 2  # the kubelet's floor, what a pod that requests no CPU gets
 
 
 class CgroupUnavailable(RuntimeError):
@@ -35,19 +41,28 @@ def cgroup_problem(root: Path = CPU_ROOT) -> str | None:
 @dataclass(frozen=True)
 class CpuCgroup:
     path: Path
-    quota_cores: float
+    quota_cores: float | None  # None: no limit
     period_us: int = PERIOD_US
 
     @classmethod
-    def create(cls, name: str, quota_cores: float, root: Path = CPU_ROOT) -> CpuCgroup:
+    def create(
+        cls,
+        name: str,
+        quota_cores: float | None = None,
+        root: Path = CPU_ROOT,
+        *,
+        shares: int = DEFAULT_SHARES,
+    ) -> CpuCgroup:
         problem = cgroup_problem(root)
         if problem:
             raise CgroupUnavailable(problem)
         path = root / name
         path.mkdir(exist_ok=True)
         group = cls(path, quota_cores)
+        (path / "cpu.shares").write_text(str(shares))
         (path / "cpu.cfs_period_us").write_text(str(PERIOD_US))
-        (path / "cpu.cfs_quota_us").write_text(str(round(quota_cores * PERIOD_US)))
+        quota_us = -1 if quota_cores is None else round(quota_cores * PERIOD_US)
+        (path / "cpu.cfs_quota_us").write_text(str(quota_us))
         return group
 
     def add(self, pid: int) -> None:
@@ -71,6 +86,21 @@ class CpuCgroup:
             except OSError:
                 continue  # it exited meanwhile
         self.path.rmdir()
+
+
+def shares_for_request(cores: float) -> int:
+    """The `cpu.shares` the kubelet gives a container that requests `cores` CPU."""
+    return max(MIN_SHARES, round(cores * 1024))
+
+
+def pin_to_core(pid: int, core: int) -> None:
+    """Let every thread of the process run on `core` only (threads it starts later inherit
+    it): the lab's stand-in for a small node that the process shares with its neighbours."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), {core})
+        except ProcessLookupError:
+            continue  # the thread ended meanwhile
 
 
 def process_cpu_seconds(pid: int) -> float:

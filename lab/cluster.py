@@ -10,8 +10,10 @@ Every pod is a real lab process with its own downstream, behind one Prometheus j
 targets carry `namespace` and `pod` labels, as Kubernetes service discovery relabels them. A
 pod with `cpu_quota_cores` runs inside a cgroup v1 CPU group with that quota, so the kernel
 throttles it as it would a container with a CPU limit (`CgroupUnavailable` says why not where
-it cannot). `lab.cluster_exporter` publishes the cgroups' counters and what the cluster does
-(restarts with their reason, new ReplicaSets and images, the autoscaler) under cAdvisor's and
+it cannot); `cpu_request_cores` sets the group's CPU shares as the kubelet does for a request,
+and `pinned_core` keeps the pod on one core it shares with `lab.neighbour`'s busy process.
+`lab.cluster_exporter` publishes the cgroups' counters and what the cluster does (restarts
+with their reason, new ReplicaSets and images, the autoscaler) under cAdvisor's and
 kube-state-metrics' names, scraped as job `kubelet`.
 """
 
@@ -31,7 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from lab.cgroup_cpu import CpuCgroup, process_cpu_seconds
+from lab.cgroup_cpu import (
+    DEFAULT_SHARES,
+    CpuCgroup,
+    pin_to_core,
+    process_cpu_seconds,
+    shares_for_request,
+)
 from lab.cgroup_memory import MemoryCgroup
 from lab.cluster_exporter import ClusterState, PodState, running_cluster_exporter
 from lab.monitoring import running_prometheus
@@ -58,9 +66,11 @@ BACKOFF_S = 10.0
 class PodSpec:
     name: str
     fault: str = "healthy"
-    cpu_quota_cores: float | None = None
+    cpu_quota_cores: float | None = None  # the CPU limit
     version: str = "1.0.0"
     memory_limit_mib: int | None = None
+    cpu_request_cores: float | None = None  # the CPU request, as cgroup CPU shares
+    pinned_core: int | None = None  # the only core it may run on (a small, shared node)
 
 
 class LabCluster:
@@ -181,11 +191,15 @@ class LabCluster:
             )
             pod = self._pod_state(spec)
             pod.pid = running.pid
-            if spec.cpu_quota_cores is not None:
-                group = CpuCgroup.create(f"lab-{self._tag}-{spec.name}", spec.cpu_quota_cores)
+            if spec.cpu_quota_cores is not None or spec.cpu_request_cores is not None:
+                group = CpuCgroup.create(
+                    f"lab-{self._tag}-{spec.name}", spec.cpu_quota_cores, shares=_shares(spec)
+                )
                 stack.callback(group.remove)
                 await asyncio.to_thread(group.add, running.pid)
                 pod.cgroup = group
+            if spec.pinned_core is not None:
+                await asyncio.to_thread(pin_to_core, running.pid, spec.pinned_core)
             if spec.memory_limit_mib is not None:
                 limit = spec.memory_limit_mib * MIB
                 memory = MemoryCgroup.create(f"lab-{self._tag}-{spec.name}", limit)
@@ -298,6 +312,12 @@ async def _cancelled(task: asyncio.Task[None]) -> None:
 
 def _job(name: str, targets: list[str]) -> dict[str, object]:
     return {"job_name": name, "static_configs": [{"targets": targets}]}
+
+
+def _shares(spec: PodSpec) -> int:
+    if spec.cpu_request_cores is None:
+        return DEFAULT_SHARES
+    return shares_for_request(spec.cpu_request_cores)
 
 
 def _digest(text: str) -> str:

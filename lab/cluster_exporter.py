@@ -65,7 +65,8 @@ def _cadvisor(state: ClusterState, pod: PodState) -> list[str]:
     lines = [f"container_cpu_usage_seconds_total{where} {cpu}"]
     lines.append(f"container_memory_working_set_bytes{where} {_rss_bytes(pod.pid)}")
     lines.append(f"container_spec_memory_limit_bytes{where} {pod.memory_limit_bytes}")
-    if pod.cgroup is not None:
+    if pod.cgroup is not None and pod.cgroup.quota_cores is not None:
+        # cAdvisor publishes the CFS counters only for a container with a CPU limit
         stat = pod.cgroup.stat()
         lines.append(f"container_cpu_cfs_periods_total{where} {stat.get('nr_periods', 0)}")
         throttled = stat.get("nr_throttled", 0)

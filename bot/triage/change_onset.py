@@ -4,6 +4,7 @@ The check behind the diagnosis is evaluated again on the data before a change an
 data from the change until `within_s` after it: flagged after, and measured but not flagged
 before, means the problem began with the change. Changes that can be undone (a deploy, a
 new version, image or ReplicaSet) are preferred over a bare restart, later ones over earlier.
+The scope of a problem blamed on a change is read on the data since the change.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.models import Change, Diagnosis, StepResult
+from bot.models import Change, Diagnosis, InstanceScope, StepResult
 from bot.sources.base import RangeSeries
 from bot.triage.checks.base import CheckContext, CheckSkipped, CheckUnknown
 from bot.triage.checks.recent_changes import describe
+from bot.triage.instances import scoped
 from bot.triage.playbook import CheckSpec
 from bot.triage.source import Fetched
 from bot.triage.window import Window
@@ -35,24 +37,56 @@ class Evaluated:
     context: CheckContext
 
 
-def with_changes(
+def blamed_change(
     diagnosis: Diagnosis,
     steps: Sequence[StepResult],
     evaluated: Sequence[Evaluated],
     within_s: float,
+) -> Change | None:
+    """The change the diagnosed problem began right after, if any."""
+    changes = _changes(steps)
+    if not changes or diagnosis.cause in _QUIET or not diagnosis.supporting:
+        return None
+    return _trigger(diagnosis.supporting[0], changes, steps, evaluated, within_s)
+
+
+def scope_since(
+    change: Change, code: str, steps: Sequence[StepResult], evaluated: Sequence[Evaluated]
+) -> InstanceScope | None:
+    """Which instances show `code` on the data since `change`. Right after a rollout to every
+    pod, most pods have not yet shown the problem for the share of the whole window a check
+    needs, and would read as healthy beside the one that got there first."""
+    for run in _runs_of(code, steps, evaluated):
+        since = _sliced(run.context, change.at, run.context.window.end)
+        for spec in run.specs:
+            try:
+                found = spec.kind.evaluate(spec.params, since)
+            except (CheckSkipped, CheckUnknown):
+                continue
+            for one in scoped(spec, since, found):
+                if one.code == code and one.scope is not None:
+                    return one.scope
+    return None
+
+
+def with_changes(
+    diagnosis: Diagnosis, steps: Sequence[StepResult], trigger: Change | None, within_s: float
 ) -> Diagnosis:
-    changes = sorted(
-        (change for step in steps for one in step.findings for change in one.changes),
-        key=lambda change: change.at,
-    )[-MAX_CHANGES:]
+    """The diagnosis with what changed, and blaming `trigger` (see `blamed_change`)."""
+    changes = _changes(steps)
     if not changes:
         return diagnosis
     update: dict[str, object] = {"changes": tuple(changes)}
-    if diagnosis.cause not in _QUIET and diagnosis.supporting:
-        trigger = _trigger(diagnosis.supporting[0], changes, steps, evaluated, within_s)
-        if trigger is not None:
-            update |= _blame(diagnosis, trigger, changes, within_s)
+    if trigger is not None:
+        update |= _blame(diagnosis, trigger, changes, within_s)
     return diagnosis.model_copy(update=update)
+
+
+def _changes(steps: Sequence[StepResult]) -> list[Change]:
+    return sorted(
+        (change for step in steps for one in step.findings for change in one.changes),
+        key=lambda change: change.at,
+    )[-MAX_CHANGES:]
 
 
 def _blame(
@@ -88,8 +122,7 @@ def _trigger(
     evaluated: Sequence[Evaluated],
     within_s: float,
 ) -> Change | None:
-    step_id = next((s.id for s in steps for f in s.findings if f.code == code), None)
-    runs = [run for run in evaluated if run.step_id == step_id]
+    runs = _runs_of(code, steps, evaluated)
     ordered = sorted(changes, key=lambda c: (RANK[c.kind], c.at), reverse=True)
     for change in ordered:
         for run in runs:
@@ -97,6 +130,13 @@ def _trigger(
             if any(began):
                 return change
     return None
+
+
+def _runs_of(
+    code: str, steps: Sequence[StepResult], evaluated: Sequence[Evaluated]
+) -> list[Evaluated]:
+    step_id = next((s.id for s in steps for f in s.findings if f.code == code), None)
+    return [run for run in evaluated if run.step_id == step_id]
 
 
 def _began_after(

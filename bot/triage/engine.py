@@ -23,7 +23,7 @@ import structlog
 from bot.models import Change, Finding, MetricsDetected, Status, StepResult, TriageReport
 from bot.sources.apm.base import ApmBackend, ApmTarget, ApmUnavailable
 from bot.sources.signals import Signal
-from bot.triage.change_onset import Evaluated, with_changes
+from bot.triage.change_onset import Evaluated, blamed_change, scope_since, with_changes
 from bot.triage.checks.base import (
     ApmView,
     CheckContext,
@@ -100,9 +100,13 @@ async def run_triage(
         selector=request.source.selector,
         backend_errors=unreachable,
     )
-    diagnosis = with_scope(diagnosis, steps)
     evaluated = [run.evaluated for run in runs]
-    diagnosis = with_changes(diagnosis, steps, evaluated, request.change_window_s)
+    trigger = blamed_change(diagnosis, steps, evaluated, request.change_window_s)
+    since = None
+    if trigger is not None:
+        since = scope_since(trigger, diagnosis.supporting[0], steps, evaluated)
+    diagnosis = with_scope(diagnosis, steps, since)
+    diagnosis = with_changes(diagnosis, steps, trigger, request.change_window_s)
     return TriageReport(
         service=request.service,
         window=request.window.text,

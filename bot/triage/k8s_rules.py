@@ -65,13 +65,15 @@ def capacity_exhausted(facts: Facts) -> Verdict | None:
     room = facts.text("capacity", "hpa")
     if room not in {"at_max", "none"}:
         return None
-    steady_lag = facts.text("eventloop_lag", "spiky") != "yes"
+    # Lag is load only when it is steady and the pods are not idle: an idle pod that lags is
+    # waiting for CPU its neighbours take, and more pods of it would wait as well.
+    lag_is_load = facts.text("eventloop_lag", "spiky") != "yes" and not facts.flagged("cpu_starved")
     saturated = [
         code
         for code in ("cpu_throttled", "cpu_busy", "eventloop_lag")
         if facts.flagged(code)
         and _on_every_instance(facts.finding(code))
-        and (code != "eventloop_lag" or steady_lag)
+        and (code != "eventloop_lag" or lag_is_load)
     ]
     if not saturated:
         return None

@@ -13,9 +13,12 @@ from bot.models import Diagnosis, Finding, InstanceScope, StepResult
 NAMES_SHOWN = 5
 
 
-def with_scope(diagnosis: Diagnosis, steps: Sequence[StepResult]) -> Diagnosis:
-    """The diagnosis with the scope of its first supporting finding that has one."""
-    scope = _supporting_scope(diagnosis.supporting, steps)
+def with_scope(
+    diagnosis: Diagnosis, steps: Sequence[StepResult], known: InstanceScope | None = None
+) -> Diagnosis:
+    """The diagnosis with the scope of its first supporting finding that has one, unless the
+    scope is `known` (read since the change the problem began with)."""
+    scope = known or _supporting_scope(diagnosis.supporting, steps)
     if scope is None or scope.instances_total < 2:
         return diagnosis.model_copy(update={"scope": scope}) if scope else diagnosis
     return diagnosis.model_copy(

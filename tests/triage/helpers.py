@@ -64,6 +64,18 @@ class RecordedDatabase:
         return self.evidence
 
 
+async def triage_data(data: dict[str, Any]) -> TriageReport:
+    """Triage an edited recording's signals over the usual 10m window."""
+    return await run_triage(
+        TriageRequest(
+            service="shop",
+            window=parse_window("10m", end=END),
+            playbook=nodejs_playbook(),
+            source=RecordedSignalSource.from_dict(data),
+        )
+    )
+
+
 async def triage_recording(name: str, targets: Targets | None = None) -> TriageReport:
     data = recording(name)
     source = RecordedSignalSource.from_dict(data)

@@ -8,7 +8,13 @@ from bot.models import Change
 from bot.triage.engine import TriageRequest, run_triage
 from bot.triage.recorded import RecordedSignalSource
 from bot.triage.window import parse_window
-from tests.triage.helpers import END, nodejs_playbook, recording, triage_recording
+from tests.triage.helpers import (
+    END,
+    nodejs_playbook,
+    recording,
+    triage_data,
+    triage_recording,
+)
 
 DEPLOYED = END - 300
 
@@ -115,3 +121,24 @@ async def test_a_new_replicaset_and_image_are_listed() -> None:
     assert ("replicaset", "new ReplicaSet shop-7a1b2") in listed
     assert ("image", "image shop:1.4.2 -> shop:1.5.0") in listed
     assert not any("shop-6d8f9" in detail for kind, detail in listed if kind == "replicaset")
+
+
+async def test_right_after_a_rollout_every_pod_running_the_new_version_is_in_the_scope() -> None:
+    """Two of the three pods began lagging later than the first: over the whole window they
+    have not lagged for long enough to be flagged on their own, but since the change every
+    pod runs the new version and shows the problem (the lab's deploy read 1 of 3)."""
+    data = recording("event_loop_blocked_after_deploy")
+    for signal in ("eventloop_lag_p99", "eventloop_lag_max"):
+        for one in data["signals"][signal]:
+            if one["labels"]["pod"] != "shop-6d8f9-a1":
+                one["points"] = [[t, v if t >= -120 else 0.012] for t, v in one["points"]]
+    report = await triage_data(data)
+    diagnosis = report.diagnosis
+    assert diagnosis.cause == "event_loop_blocked"
+    assert "It began within 15 min after a change" in diagnosis.summary
+    lag = next(f for s in report.steps for f in s.findings if f.code == "eventloop_lag")
+    assert lag.scope is not None
+    assert lag.scope.instances_affected == ("shop-6d8f9-a1",)  # the whole window
+    assert diagnosis.scope is not None
+    assert diagnosis.scope.everywhere
+    assert "All 3 instances show it." in diagnosis.summary

@@ -4,7 +4,8 @@ Code that holds the event loop keeps its core busy, so lag with an idle process 
 process waits for a CPU it is not given: neighbours on the node (or, on a VM, the host) take
 it. The CPU is read per instance at the moments the loop had been lagging for a whole rate range,
 so a process that was idle before a bad deploy and busy since is not mistaken for a starved
-one.
+one; and only when the loop lagged for as much of the window as the lag check needs to call
+it lagging, so a healthy pod stalled for a minute by a busy machine is not called starved.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from bot.models import Finding, Severity
 from bot.sources.promql import parse_duration
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import CheckContext, CheckKind, CheckParams, finding, settled
+from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, settled
 from bot.triage.checks.units import ms, rounded
 
 
-class CpuStarvationParams(CheckParams):
+class CpuStarvationParams(SustainedParams):
+    """`sustained_share` as the lag check's: lag held by less of the window is a passing
+    stall (a busy CI machine stalls a healthy pod for a minute), not a starved pod."""
+
     lag_warn_ms: PositiveFloat = 100
     idle_cores: float = Field(default=0.15, gt=0, le=1)
     idle_utilization: float = Field(default=0.5, gt=0, le=1)
@@ -102,13 +106,15 @@ def _while_lagging(
 ) -> Reading | None:
     """(worst lag, median CPU, median utilisation, moments, CPU points) of one instance at the
     moments its loop lagged; None when there are too few such moments to judge."""
-    lag = dict(_of(ctx, Signal.EVENTLOOP_LAG_P99, name))
+    lag_points = _of(ctx, Signal.EVENTLOOP_LAG_P99, name)
+    warn = params.lag_warn_ms / 1000
+    if (params.sustained(lag_points) or 0.0) < warn:
+        return None
+    lag = dict(lag_points)
     cores = settled(_of(ctx, Signal.CPU_CORES, name), ctx.window)
     by_time = dict(cores)
     busy = dict(_of(ctx, Signal.EVENTLOOP_UTILIZATION, name))
-    lagging = _steadily_lagging(
-        lag, params.lag_warn_ms / 1000, parse_duration(ctx.window.rate_window)
-    )
+    lagging = _steadily_lagging(lag, warn, parse_duration(ctx.window.rate_window))
     lagging = [t for t in lagging if t in by_time]
     if len(lagging) < params.min_samples:
         return None

@@ -132,6 +132,12 @@ def floors(points: Points, buckets: int = 10) -> list[tuple[float, float]]:
     return found
 
 
+def difference(points: Points, minus: Points) -> list[tuple[float, float]]:
+    """`points` less `minus` at the timestamps both have (range queries share their steps)."""
+    subtract = dict(finite(minus))
+    return [(t, v - subtract[t]) for t, v in finite(points) if t in subtract]
+
+
 def largest_rise_share(points: Points, buckets: int = 10) -> float:
     """Share of the total floor rise made in the single biggest slice-to-slice jump.
 

@@ -8,6 +8,7 @@ from bot.sources.base import RangeSeries
 from bot.sources.signals import Signal
 from bot.triage.checks.base import CheckContext
 from bot.triage.checks.heap_growth import HeapGrowth, HeapGrowthParams
+from bot.triage.checks.native_memory import NativeMemory, NativeMemoryParams
 from bot.triage.checks.promql_threshold import PromqlThreshold, PromqlThresholdParams
 from bot.triage.source import Fetched
 from bot.triage.window import parse_window
@@ -73,3 +74,43 @@ def test_short_windows_are_read_finely_enough_to_see_a_trend_in_seconds() -> Non
     assert parse_window("5m", end=0).step == 5
     assert parse_window("10m", end=0).step == 15  # unchanged beyond five minutes
     assert parse_window("1d", end=0).step == 864
+
+
+def memory_context(series: dict[Signal, Sequence[float]]) -> CheckContext:
+    fetched = Fetched(
+        series={
+            str(signal): [RangeSeries({}, [(1.0 * i, v) for i, v in enumerate(values)])]
+            for signal, values in series.items()
+        }
+    )
+    return CheckContext("checkout", parse_window("1m", end=60.0), fetched)
+
+
+def test_rss_that_rises_with_the_committed_heap_is_not_native_memory() -> None:
+    # A busy OpenTelemetry service in the lab: V8 grew its heap spaces by about 16 MiB in one
+    # step and RSS followed, while the used heap stayed near 20 MiB.
+    rss = [(90 + 0.2 * i + (14 + 0.6 * (i - 40) if i >= 40 else 0)) * MIB for i in range(60)]
+    committed = [(34 + (14 + 0.55 * (i - 40) if i >= 40 else 0)) * MIB for i in range(60)]
+    used = [20 * MIB] * 60
+    params = NativeMemoryParams()
+    rss_only = memory_context({Signal.RSS: rss, Signal.HEAP_USED: used})
+    assert NativeMemory().evaluate(params, rss_only)[0].severity in {"warn", "crit"}
+    with_committed = memory_context(
+        {Signal.RSS: rss, Signal.HEAP_USED: used, Signal.HEAP_TOTAL: committed}
+    )
+    found = NativeMemory().evaluate(params, with_committed)[0]
+    assert found.severity == "info"
+    outside = found.evidence.observed["outside_heap_rise_mib"]
+    assert isinstance(outside, float)
+    assert outside < params.min_rise_mib
+
+
+def test_rss_climbing_past_a_flat_committed_heap_is_native_memory() -> None:
+    rss = [(90 + 2.5 * i) * MIB for i in range(60)]  # Buffers retained, 2.5 MiB a second
+    committed = [34 * MIB] * 60
+    used = [20 * MIB] * 60
+    found = NativeMemory().evaluate(
+        NativeMemoryParams(),
+        memory_context({Signal.RSS: rss, Signal.HEAP_USED: used, Signal.HEAP_TOTAL: committed}),
+    )[0]
+    assert found.severity == "crit"

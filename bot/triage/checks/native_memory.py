@@ -1,4 +1,9 @@
-"""Native memory: RSS (or external memory) climbing while the JavaScript heap stays flat."""
+"""Native memory: RSS (or external memory) climbing while the JavaScript heap stays flat.
+
+RSS also holds the heap V8 has committed: under load V8 grows its heap spaces in steps
+(tens of MiB at once) while the used heap stays flat. So the climb judged is RSS less the
+committed heap, where the exporter gives it; what is left is memory outside the heap.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +38,7 @@ class NativeMemory(CheckKind[NativeMemoryParams]):
     params_model = NativeMemoryParams
 
     def signals(self, params: NativeMemoryParams) -> set[Signal]:
-        return {Signal.RSS, Signal.HEAP_USED, Signal.EXTERNAL_MEMORY}
+        return {Signal.RSS, Signal.HEAP_USED, Signal.HEAP_TOTAL, Signal.EXTERNAL_MEMORY}
 
     def evaluate(self, params: NativeMemoryParams, ctx: CheckContext) -> list[Finding]:
         rss = ctx.points(Signal.RSS)
@@ -42,8 +47,10 @@ class NativeMemory(CheckKind[NativeMemoryParams]):
             raise CheckSkipped("too few RSS samples in the window to see a trend")
         heap_line = stats.floor_trend(ctx.optional_points(Signal.HEAP_USED))
         external_line = stats.floor_trend(ctx.optional_points(Signal.EXTERNAL_MEMORY))
-        rss_growth = _steady_growth(rss_line, params)
-        if stats.largest_rise_share(rss) >= params.max_jump_share:
+        outside_heap = _outside_committed_heap(rss, ctx.optional_points(Signal.HEAP_TOTAL))
+        outside_line = stats.floor_trend(outside_heap) or rss_line
+        rss_growth = _steady_growth(outside_line, params, base=rss_line.first)
+        if stats.largest_rise_share(outside_heap) >= params.max_jump_share:
             rss_growth = 0.0  # one jump (a workload starting), not a climb
         heap_growth = heap_line.growth if heap_line else 0.0
         external_growth = _steady_growth(external_line, params)
@@ -65,6 +72,7 @@ class NativeMemory(CheckKind[NativeMemoryParams]):
                 observed={
                     "rss_growth": rounded(rss_growth, 3),
                     "rss_rise_mib": rounded(rise(rss_line) / MIB, 1),
+                    "outside_heap_rise_mib": rounded(rise(outside_line) / MIB, 1),
                     "heap_growth": rounded(heap_growth, 3),
                     "heap_rise_mib": rounded(rise(heap_line) / MIB, 1),
                     "external_growth": rounded(external_growth, 3),
@@ -95,7 +103,17 @@ def _heap_explains_little(
     return rise(heap) <= params.max_heap_share * rise(rss)
 
 
-def _steady_growth(line: stats.Trend | None, params: NativeMemoryParams) -> float:
+def _outside_committed_heap(rss: stats.Points, heap_total: stats.Points) -> stats.Points:
+    """RSS less the committed heap, or RSS itself when the two cannot be lined up."""
+    outside = stats.difference(rss, heap_total)
+    return outside if len(outside) >= len(stats.finite(rss)) // 2 else rss
+
+
+def _steady_growth(
+    line: stats.Trend | None, params: NativeMemoryParams, base: float | None = None
+) -> float:
+    """The line's rise against `base` (its own start unless given), when it is a real climb."""
     if line is None or not climbs(line, params.min_r_squared, params.min_rise_mib * MIB):
         return 0.0
-    return line.growth
+    start = line.first if base is None else base
+    return rise(line) / start if start > 0 else 0.0

@@ -9,7 +9,9 @@ from bot.profiling.summaries import CpuSummary, FunctionRow, HeapSummary, SiteRo
 MAX_CULPRITS = 3
 MAX_LISTED = 8
 MAX_FLAME_STACKS = 300
-# A function below this share of the samples explains too little of the symptom to name.
+# A function below this share of the samples in which the process ran code (not idle, not
+# collecting garbage) explains too little of the symptom to name. Counting GC in would hide the
+# allocating function in exactly the profiles taken for GC pressure.
 MIN_CULPRIT_SHARE = 0.05
 IDLE = "(idle)"
 
@@ -58,11 +60,8 @@ def _function(
 def cpu_culprits(summary: CpuSummary) -> tuple[Culprit, ...]:
     """The application's own functions holding the most samples, charged with the time of the
     runtime code they called."""
-    rows = [
-        r
-        for r in summary.top_application
-        if _share(r.samples, summary.samples) >= MIN_CULPRIT_SHARE
-    ]
+    working = summary.samples - summary.idle_samples - summary.gc_samples
+    rows = [r for r in summary.top_application if _share(r.samples, working) >= MIN_CULPRIT_SHARE]
     return tuple(
         Culprit(
             kind="function",

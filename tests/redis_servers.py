@@ -134,6 +134,7 @@ class SentinelSet:
         )
         self._start_sentinel(config)
         await self.wait_for_replica_in_sync()
+        await eventually(self._primary_confirms_writes, 20, every=0.1, what=REDIS_STATE)
         await eventually(self._sentinel_sees_replica, 15, every=0.1, what=REDIS_STATE)
 
     def _start_sentinel(self, config: Path) -> None:
@@ -204,6 +205,19 @@ class SentinelSet:
             if info.get("master_link_status") != "up":
                 return False
         return True
+
+    async def _primary_confirms_writes(self) -> bool:
+        """The replica's link can be up before the primary counts it as online for WAIT;
+        a durable write made in that gap times out."""
+        client = Redis(port=self.primary.port, socket_timeout=2)
+        try:
+            await client.set("replication-probe", "1")
+            confirmed = await client.execute_command("WAIT", len(self.replicas), 1000)
+        except Exception:
+            return False
+        finally:
+            await client.aclose()
+        return int(confirmed) >= len(self.replicas)
 
     async def _moved_from(self, old_port: int) -> bool:
         try:

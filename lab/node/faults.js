@@ -118,7 +118,7 @@ function startGcPressure(state) {
   const window = [];
   state.timer = setInterval(function churnMediumLivedBatches() {
     const batch = [];
-    for (let i = 0; i < 40000; i += 1) {
+    for (let i = 0; i < 80000; i += 1) {
       batch.push({ i, label: `item-${i}`, values: [i, i * 2, i * 3] });
     }
     window.push(batch);

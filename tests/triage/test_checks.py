@@ -114,3 +114,21 @@ def test_rss_climbing_past_a_flat_committed_heap_is_native_memory() -> None:
         memory_context({Signal.RSS: rss, Signal.HEAP_USED: used, Signal.HEAP_TOTAL: committed}),
     )[0]
     assert found.severity == "crit"
+
+
+def test_a_throttled_pod_started_inside_the_window_is_shown_with_its_settled_cpu() -> None:
+    from bot.triage.checks.k8s_cpu_throttling import CpuThrottling, CpuThrottlingParams
+
+    window = parse_window("10m", end=1_000.0)  # step 15 s, rate range 1m
+    started = [(955.0, 0.25), (970.0, 0.5), (985.0, 0.75), (1_000.0, 1.0)]  # 1 core, rising in
+    pod = {"pod": "shop-1"}
+    data = Fetched(
+        series={
+            Signal.CPU_THROTTLED_RATIO: [RangeSeries(pod, [(t, 0.6) for t, _ in started])],
+            Signal.CONTAINER_CPU_CORES: [RangeSeries(pod, started)],
+            Signal.CPU_LIMIT_CORES: [RangeSeries(pod, [(t, 1.0) for t, _ in started])],
+        }
+    )
+    found = CpuThrottling().evaluate(CpuThrottlingParams(), CheckContext("shop", window, data))
+    assert found[0].evidence.observed["used_cores"] == 1.0
+    assert "using 1.00 cores" in found[0].summary

@@ -12,7 +12,14 @@ from bot.models import Finding
 from bot.sources.base import RangeSeries
 from bot.sources.signals import Signal
 from bot.triage import series as stats
-from bot.triage.checks.base import CheckContext, CheckKind, SustainedParams, finding, grade
+from bot.triage.checks.base import (
+    CheckContext,
+    CheckKind,
+    SustainedParams,
+    finding,
+    grade,
+    settled,
+)
 from bot.triage.checks.units import percent, rounded
 
 
@@ -41,7 +48,7 @@ class CpuThrottling(CheckKind[CpuThrottlingParams]):
         share = params.sustained(throttled) or 0.0
         worst = _most_throttled(ctx.series(Signal.CPU_THROTTLED_RATIO), params)
         limit = _median_of(ctx, Signal.CPU_LIMIT_CORES, worst)
-        used = _median_of(ctx, Signal.CONTAINER_CPU_CORES, worst)
+        used = _median_of(ctx, Signal.CONTAINER_CPU_CORES, worst, rate=True)
         severity = grade(share, params.warn_share, params.crit_share)
         summary = f"throttled in {percent(share)} of CPU periods"
         if limit:
@@ -76,8 +83,13 @@ def _most_throttled(found: list[RangeSeries], params: CpuThrottlingParams) -> di
     return max(found, key=level).labels if found else {}
 
 
-def _median_of(ctx: CheckContext, signal: Signal, labels: dict[str, str]) -> float | None:
-    """The median of the series with these labels (the same pod), else of the worst pod."""
+def _median_of(
+    ctx: CheckContext, signal: Signal, labels: dict[str, str], *, rate: bool = False
+) -> float | None:
+    """The median of the series with these labels (the same pod), else of the worst pod; a
+    rate is read settled, so a pod started inside the window is not shown using less."""
     mine = [one for one in ctx.optional_series(signal) if one.labels == labels]
     points = stats.combine(mine) if mine else ctx.optional_points(signal)
+    if rate:
+        points = settled(points, ctx.window)
     return stats.quantile(stats.values(points), 0.5)

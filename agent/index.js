@@ -19,6 +19,15 @@ function listen(server, config) {
   });
 }
 
+// Node 19+ closes idle keep-alive connections in close(); Node 18 waits for the client to
+// drop them (5 s with fetch), unless told to.
+function stop(server) {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    if (server.closeIdleConnections) server.closeIdleConnections();
+  });
+}
+
 // Resolves to null when no token is configured (the agent stays off), else to a handle.
 async function start(options = {}) {
   const config = resolveConfig(options, options.env || process.env);
@@ -30,7 +39,7 @@ async function start(options = {}) {
   return {
     address,
     port,
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
+    stop: () => stop(server),
   };
 }
 

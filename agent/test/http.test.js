@@ -73,3 +73,9 @@ test('resources and heap spaces are counted', async (t) => {
   const spaces = await call('GET', '/v1/heap-spaces');
   assert.ok(spaces.body.spaces.some((space) => space.space === 'old_space' && space.used_bytes > 0));
 });
+
+test('stopping does not wait for a client that keeps its connection open', { timeout: 3000 }, async () => {
+  const { agent, call } = await startAgent();
+  assert.strictEqual((await call('GET', '/v1/status')).status, 200); // fetch keeps the socket
+  await agent.stop();
+});

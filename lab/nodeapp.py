@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
-import hashlib
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
+from lab.npm import npm_ci
 from lab.procs import (
     ManagedProcess,
     free_port,
     free_ports,
-    run_command,
     running_process,
     wait_until_ready,
 )
@@ -27,8 +25,6 @@ AGENT_REGISTER = Path(__file__).resolve().parents[1] / "agent" / "register.js"
 # The lab's agents' bearer token (loopback only, test processes): the bot gets it as
 # LAB_AGENT_TOKEN through the scorecard's catalog.
 LAB_AGENT_TOKEN = "lab-agent-token-not-a-secret-0001"
-NPM_CI_TIMEOUT_S = 600.0
-STAMP_NAME = ".lab-lock-sha256"
 
 Flavour = Literal["promclient", "otel"]
 FLAVOURS: tuple[Flavour, ...] = get_args(Flavour)
@@ -109,33 +105,9 @@ class RunningService:
     pid: int = 0  # the Node.js process, for putting it in a CPU or memory cgroup
 
 
-def _lock_digest() -> str:
-    return hashlib.sha256((NODE_DIR / "package-lock.json").read_bytes()).hexdigest()
-
-
-def _stamp_matches(digest: str) -> bool:
-    stamp = NODE_DIR / "node_modules" / STAMP_NAME
-    return stamp.exists() and stamp.read_text(encoding="utf-8").strip() == digest
-
-
 async def ensure_node_modules() -> None:
-    """Run `npm ci` unless node_modules already matches package-lock.json."""
-    digest = await asyncio.to_thread(_lock_digest)
-    if await asyncio.to_thread(_stamp_matches, digest):
-        return
-    # Another test process may be installing at the same time: take turns on a file lock,
-    # waiting for it in a thread so the event loop keeps running.
-    lock_fd = os.open(NODE_DIR / ".npm-ci.lock", os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        await asyncio.to_thread(fcntl.flock, lock_fd, fcntl.LOCK_EX)
-        if await asyncio.to_thread(_stamp_matches, digest):
-            return
-        argv = ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"]
-        await run_command(argv, timeout_s=NPM_CI_TIMEOUT_S, cwd=NODE_DIR)
-        stamp = NODE_DIR / "node_modules" / STAMP_NAME
-        await asyncio.to_thread(stamp.write_text, digest, "utf-8")
-    finally:
-        os.close(lock_fd)  # closing the descriptor releases the lock
+    """The lab's Node.js packages, installed from package-lock.json unless they already are."""
+    await asyncio.to_thread(npm_ci, NODE_DIR)
 
 
 def _node_env(extra: Mapping[str, str]) -> dict[str, str]:

@@ -11,10 +11,7 @@
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
-import os
 import shutil
 import subprocess
 from functools import cache
@@ -24,6 +21,8 @@ from typing import Any
 import kubernetes_validate
 import yaml
 
+from lab.npm import npm_ci
+
 REPO = Path(__file__).resolve().parents[2]
 KUSTOMIZE_ROOT = REPO / "deploy" / "kubernetes"
 TREES = ("base", "overlays/example")
@@ -31,7 +30,6 @@ TREES = ("base", "overlays/example")
 KUBERNETES_VERSIONS = ("1.30.0", "1.34.0")
 OPERATOR_GROUP = "monitoring.coreos.com/v1"
 CRD_VALIDATOR = Path(__file__).resolve().parent / "crd_schemas"
-STAMP = ".lock-sha256"
 
 Manifest = dict[str, Any]
 
@@ -76,7 +74,7 @@ def schema_problems(manifest: Manifest, version: str) -> str | None:
 
 def operator_problems(manifests: list[Manifest]) -> list[str]:
     """What the Prometheus Operator's schemas reject among `manifests` (its kinds only)."""
-    _ensure_node_modules()
+    npm_ci(CRD_VALIDATOR)
     result = subprocess.run(
         ["node", str(CRD_VALIDATOR / "validate.mjs")],
         input=json.dumps(manifests),
@@ -89,25 +87,3 @@ def operator_problems(manifests: list[Manifest]) -> list[str]:
         raise AssertionError(f"the CRD validator failed: {result.stderr}")
     problems: list[str] = json.loads(result.stdout)
     return problems
-
-
-def _ensure_node_modules() -> None:
-    """`npm ci` from the lockfile unless node_modules already matches it."""
-    digest = hashlib.sha256((CRD_VALIDATOR / "package-lock.json").read_bytes()).hexdigest()
-    stamp = CRD_VALIDATOR / "node_modules" / STAMP
-    lock_fd = os.open(CRD_VALIDATOR / ".npm-ci.lock", os.O_CREAT | os.O_RDWR, 0o644)
-    try:
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)  # another test process may be installing too
-        if stamp.exists() and stamp.read_text().strip() == digest:
-            return
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=CRD_VALIDATOR,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=True,
-        )
-        stamp.write_text(digest)
-    finally:
-        os.close(lock_fd)

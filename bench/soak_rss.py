@@ -32,7 +32,7 @@ def payloads(alerts: int) -> list[dict[str, object]]:
     for number in range(alerts // PER_NOTIFICATION):
         group, wave = number % GROUPS, number // GROUPS
         payload = notification(group, PER_NOTIFICATION)
-        for index, alert in enumerate(payload["alerts"]):  # type: ignore[union-attr]
+        for index, alert in enumerate(payload["alerts"]):
             serial = wave * PER_NOTIFICATION + index
             alert["labels"]["instance"] = f"pod-{serial}"
             alert["fingerprint"] = f"{group:06x}{serial:08x}"

@@ -132,10 +132,10 @@ def main() -> int:
             findings += check()
         except Unaudited as gap:
             unaudited.append(str(gap))
-    for gap in unaudited:
-        print(f"NOT AUDITED  {gap}")
-    for description, fixable in findings:
-        print(("FIX NEEDED  " if fixable else "no fix yet  ") + description)
+    for reason in unaudited:
+        print(f"NOT AUDITED  {reason}")
+    for description, can_fix in findings:
+        print(("FIX NEEDED  " if can_fix else "no fix yet  ") + description)
     fixable = sum(1 for _, can_fix in findings if can_fix)
     names = ", ".join(str(p.relative_to(ROOT)) for p in packages) or "none"
     print(

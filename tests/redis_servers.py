@@ -12,14 +12,22 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from redis.asyncio import Redis
+from redis.typing import EncodableT
 
 from bot.store.target import SentinelTarget
 from tests.waiting import eventually
 
 SERVICE = "bot-primary"
 REDIS_STATE = "the Redis set-up's expected state"
+
+
+async def raw_command(client: Redis, *args: EncodableT) -> Any:
+    """One command as sent (SENTINEL, REPLICAOF, WAIT), its reply as redis-py parses it."""
+    # redis-py leaves Redis.execute_command unannotated.
+    return await client.execute_command(*args)  # type: ignore[no-untyped-call]
 
 
 def free_port() -> int:
@@ -145,7 +153,7 @@ class SentinelSet:
     async def primary_port(self) -> int:
         client = Redis(port=self.sentinel_port, socket_timeout=1, decode_responses=True)
         try:
-            host_port = await client.execute_command("SENTINEL", "GET-MASTER-ADDR-BY-NAME", SERVICE)
+            host_port = await raw_command(client, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", SERVICE)
         finally:
             await client.aclose()
         return int(host_port[1])
@@ -160,14 +168,14 @@ class SentinelSet:
         before = await self.primary_port()
         client = Redis(port=self.sentinel_port, socket_timeout=2)
         try:
-            await client.execute_command("SENTINEL", "FAILOVER", SERVICE)
+            await raw_command(client, "SENTINEL", "FAILOVER", SERVICE)
         finally:
             await client.aclose()
         await eventually(lambda: self._moved_from(before), 30, every=0.1, what=REDIS_STATE)
         after = await self.primary_port()
         old = Redis(port=before, socket_timeout=2)
         try:
-            await old.execute_command("REPLICAOF", "127.0.0.1", str(after))
+            await raw_command(old, "REPLICAOF", "127.0.0.1", str(after))
         finally:
             await old.aclose()
         return after
@@ -186,7 +194,7 @@ class SentinelSet:
     async def _sentinel_sees_replica(self) -> bool:
         client = Redis(port=self.sentinel_port, socket_timeout=1, decode_responses=True)
         try:
-            replicas = await client.execute_command("SENTINEL", "REPLICAS", SERVICE)
+            replicas = await raw_command(client, "SENTINEL", "REPLICAS", SERVICE)
         except Exception:
             return False
         finally:
@@ -212,7 +220,7 @@ class SentinelSet:
         client = Redis(port=self.primary.port, socket_timeout=2)
         try:
             await client.set("replication-probe", "1")
-            confirmed = await client.execute_command("WAIT", len(self.replicas), 1000)
+            confirmed = await raw_command(client, "WAIT", len(self.replicas), 1000)
         except Exception:
             return False
         finally:

@@ -67,7 +67,7 @@ def _is_the_bots_own(inner: str, users: Collection[str] | None, groups: Collecti
     if _DATE.match(inner):
         return True
     link = _LINK.match(inner)
-    return bool(link) and _labelled_with_host(link.group(1), link.group(2))
+    return link is not None and _labelled_with_host(link.group(1), link.group(2))
 
 
 def _labelled_with_host(target: str, label: str) -> bool:

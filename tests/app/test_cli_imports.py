@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 
@@ -48,7 +49,12 @@ VALID_ENV = {
 }
 
 
-def probe(argv: list[str], tmp_path: Path, heavy: tuple[str, ...] = HEAVY) -> dict[str, object]:
+class ProbeOutcome(TypedDict):
+    code: int | str | None  # what `main` returned or SystemExit carried
+    loaded: list[str]  # the heavy modules imported, sorted
+
+
+def probe(argv: list[str], tmp_path: Path, heavy: tuple[str, ...] = HEAVY) -> ProbeOutcome:
     result = subprocess.run(
         [sys.executable, "-c", PROBE, *argv],
         input=json.dumps(heavy),
@@ -60,7 +66,7 @@ def probe(argv: list[str], tmp_path: Path, heavy: tuple[str, ...] = HEAVY) -> di
         check=False,
     )
     last_line = result.stdout.strip().splitlines()[-1]
-    outcome: dict[str, object] = json.loads(last_line)
+    outcome: ProbeOutcome = json.loads(last_line)
     return outcome
 
 

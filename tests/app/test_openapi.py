@@ -13,13 +13,12 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis import Case
 from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import negative_data_rejection
 
@@ -29,6 +28,10 @@ from tests.live_thread import LiveBot
 from tests.log_capture import CapturedLogs, captured_logs
 from tests.security_report import record_route
 from tests.slack_safety import unsafe_sequences
+
+if TYPE_CHECKING:
+    # A case for an OpenAPI operation; schemathesis defines the alias for type checkers only.
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 EXAMPLES = 50
 WEBHOOK_TOKEN = "canary-webhook-token-8d61f0"
@@ -102,20 +105,21 @@ schema = schemathesis.openapi.from_dict(openapi_document())
 seen: Counter[str] = Counter()
 
 
-def no_traceback(_ctx: Any, response: Response, _case: Case) -> bool:
+def no_traceback(_ctx: Any, response: Response, _case: OpenApiCase) -> bool:
     text = response.content.decode("utf-8", "replace") if response.content else ""
     assert not any(marker in text for marker in TRACEBACK_MARKERS), text[:300]
     return True
 
 
-def errors_name_their_field(_ctx: Any, response: Response, _case: Case) -> bool:
+def errors_name_their_field(_ctx: Any, response: Response, _case: OpenApiCase) -> bool:
     if 400 <= response.status_code < 500:
+        sent = response.request.body  # bytes or str once prepared; typed as any body
         print(
             "DEBUG4XX",
             response.status_code,
             response.text[:200],
             response.request.headers,
-            response.request.body[:300] if response.request.body else None,
+            sent[:300] if sent and isinstance(sent, bytes | str) else None,
         )
         body = response.json()
         assert isinstance(body, dict), body
@@ -123,7 +127,7 @@ def errors_name_their_field(_ctx: Any, response: Response, _case: Case) -> bool:
     return True
 
 
-def negative_data_rejected_or_named(ctx: Any, response: Response, case: Case) -> bool | None:
+def negative_data_rejected_or_named(ctx: Any, response: Response, case: OpenApiCase) -> bool | None:
     """Invalid data is refused, except a malformed alert in a group: the others are kept
     (202) and the bad one is named in `rejected`, since senders drop a group on any 4xx."""
     try:
@@ -134,7 +138,7 @@ def negative_data_rejected_or_named(ctx: Any, response: Response, case: Case) ->
         raise
 
 
-def no_secret_in_answer(_ctx: Any, response: Response, _case: Case) -> bool:
+def no_secret_in_answer(_ctx: Any, response: Response, _case: OpenApiCase) -> bool:
     text = response.content.decode("utf-8", "replace") if response.content else ""
     assert WEBHOOK_TOKEN not in text
     assert METRICS_TOKEN not in text
@@ -149,7 +153,7 @@ def no_secret_in_answer(_ctx: Any, response: Response, _case: Case) -> bool:
     database=None,
 )
 def test_the_live_app_keeps_to_its_description(
-    case: Case, live: LiveBot, logs: CapturedLogs
+    case: OpenApiCase, live: LiveBot, logs: CapturedLogs
 ) -> None:
     route = f"{case.operation.method.upper()} {case.operation.path}"
     headers = _credentials(case)
@@ -170,7 +174,7 @@ def test_the_live_app_keeps_to_its_description(
     assert response.status_code < 500
 
 
-def _credentials(case: Case) -> dict[str, str]:
+def _credentials(case: OpenApiCase) -> dict[str, str]:
     security = case.operation.definition.raw.get("security") or []
     schemes = [name for requirement in security for name in requirement]
     token = next((TOKENS[name] for name in schemes if name in TOKENS), None)

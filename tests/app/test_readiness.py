@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import cast
 
 import aiohttp
 import pytest
@@ -71,7 +72,7 @@ async def test_dead_letters_are_named_in_readyz_and_counted_without_failing_it(
     finally:
         await runner.cleanup()
     assert status == 200
-    (note,) = body["notes"]  # type: ignore[misc]
+    (note,) = cast(list[str], body["notes"])
     assert "1 Slack write(s) in the dead-letter list" in note
     assert "channel_not_found" in note
     assert sample(text, "bot_outbox_dead_letters") == 1

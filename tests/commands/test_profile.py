@@ -17,7 +17,6 @@ from tests.commands.conftest import (
     STRANGER,
     Commands,
     _running,
-    eventually,
 )
 from tests.profiling.conftest import AgentProcess, agent_process
 from tests.promstack import (
@@ -27,6 +26,7 @@ from tests.promstack import (
     run_prometheus,
     serve_exposition,
 )
+from tests.waiting import eventually
 
 CATALOG = """
 defaults: {channel: C0INCIDENTS, admins: [U0ADMIN1]}

@@ -110,7 +110,7 @@ class BuiltImage:
 def base_image_python() -> Path:
     """A Python 3.11 that any user can run, standing in for the base image's interpreter."""
     candidates = [Path("/usr/local/bin/python3.11"), Path("/usr/bin/python3.11")]
-    for candidate in [*candidates, Path(sys._base_executable)]:
+    for candidate in [*candidates, Path(sys._base_executable)]:  # type: ignore[attr-defined]
         if candidate.exists() and _everyone_can_run(candidate.resolve()):
             return candidate
     raise LookupError("no Python 3.11 outside private directories (the image's user runs it)")

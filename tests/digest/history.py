@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from tests.promstack import PROMETHEUS_BINARY, free_port, scrape_config
+from lab.packages import PROMETHEUS_BINARY
+from tests.promstack import free_port, scrape_config
 
 PROMTOOL = Path("/usr/bin/promtool")
 STEP = 600  # seconds between samples

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.catalog import Digest
-from bot.digest.cli import EXIT_BAD_INPUT, run_digest_cli
+from bot.cli_errors import EXIT_BAD_INPUT
+from bot.digest.cli import run_digest_cli
 from bot.digest.cli_args import add_digest_parser
 from bot.digest.period import due_period, first_run_in_week, iso_week, manual_period
 

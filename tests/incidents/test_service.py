@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.alerts.model import Alert, AlertBatch, make_alert
+from bot.incidents.model import Incident
 from bot.incidents.repository import IncidentRepository
 from bot.incidents.routing import Router, ServiceRoute
 from bot.incidents.service import IncidentService
@@ -56,7 +57,7 @@ def make_service(store: Store, clock: Clock, opened: list[str] | None = None) ->
         default_channel="C0GENERAL",
     )
 
-    async def on_opened(incident: object) -> None:
+    async def on_opened(incident: Incident) -> None:
         if opened is not None:
             opened.append(incident.id)
 

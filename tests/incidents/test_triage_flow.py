@@ -62,9 +62,16 @@ class FakeRunner:
         )
 
 
-def with_triage(replica: Replica, runner: FakeRunner, **kwargs: float) -> IncidentTriage:
+def with_triage(
+    replica: Replica, runner: FakeRunner, *, lease_seconds: float = keys.TRIAGE_LEASE_SECONDS
+) -> IncidentTriage:
     triage = IncidentTriage(
-        replica.repository, runner, TaskTracker(), replica.thread, replica.store, **kwargs
+        replica.repository,
+        runner,
+        TaskTracker(),
+        replica.thread,
+        replica.store,
+        lease_seconds=lease_seconds,
     )
     replica.service._on_opened = triage.start
     return triage

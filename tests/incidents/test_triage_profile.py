@@ -56,7 +56,7 @@ async def test_the_profile_follows_the_diagnosis_in_the_thread(
     assert "Most likely cause: event loop blocked" in str(replies[0].blocks)
     (note,) = [reply for reply in replies if "CPU profile of 10.0.0.5:9464" in reply.text]
     assert "`rebuildPrices` at `/srv/prices.js:12`: 70% of samples" in note.text
-    titles = sorted(f.title for f in quick_emulator.state.files.values() if f.completed)
+    titles = sorted(f.title or "" for f in quick_emulator.state.files.values() if f.completed)
     assert any(title.startswith("CPU flame graph, 10.0.0.5:9464") for title in titles), titles
 
 

@@ -80,8 +80,8 @@ async def test_growth_is_named_and_healthy_services_stay_clean(flavour: Flavour)
         for fault in FAULTS
     ]
     REPORT.parent.mkdir(exist_ok=True)
-    with REPORT.open("a", encoding="utf-8") as report:
-        report.write("\n".join(rows) + "\n")
+    with REPORT.open("a", encoding="utf-8") as report_file:
+        report_file.write("\n".join(rows) + "\n")
     print("\n".join(rows))
     print({fault: answers[fault][:20] for fault in FAULTS})
     assert set(first_right) == set(FAULTS), answers

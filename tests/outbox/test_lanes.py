@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.outbox.ops import Post
 from bot.outbox.pace import PaceRules
+from bot.outbox.writes import Written
 from bot.store import Store
 from emulator.limits import Limits
 from emulator.server import RunningEmulator
@@ -73,12 +75,15 @@ async def test_only_the_lane_owner_writes_to_its_channel(
         original = replica.writes.post_once
 
         async def recorded(
-            *args: Any, _original: Any = original, _name: str = replica.worker.consumer
-        ) -> str:
+            *args: Any,
+            _original: Callable[..., Awaitable[Written]] = original,
+            _name: str = replica.worker.consumer,
+            **kwargs: Any,
+        ) -> Written:
             started = time.monotonic()
-            ts: str = await _original(*args)
+            written = await _original(*args, **kwargs)
             writing.append((_name, started, time.monotonic()))
-            return ts
+            return written
 
         replica.writes.post_once = recorded  # type: ignore[method-assign]
     tasks = [asyncio.create_task(r.worker.run()) for r in replicas]

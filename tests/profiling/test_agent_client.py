@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from pydantic import SecretStr
 
 from bot.profiling.agent_client import MAX_ANSWER_BYTES, AgentClient, AgentProblem
@@ -91,7 +92,7 @@ async def test_an_unreachable_agent_says_how_to_load_it(session: aiohttp.ClientS
         await client_for(session, f"http://127.0.0.1:{free_port()}", "x" * 20).cpu_profile(1)
 
 
-async def serve(handler: web.Handler) -> tuple[web.AppRunner, str]:
+async def serve(handler: Handler) -> tuple[web.AppRunner, str]:
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
     runner = web.AppRunner(app)

@@ -40,7 +40,7 @@ def report_with(cause: str) -> TriageReport:
         started_at=datetime(2026, 11, 30, tzinfo=UTC),
         duration_ms=12,
         steps=(),
-        diagnosis=Diagnosis(cause=cause, confidence=0.8, summary="CPU is pinned"),  # type: ignore[arg-type]
+        diagnosis=Diagnosis(cause=cause, confidence=0.8, summary="CPU is pinned"),
     )
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from bot.sources.postgres.plans import NotPlannable, generic_plan
+from bot.sources.postgres.session import Session
 
 PLAN = [{"Plan": {"Node Type": "Result"}}]
 
@@ -38,7 +39,7 @@ STATEMENT = "SELECT id FROM orders WHERE customer_email = $1 AND total > $2;"
 
 async def test_postgresql_16_asks_for_the_generic_plan_directly() -> None:
     session = RecordingSession()
-    assert await generic_plan(session, STATEMENT, 160004) == PLAN
+    assert await generic_plan(cast(Session, session), STATEMENT, 160004) == PLAN
     [(settings, sent)] = session.transactions
     assert settings == {}
     assert sent == [
@@ -49,7 +50,7 @@ async def test_postgresql_16_asks_for_the_generic_plan_directly() -> None:
 
 async def test_postgresql_13_to_15_explain_a_prepared_statement_with_nulls() -> None:
     session = RecordingSession()
-    assert await generic_plan(session, STATEMENT, 150020) == PLAN
+    assert await generic_plan(cast(Session, session), STATEMENT, 150020) == PLAN
     [(settings, sent)] = session.transactions
     assert settings == {"plan_cache_mode": "force_generic_plan"}
     assert sent == [
@@ -67,5 +68,5 @@ async def test_postgresql_13_to_15_explain_a_prepared_statement_with_nulls() -> 
 async def test_anything_but_one_read_is_never_sent(statement: str) -> None:
     session = RecordingSession()
     with pytest.raises(NotPlannable):
-        await generic_plan(session, statement, 150020)
+        await generic_plan(cast(Session, session), statement, 150020)
     assert session.transactions == []

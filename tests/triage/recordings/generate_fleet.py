@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable
 from typing import Any
 
 from tests.triage.recordings.generate import (
@@ -150,8 +151,12 @@ def start_times(restart_at: float | None) -> list[dict[str, Any]]:
 def versions(switch_at: float, old: str, new: str) -> list[dict[str, Any]]:
     """`target_info` per pod: `old` until `switch_at`, `new` from then on."""
     found = []
+    spans: tuple[tuple[str, Callable[[float], bool]], ...] = (
+        (old, lambda t: t < switch_at),
+        (new, lambda t: t >= switch_at),
+    )
     for index, pod in enumerate(PODS):
-        for version, keep in ((old, lambda t: t < switch_at), (new, lambda t: t >= switch_at)):
+        for version, keep in spans:
             labels = pod_labels(index, pod) | {"service_version": version}
             found.append({"labels": labels, "points": [[t, 1] for t in TIMES if keep(t)]})
     return found

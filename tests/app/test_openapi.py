@@ -113,14 +113,6 @@ def no_traceback(_ctx: Any, response: Response, _case: OpenApiCase) -> bool:
 
 def errors_name_their_field(_ctx: Any, response: Response, _case: OpenApiCase) -> bool:
     if 400 <= response.status_code < 500:
-        sent = response.request.body  # bytes or str once prepared; typed as any body
-        print(
-            "DEBUG4XX",
-            response.status_code,
-            response.text[:200],
-            response.request.headers,
-            sent[:300] if sent and isinstance(sent, bytes | str) else None,
-        )
         body = response.json()
         assert isinstance(body, dict), body
         assert body.get("field"), f"{response.status_code} without a field: {body}"

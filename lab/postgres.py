@@ -63,8 +63,11 @@ class LabDatabase:
         return f"postgresql://{role or self.user}@{self.host}:{self.port}/{self.database}"
 
 
-def pg_tool(name: str) -> str:
-    """A PostgreSQL server tool: on the PATH, else where Debian keeps it, else a clear error."""
+def pg_tool(name: str, bin_dir: Path | None = None) -> str:
+    """A PostgreSQL server tool: from `bin_dir` when given, else on the PATH, else where Debian
+    keeps it, else a clear error."""
+    if bin_dir is not None:
+        return str(bin_dir / name)
     found = shutil.which(name) or next(
         (str(p) for p in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)),
         None,
@@ -91,17 +94,20 @@ def _as_cluster_owner(argv: list[str]) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def private_cluster(settings: Sequence[str] = SERVER_SETTINGS) -> AsyncIterator[int]:
-    """A started cluster in a temporary directory; yields its port, removes it on exit."""
+async def private_cluster(
+    settings: Sequence[str] = SERVER_SETTINGS, bin_dir: Path | None = None
+) -> AsyncIterator[int]:
+    """A started cluster in a temporary directory, of the server in `bin_dir` (else the
+    installed one); yields its port, removes it on exit."""
     root = Path(tempfile.mkdtemp(prefix="lab-pg-"))
     data_dir = root / "data"
     port = free_port()
     if os.geteuid() == 0:
         shutil.chown(root, user=SUPERUSER)
-    pg_ctl = [pg_tool("pg_ctl"), "-D", str(data_dir)]
+    pg_ctl = [pg_tool("pg_ctl", bin_dir), "-D", str(data_dir)]
     try:
         # --no-sync: a throwaway cluster need not wait for the disk (it saves seconds).
-        initdb = [pg_tool("initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust"]
+        initdb = [pg_tool("initdb", bin_dir), "-D", str(data_dir), "-U", SUPERUSER, "--auth=trust"]
         initdb += ["--no-sync", "-E", "UTF8"]
         await run_command(_as_cluster_owner(initdb), timeout_s=COMMAND_TIMEOUT_S)
         flags = [f"-p {port} -k {root} -c listen_addresses={HOST}"]

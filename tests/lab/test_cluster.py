@@ -18,6 +18,7 @@ from bot.catalog import Catalog, parse_catalog
 from bot.models import InstanceScope, TriageReport
 from bot.sources.prometheus import PrometheusClient
 from bot.triage.runner import ServiceTriageRunner
+from lab import Flavour
 from lab.cgroup_cpu import cgroup_problem
 from lab.cgroup_memory import memory_cgroup_problem
 from lab.cluster import JOB, LabCluster, PodSpec
@@ -84,9 +85,9 @@ def named(cause: str, *affected: str) -> Callable[[TriageReport], bool]:
 
 
 @pytest.mark.parametrize("flavour", ["promclient", "otel"])
-async def test_a_fault_in_one_pod_of_three_is_named_with_its_pod(flavour: str) -> None:
+async def test_a_fault_in_one_pod_of_three_is_named_with_its_pod(flavour: Flavour) -> None:
     pods = [PodSpec("shop-0"), PodSpec("shop-1", fault="event_loop_blocked"), PodSpec("shop-2")]
-    async with LabCluster(flavour, pods) as cluster:  # type: ignore[arg-type]
+    async with LabCluster(flavour, pods) as cluster:
         started = time.monotonic()
         report, took = await diagnosed(cluster, named("event_loop_blocked", "shop-1"), started)
     assert report.diagnosis.scope is not None
@@ -190,7 +191,7 @@ async def test_a_pod_that_keeps_crashing_is_called_crash_looping() -> None:
 
 @pytest.mark.parametrize("flavour", ["promclient", "otel"])
 async def test_every_pod_at_its_cpu_limit_with_the_autoscaler_at_max_is_out_of_capacity(
-    flavour: str,
+    flavour: Flavour,
 ) -> None:
     problem = cgroup_problem()
     if problem:
@@ -202,7 +203,7 @@ async def test_every_pod_at_its_cpu_limit_with_the_autoscaler_at_max_is_out_of_c
         for i in range(3)
     ]
     everyone = [pod.name for pod in pods]
-    async with LabCluster(flavour, pods, hpa=(3, 3)) as cluster:  # type: ignore[arg-type]
+    async with LabCluster(flavour, pods, hpa=(3, 3)) as cluster:
         started = time.monotonic()
         report, took = await diagnosed(cluster, named("capacity_exhausted", *everyone), started)
     diagnosis = report.diagnosis

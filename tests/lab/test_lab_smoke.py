@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from lab import LabDatabase, LabStack, Webhook
+from lab import Flavour, LabDatabase, LabStack, Webhook
 from lab.nodeapp import LAB_AGENT_TOKEN
 from lab.packages import missing_packages
 from lab.rules import EVENTLOOP_P99
@@ -34,7 +34,7 @@ TOKEN = "lab-smoke-token-4b7d"
 FAULT = "event_loop_blocked"
 TIMEOUT = aiohttp.ClientTimeout(total=3)
 
-EXPECTED_SERIES = {
+EXPECTED_SERIES: dict[Flavour, list[str]] = {
     "promclient": [
         "http_request_duration_seconds_bucket",
         "http_client_request_duration_seconds_bucket",
@@ -115,7 +115,7 @@ async def test_lab_exports_every_signal_and_the_fault_moves_event_loop_lag(
         await lab.wait_for('count(up{job=~"lab-.*"} == 1) == 4', timeout_s=20)
 
         for flavour, names in EXPECTED_SERIES.items():
-            job = lab.service_job(flavour, "healthy")  # type: ignore[arg-type]
+            job = lab.service_job(flavour, "healthy")
             wanted = "|".join(names)
             found = await lab.wait_for(
                 f'count by (__name__) ({{job="{job}",__name__=~"{wanted}"}})', timeout_s=20

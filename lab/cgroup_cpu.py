@@ -19,6 +19,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from lab.cgroup_v1 import controller_problem, make_group, move_into, remove_group
+
 CPU_ROOT = Path("/sys/fs/cgroup/cpu")
 PERIOD_US = 100_000
 DEFAULT_SHARES = 1024  # what a group gets unless told otherwise, as one process in the root
@@ -31,11 +33,7 @@ class CgroupUnavailable(RuntimeError):
 
 def cgroup_problem(root: Path = CPU_ROOT) -> str | None:
     """Why a CPU cgroup cannot be made here, or None when it can."""
-    if not (root / "cpu.cfs_quota_us").exists():
-        return f"no cgroup v1 cpu controller at {root} (cgroup v2 only, or not mounted)"
-    if not os.access(root, os.W_OK):
-        return f"{root} is not writable (run as root, or in a container with cgroup access)"
-    return None
+    return controller_problem(root, "cpu.cfs_quota_us", "cpu")
 
 
 @dataclass(frozen=True)
@@ -56,8 +54,7 @@ class CpuCgroup:
         problem = cgroup_problem(root)
         if problem:
             raise CgroupUnavailable(problem)
-        path = root / name
-        path.mkdir(exist_ok=True)
+        path = make_group(root, name)
         group = cls(path, quota_cores)
         (path / "cpu.shares").write_text(str(shares))
         (path / "cpu.cfs_period_us").write_text(str(PERIOD_US))
@@ -66,8 +63,7 @@ class CpuCgroup:
         return group
 
     def add(self, pid: int) -> None:
-        """Move the whole process (every thread) into the group."""
-        (self.path / "cgroup.procs").write_text(str(pid))
+        move_into(self.path, pid)
 
     def stat(self) -> dict[str, int]:
         found = {}
@@ -78,14 +74,7 @@ class CpuCgroup:
         return found
 
     def remove(self) -> None:
-        """Delete the group; any process still in it goes back to the root group first."""
-        root = self.path.parent
-        for pid in (self.path / "cgroup.procs").read_text().split():
-            try:
-                (root / "cgroup.procs").write_text(pid)
-            except OSError:
-                continue  # it exited meanwhile
-        self.path.rmdir()
+        remove_group(self.path)
 
 
 def shares_for_request(cores: float) -> int:

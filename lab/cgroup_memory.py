@@ -10,20 +10,17 @@ a Kubernetes container over its memory limit (reported there as `OOMKilled`).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from lab.cgroup_v1 import controller_problem, make_group, move_into, remove_group
 
 MEMORY_ROOT = Path("/sys/fs/cgroup/memory")
 
 
 def memory_cgroup_problem(root: Path = MEMORY_ROOT) -> str | None:
     """Why a memory cgroup cannot be made here, or None when it can."""
-    if not (root / "memory.limit_in_bytes").exists():
-        return f"no cgroup v1 memory controller at {root} (cgroup v2 only, or not mounted)"
-    if not os.access(root, os.W_OK):
-        return f"{root} is not writable (run as root, or in a container with cgroup access)"
-    return None
+    return controller_problem(root, "memory.limit_in_bytes", "memory")
 
 
 @dataclass(frozen=True)
@@ -36,13 +33,12 @@ class MemoryCgroup:
         problem = memory_cgroup_problem(root)
         if problem:
             raise RuntimeError(problem)
-        path = root / name
-        path.mkdir(exist_ok=True)
+        path = make_group(root, name)
         (path / "memory.limit_in_bytes").write_text(str(limit_bytes))
         return cls(path, limit_bytes)
 
     def add(self, pid: int) -> None:
-        (self.path / "cgroup.procs").write_text(str(pid))
+        move_into(self.path, pid)
 
     def oom_kills(self) -> int:
         for line in (self.path / "memory.oom_control").read_text().splitlines():
@@ -52,10 +48,4 @@ class MemoryCgroup:
         return 0
 
     def remove(self) -> None:
-        root = self.path.parent
-        for pid in (self.path / "cgroup.procs").read_text().split():
-            try:
-                (root / "cgroup.procs").write_text(pid)
-            except OSError:
-                continue
-        self.path.rmdir()
+        remove_group(self.path)

@@ -6,7 +6,7 @@ FAULT ?= event_loop_blocked
 PYTEST_ARGS ?=
 UV_VERSION := 0.13.9
 
-.PHONY: lock install test lint typecheck audit pytest demo serve bench clean
+.PHONY: lock install system-packages test lint typecheck audit pytest demo serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,15 @@ audit: install
 pytest: install
 	$(BIN)/python scripts/with_redis.py $(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck audit pytest
+# Debian packages the tests need (as root: installed; otherwise named, and those tests skip).
+system-packages:
+	bash scripts/system_packages.sh test
 
-demo: install
+test: system-packages lint typecheck audit pytest
+
+demo:
+	bash scripts/system_packages.sh demo
+	$(MAKE) install
 	$(BIN)/python -m lab.demo --fault $(FAULT)
 
 serve: install

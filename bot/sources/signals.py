@@ -35,6 +35,8 @@ class Signal(StrEnum):
     DOWNSTREAM_P99 = "downstream_p99"  # seconds, one series per downstream
     DOWNSTREAM_RATE = "downstream_rate"  # calls per second, one series per downstream
     DOWNSTREAM_ERROR_RATIO = "downstream_error_ratio"  # 0..1, one series per downstream
+    # Prometheus's own `up` for the service's scrape targets: 1 scraped, 0 the scrape failed.
+    TARGET_UP = "target_up"
     # Kubernetes, per pod of the service (cAdvisor and kube-state-metrics; see
     # bot/sources/kubernetes.py). Empty where those series do not exist.
     CPU_THROTTLED_RATIO = "cpu_throttled_ratio"  # share of CFS periods throttled, 0..1

@@ -8,10 +8,11 @@ then it is `insufficient_data`, naming what to export.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from bot.models import Cause, Diagnosis, SecondaryCause
-from bot.triage.coverage import gaps_sentence, missing_evidence
+from bot.triage.coverage import SILENT_INSTANCES, gaps_sentence, missing_evidence
 from bot.triage.facts import Facts
 from bot.triage.impact import Symptom
 from bot.triage.onset import finding_onset, order_sentence
@@ -156,6 +157,9 @@ def _without_cause(
         summary += f" {gaps_sentence(gaps)}"
         confidence = 0.8 - GAP_PENALTY * (len(gaps) - 1)
         cause: Cause = "insufficient_data"
+        # What to do about a gap a check saw (an instance gone silent) is that check's advice.
+        seen = [code for gap in gaps for code in gap.codes if facts.flagged(code)]
+        verdict = dataclasses.replace(verdict, advice=verdict.advice or facts.advice(*seen))
     else:
         cause, confidence, summary = verdict.cause, verdict.base_confidence, verdict.summary
     return _diagnosis(
@@ -166,7 +170,9 @@ def _without_cause(
 def healthy(facts: Facts, symptom: Symptom, ranking: Ranking) -> Verdict | None:
     """No cause explains anything users see; what was found anyway is listed beside it.
     None when something is flagged (or users feel something) that no rule recognises."""
-    if symptom.present or (not ranking.secondary and facts.anything_wrong()):
+    # Silent instances are not a cause: they are what the triage could not see (a gap).
+    flagged = facts.anything_wrong(ignoring=frozenset({SILENT_INSTANCES}))
+    if symptom.present or (not ranking.secondary and flagged):
         return None
     summary = "Every step of the checklist is within its thresholds."
     confidence = 0.9

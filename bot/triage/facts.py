@@ -70,5 +70,10 @@ class Facts:
     def unknown_steps(self) -> int:
         return sum(1 for step in self.steps if step.status == "unknown")
 
-    def anything_wrong(self) -> bool:
-        return any(step.status in {"warn", "crit"} for step in self.steps)
+    def anything_wrong(self, ignoring: frozenset[str] = frozenset()) -> bool:
+        """Some finding is flagged, other than those `ignoring` names."""
+        return any(
+            one.severity in {"warn", "crit"} and one.code not in ignoring
+            for step in self.steps
+            for one in step.findings
+        )

@@ -69,7 +69,11 @@ def expressions_for(
             resolved = resolve_signals(
                 names, service.selector, service.metrics, window, instance_labels(service)
             )
-            by_window[window] = {**resolved.expressions, **_kubernetes(service, window)}
+            by_window[window] = {
+                **resolved.expressions,
+                **_kubernetes(service, window),
+                **_targets(service),
+            }
         return by_window[window]
 
     return expressions
@@ -87,6 +91,13 @@ def _kubernetes(service: Service, window: str) -> Mapping[Signal, str]:
     )
     found = kubernetes_expressions(scope)
     return {signal: expr for signal, expr in found.items() if signal not in service.metrics}
+
+
+def _targets(service: Service) -> Mapping[Signal, str]:
+    """Prometheus's `up` for the service's own targets (every exporter has it, unprefixed)."""
+    if Signal.TARGET_UP in service.metrics:
+        return {}
+    return {Signal.TARGET_UP: str(Selector("up", matchers_from(service.selector)))}
 
 
 def instance_labels(service: Service) -> tuple[str, ...]:

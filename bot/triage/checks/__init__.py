@@ -31,6 +31,7 @@ from bot.triage.checks.pg_sessions import PgSessions
 from bot.triage.checks.pg_statements import PgStatements
 from bot.triage.checks.promql_threshold import PromqlThreshold
 from bot.triage.checks.recent_changes import RecentChanges
+from bot.triage.checks.scrape_targets import ScrapeTargets
 from bot.triage.checks.slo_errors import SloErrors
 from bot.triage.checks.slo_latency import SloLatency
 from bot.triage.checks.slowest_downstream import SlowestDownstream
@@ -41,6 +42,7 @@ _KINDS: tuple[CheckKind[Any], ...] = (
     SloErrors(),
     SlowestEndpoint(),
     SlowestDownstream(),
+    ScrapeTargets(),
     EventLoopLag(),
     CpuSaturation(),
     DbPool(),

@@ -28,7 +28,7 @@ import shutil
 import signal
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -254,6 +254,18 @@ class LabCluster:
             self._busy.discard(name)
         if name in self._restarted:
             self._restarted.pop(name).set()
+
+    @contextlib.asynccontextmanager
+    async def frozen(self, name: str) -> AsyncIterator[None]:
+        """The pod's process stopped (SIGSTOP) but not ended, as a loop blocked for good leaves
+        it: it keeps its port and answers nothing, scrapes included. Resumed on exit."""
+        pid = self._running[name].pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
     async def crash(self, name: str) -> None:
         """Kill the pod's process (SIGKILL) as a crash would, and return once the supervisor

@@ -96,6 +96,27 @@ async def test_a_fault_in_one_pod_of_three_is_named_with_its_pod(flavour: Flavou
     record(f"event_loop_blocked in 1 of 3 pods ({flavour})", report, took)
 
 
+async def test_a_pod_that_stops_answering_is_named_and_the_others_are_not_called_healthy() -> None:
+    pods = [PodSpec(f"shop-{i}") for i in range(3)]
+    async with LabCluster("promclient", pods) as cluster, cluster.frozen("shop-1"):
+        started = time.monotonic()
+        report, took = await diagnosed(cluster, silent("shop-1"), started)
+    assert "Not measured: anything from shop-1" in report.diagnosis.summary
+    record("shop-1 stopped (SIGSTOP): alive, holding its port, answering nothing", report, took)
+
+
+def silent(*pods: str) -> Callable[[TriageReport], bool]:
+    """A judge: not called healthy, with exactly these of the three pods silent."""
+    scope = InstanceScope(instances_total=3, instances_affected=pods)
+
+    def judge(report: TriageReport) -> bool:
+        found = [f for s in report.steps for f in s.findings if f.code == "instances_silent"]
+        cause = report.diagnosis.cause
+        return cause == "insufficient_data" and bool(found) and found[0].scope == scope
+
+    return judge
+
+
 async def test_a_pod_throttled_by_a_real_cpu_quota_is_called_throttled() -> None:
     problem = cgroup_problem()
     if problem:

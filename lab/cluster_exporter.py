@@ -67,7 +67,10 @@ def _cadvisor(state: ClusterState, pod: PodState) -> list[str]:
     lines.append(f"container_spec_memory_limit_bytes{where} {pod.memory_limit_bytes}")
     if pod.cgroup is not None and pod.cgroup.quota_cores is not None:
         # cAdvisor publishes the CFS counters only for a container with a CPU limit
-        stat = pod.cgroup.stat()
+        try:
+            stat = pod.cgroup.stat()
+        except FileNotFoundError:  # the pod is being restarted or stopped: its group is gone
+            return lines
         lines.append(f"container_cpu_cfs_periods_total{where} {stat.get('nr_periods', 0)}")
         throttled = stat.get("nr_throttled", 0)
         lines.append(f"container_cpu_cfs_throttled_periods_total{where} {throttled}")
